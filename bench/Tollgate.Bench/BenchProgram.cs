@@ -1,0 +1,8 @@
+using BenchmarkDotNet.Running;
+
+namespace Tollgate.Bench;
+
+internal static class BenchProgram
+{
+    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(BenchProgram).Assembly).Run(args);
+}

@@ -1,0 +1,47 @@
+using Tollgate.Accounts;
+using Tollgate.Catalog;
+using Tollgate.Gateway;
+using Tollgate.Storage;
+
+namespace Tollgate.Hosting;
+
+/// <summary>Builds the one deployable: management API and gateway in one process.</summary>
+public static class TollgateApp
+{
+    /// <summary>
+    /// Creates the application. <c>--demo</c> among <paramref name="args"/> enables the built-in demo
+    /// provider. <paramref name="configure"/> lets tests and tools adjust the builder (configuration,
+    /// services) before the app is built.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var demo = args.Contains("--demo", StringComparer.Ordinal);
+        var builder = WebApplication.CreateSlimBuilder(args.Where(a => a != "--demo").ToArray());
+        if (demo)
+        {
+            builder.Configuration["Tollgate:Demo"] = "true";
+        }
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:8080");
+        }
+
+        configure?.Invoke(builder);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddTollgateStorage(builder.Configuration);
+        builder.Services.AddTollgateCatalog(builder.Configuration);
+        builder.Services.AddTollgateAccounts(builder.Configuration);
+        builder.Services.AddTollgateGateway(builder.Configuration);
+        builder.Services.AddProblemDetails();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHealth();
+        app.MapAccountsApi();
+        app.MapGatewayApi();
+        return app;
+    }
+}

@@ -1,0 +1,4 @@
+using Tollgate.Hosting;
+
+var app = TollgateApp.Build(args);
+await app.RunAsync();
