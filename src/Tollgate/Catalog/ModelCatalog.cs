@@ -9,11 +9,11 @@ public sealed class ModelCatalog
 
     public IReadOnlyList<CatalogModel> Models { get; }
 
-    public static ModelCatalog Load(IConfiguration configuration) => throw new NotImplementedException();
+    public static ModelCatalog Load(IConfiguration configuration) => new([]);
 
     public static ModelCatalog LoadFrom(Stream utf8Json) => throw new NotImplementedException();
 
-    public CatalogModel? Find(string modelId) => throw new NotImplementedException();
+    public CatalogModel? Find(string modelId) => Models.FirstOrDefault(m => m.Id == modelId);
 }
 
 public sealed record CatalogModel(string Id, string Name, string Kind, long? ContextWindow, long? MaxOutputTokens, IReadOnlyList<ProviderMapping> Providers);
