@@ -1,0 +1,70 @@
+namespace Tollgate.Budgets;
+
+/// <summary>One billable provider attempt: the unit of truth for spend.</summary>
+public sealed record LedgerEntry
+{
+    /// <summary>Ledger row id.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The gateway request (<c>x-tollgate-request-id</c>).</summary>
+    public required string RequestId { get; init; }
+
+    /// <summary>1 for the first provider attempt, 2 and 3 for fallbacks. (RequestId, Attempt) is unique: a charge is idempotent per attempt.</summary>
+    public required int Attempt { get; init; }
+
+    public required string OrgId { get; init; }
+    public required string ProjectId { get; init; }
+    public required string MemberId { get; init; }
+    public required string KeyId { get; init; }
+
+    /// <summary><c>llm</c> for the gateway; other metered services name themselves.</summary>
+    public required string Service { get; init; }
+
+    /// <summary>The gateway route, e.g. <c>chat.completions</c>.</summary>
+    public required string Endpoint { get; init; }
+
+    public required string Model { get; init; }
+    public required string Provider { get; init; }
+    public required string ProviderModel { get; init; }
+
+    /// <summary>How the attempt ended.</summary>
+    public required LedgerStatus Status { get; init; }
+
+    /// <summary>Status the provider answered with (0 when none was received).</summary>
+    public required int HttpStatus { get; init; }
+
+    public long InputTokens { get; init; }
+    public long CachedInputTokens { get; init; }
+    public long CacheWriteTokens { get; init; }
+    public long OutputTokens { get; init; }
+    public long ReasoningTokens { get; init; }
+
+    /// <summary>Exact cost in pico-dollars.</summary>
+    public required long CostPico { get; init; }
+
+    /// <summary>True when the provider reported no usage and the tokens were estimated from the content.</summary>
+    public bool UsageEstimated { get; init; }
+
+    public bool Streamed { get; init; }
+    public bool Cancelled { get; init; }
+    public long LatencyMs { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required DateTimeOffset EndedAt { get; init; }
+    public string? Error { get; init; }
+}
+
+/// <summary>How a provider attempt ended.</summary>
+public enum LedgerStatus
+{
+    /// <summary>The provider answered successfully and the answer was delivered.</summary>
+    Ok,
+
+    /// <summary>The provider answered with an error status.</summary>
+    UpstreamError,
+
+    /// <summary>The attempt failed: connection error, timeout, or the stream was cut.</summary>
+    Failed,
+
+    /// <summary>The client went away; what was produced so far is charged.</summary>
+    Cancelled,
+}

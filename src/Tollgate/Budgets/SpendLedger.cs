@@ -1,0 +1,148 @@
+using System.Threading.Channels;
+using Dapper;
+using Tollgate.Storage;
+
+namespace Tollgate.Budgets;
+
+/// <summary>
+/// Appends ledger rows durably with group commit: concurrent appends are written together in one
+/// transaction, and each caller's task completes only once its row is committed. One commit per
+/// batch instead of one per request is what keeps SQLite's single writer off the critical path.
+/// Invariant: a row is never written twice — (request_id, attempt) is unique and inserts ignore
+/// a conflict, so a retried append after an ambiguous failure cannot double-charge.
+/// </summary>
+public sealed partial class SpendLedger : IAsyncDisposable
+{
+    private const int MaxBatch = 256;
+
+    private const string InsertSql = """
+        INSERT INTO ledger (id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint,
+            model, provider, provider_model, status, http_status, input_tokens, cached_input_tokens,
+            cache_write_tokens, output_tokens, reasoning_tokens, cost_pico, usage_estimated, streamed, cancelled,
+            latency_ms, started_at, ended_at, error)
+        VALUES (@Id, @RequestId, @Attempt, @OrgId, @ProjectId, @MemberId, @KeyId, @Service, @Endpoint,
+            @Model, @Provider, @ProviderModel, @Status, @HttpStatus, @InputTokens, @CachedInputTokens,
+            @CacheWriteTokens, @OutputTokens, @ReasoningTokens, @CostPico, @UsageEstimated, @Streamed, @Cancelled,
+            @LatencyMs, @StartedAt, @EndedAt, @Error)
+        ON CONFLICT (request_id, attempt) DO NOTHING
+        """;
+
+    private readonly Database _database;
+    private readonly ILogger<SpendLedger> _logger;
+    private readonly Channel<PendingRow> _queue = Channel.CreateUnbounded<PendingRow>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+
+    public SpendLedger(Database database, ILogger<SpendLedger> logger)
+    {
+        _database = database;
+        _logger = logger;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Appends a row; completes when the row is committed.</summary>
+    public Task AppendAsync(LedgerEntry entry)
+    {
+        var pending = new PendingRow(entry, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new InvalidOperationException("The spend ledger is shut down.");
+        }
+
+        return pending.Committed.Task;
+    }
+
+    /// <summary>Flushes what is queued and stops the writer.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<PendingRow>(MaxBatch);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var row))
+            {
+                batch.Add(row);
+            }
+
+            try
+            {
+                await WriteBatchAsync(batch).ConfigureAwait(false);
+                foreach (var row in batch)
+                {
+                    row.Committed.TrySetResult();
+                }
+            }
+            catch (Exception ex)
+            {
+                LogWriteFailed(_logger, ex, batch.Count);
+                foreach (var row in batch)
+                {
+                    row.Committed.TrySetException(ex);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteBatchAsync(List<PendingRow> batch)
+    {
+        await using var connection = await _database.OpenAsync().ConfigureAwait(false);
+        await using var tx = await Database.BeginWriteAsync(connection).ConfigureAwait(false);
+        foreach (var row in batch)
+        {
+            var e = row.Entry;
+            await connection.ExecuteAsync(InsertSql, new
+            {
+                e.Id,
+                e.RequestId,
+                e.Attempt,
+                e.OrgId,
+                e.ProjectId,
+                e.MemberId,
+                e.KeyId,
+                e.Service,
+                e.Endpoint,
+                e.Model,
+                e.Provider,
+                e.ProviderModel,
+                Status = StatusName(e.Status),
+                e.HttpStatus,
+                e.InputTokens,
+                e.CachedInputTokens,
+                e.CacheWriteTokens,
+                e.OutputTokens,
+                e.ReasoningTokens,
+                e.CostPico,
+                e.UsageEstimated,
+                e.Streamed,
+                e.Cancelled,
+                e.LatencyMs,
+                StartedAt = e.StartedAt.ToUnixTimeMilliseconds(),
+                EndedAt = e.EndedAt.ToUnixTimeMilliseconds(),
+                e.Error,
+            }, tx).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The stored name of a status.</summary>
+    public static string StatusName(LedgerStatus status) => status switch
+    {
+        LedgerStatus.Ok => "ok",
+        LedgerStatus.UpstreamError => "upstream_error",
+        LedgerStatus.Failed => "failed",
+        LedgerStatus.Cancelled => "cancelled",
+        _ => throw new ArgumentOutOfRangeException(nameof(status)),
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Count} ledger rows failed")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, int count);
+
+    private sealed record PendingRow(LedgerEntry Entry, TaskCompletionSource Committed);
+}

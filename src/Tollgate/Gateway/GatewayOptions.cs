@@ -1,0 +1,24 @@
+using System.Globalization;
+
+namespace Tollgate.Gateway;
+
+/// <summary>Data-plane settings, read once at start-up.</summary>
+/// <param name="KeepAlive">SSE keepalive interval (<c>Tollgate:Streaming:KeepAliveSeconds</c>, default 15).</param>
+/// <param name="MaxRequestBytes">Largest accepted request body (<c>Tollgate:Gateway:MaxRequestBytes</c>, default 25 MiB).</param>
+/// <param name="UpstreamTimeout">Longest wait for a provider's response headers (<c>Tollgate:Gateway:UpstreamTimeoutSeconds</c>, default 300).</param>
+/// <param name="MaxAttempts">Provider attempts per request: the first and at most 2 fallbacks.</param>
+public sealed record GatewayOptions(TimeSpan KeepAlive, long MaxRequestBytes, TimeSpan UpstreamTimeout, int MaxAttempts)
+{
+    /// <summary>Reads the options from configuration.</summary>
+    public static GatewayOptions FromConfiguration(IConfiguration configuration)
+    {
+        static double Number(IConfiguration c, string key, double fallback) =>
+            double.TryParse(c[key], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
+
+        return new GatewayOptions(
+            TimeSpan.FromSeconds(Number(configuration, "Tollgate:Streaming:KeepAliveSeconds", 15)),
+            (long)Number(configuration, "Tollgate:Gateway:MaxRequestBytes", 25 * 1024 * 1024),
+            TimeSpan.FromSeconds(Number(configuration, "Tollgate:Gateway:UpstreamTimeoutSeconds", 300)),
+            MaxAttempts: 3);
+    }
+}

@@ -1,0 +1,95 @@
+using Tollgate.Catalog;
+using Tollgate.Providers;
+
+namespace Tollgate.Gateway;
+
+/// <summary>One provider the gateway may try for a request, with the price in force at its start.</summary>
+public sealed record RouteCandidate(CatalogModel Model, ProviderMapping Mapping, ModelPrice Price, ProviderEndpoint Endpoint);
+
+/// <summary>
+/// Resolves a requested model name to the providers that may serve it, in the order to try them.
+/// <c>"model"</c> is a catalog id (<c>claude-sonnet-5</c>), or <c>provider/id</c> to pin a provider
+/// (<c>bedrock/claude-sonnet-5</c>). Without a pin the cheapest available mapping goes first.
+/// </summary>
+public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory providers)
+{
+    /// <summary>The catalog routed over.</summary>
+    public ModelCatalog Catalog => catalog;
+
+    /// <summary>Candidates for a chat request at <paramref name="at"/>, or the error that explains why there are none.</summary>
+    public (IReadOnlyList<RouteCandidate> Candidates, GatewayError? Error) ResolveChat(string requested, DateTimeOffset at)
+    {
+        var model = catalog.Find(requested);
+        string? pinned = null;
+        if (model is null)
+        {
+            var slash = requested.IndexOf('/', StringComparison.Ordinal);
+            if (slash > 0)
+            {
+                var candidate = catalog.Find(requested[(slash + 1)..]);
+                var provider = requested[..slash];
+                if (candidate is not null && candidate.Providers.Any(p => p.Provider == provider))
+                {
+                    model = candidate;
+                    pinned = provider;
+                }
+            }
+        }
+
+        if (model is null)
+        {
+            return ([], new GatewayError(StatusCodes.Status404NotFound, "invalid_request_error", "model_not_found",
+                $"The model '{requested}' does not exist.", "model"));
+        }
+
+        if (model.Kind != "chat")
+        {
+            return ([], GatewayError.BadRequest("model_not_supported",
+                $"The model '{requested}' is a {model.Kind} model; it cannot be used with chat completions.", "model"));
+        }
+
+        var mappings = model.Providers.Where(p => pinned is null || p.Provider == pinned).ToList();
+        var available = mappings.Where(p => p.IsAvailableAt(at)).ToList();
+        if (available.Count == 0)
+        {
+            return ([], new GatewayError(StatusCodes.Status404NotFound, "invalid_request_error", "model_not_available",
+                $"The model '{requested}' is not available at this time.", "model"));
+        }
+
+        var priced = new List<(ProviderMapping Mapping, ModelPrice Price)>();
+        foreach (var mapping in available)
+        {
+            if (mapping.PriceAt(at) is { IsPricedForTokens: true } price)
+            {
+                priced.Add((mapping, price));
+            }
+        }
+
+        if (priced.Count == 0)
+        {
+            return ([], GatewayError.BadRequest("model_not_priced",
+                $"The model '{requested}' has no price in force, so it cannot be billed; ask an admin to fix the catalog.", "model"));
+        }
+
+        var candidates = new List<RouteCandidate>();
+        foreach (var (mapping, price) in priced.OrderBy(p => p.Price.InputPerMillion!.Value + p.Price.OutputPerMillion!.Value))
+        {
+            if (providers.Get(mapping.Provider) is { IsConfigured: true } endpoint && SupportsChat(endpoint.Protocol))
+            {
+                candidates.Add(new RouteCandidate(model, mapping, price, endpoint));
+            }
+        }
+
+        if (candidates.Count == 0)
+        {
+            var names = string.Join(", ", priced.Select(p => p.Mapping.Provider).Distinct());
+            return ([], new GatewayError(StatusCodes.Status503ServiceUnavailable, "server_error", "provider_not_configured",
+                $"No provider of the model '{requested}' ({names}) is configured on this server for this endpoint.", "model"));
+        }
+
+        return (candidates, null);
+    }
+
+    private static bool SupportsChat(ProviderProtocol protocol) =>
+        protocol is ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo;
+}

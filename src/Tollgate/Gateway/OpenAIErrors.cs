@@ -1,0 +1,55 @@
+using System.Text.Json;
+
+namespace Tollgate.Gateway;
+
+/// <summary>A gateway error as a value: status, machine code and a message for people.</summary>
+/// <param name="Status">HTTP status.</param>
+/// <param name="Type">OpenAI error <c>type</c>.</param>
+/// <param name="Code">Machine-readable <c>code</c>.</param>
+/// <param name="Message">What is wrong, in a sentence.</param>
+/// <param name="Param">The offending request field, if any.</param>
+public sealed record GatewayError(int Status, string Type, string Code, string Message, string? Param = null)
+{
+    /// <summary>400 for a request the gateway cannot accept.</summary>
+    public static GatewayError BadRequest(string code, string message, string? param = null) =>
+        new(StatusCodes.Status400BadRequest, "invalid_request_error", code, message, param);
+}
+
+/// <summary>Writes errors in the OpenAI format: <c>{"error":{"message","type","param","code"}}</c>.</summary>
+public static class OpenAIErrors
+{
+    /// <summary>Writes <paramref name="error"/> as the whole response.</summary>
+    public static Task WriteAsync(HttpResponse response, GatewayError error)
+    {
+        response.StatusCode = error.Status;
+        response.ContentType = "application/json";
+        return response.Body.WriteAsync(ToJson(error)).AsTask();
+    }
+
+    /// <summary>The error object as UTF-8 JSON.</summary>
+    public static byte[] ToJson(GatewayError error)
+    {
+        using var buffer = new MemoryStream(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("error");
+            writer.WriteString("message", error.Message);
+            writer.WriteString("type", error.Type);
+            if (error.Param is null)
+            {
+                writer.WriteNull("param");
+            }
+            else
+            {
+                writer.WriteString("param", error.Param);
+            }
+
+            writer.WriteString("code", error.Code);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+}

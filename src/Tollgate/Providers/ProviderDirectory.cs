@@ -1,0 +1,131 @@
+using System.Net;
+
+namespace Tollgate.Providers;
+
+/// <summary>The wire protocol a provider speaks.</summary>
+public enum ProviderProtocol
+{
+    /// <summary>OpenAI REST (Chat Completions, ...): OpenAI, Mistral, Cerebras, Groq, DeepSeek, xAI, Together, custom URLs.</summary>
+    OpenAICompatible,
+
+    /// <summary>Anthropic Messages.</summary>
+    Anthropic,
+
+    /// <summary>Gemini generateContent (Google AI Studio).</summary>
+    Gemini,
+
+    /// <summary>Google Vertex AI.</summary>
+    Vertex,
+
+    /// <summary>AWS Bedrock Converse.</summary>
+    Bedrock,
+
+    /// <summary>The built-in demo provider (<c>--demo</c>), answering in process with the OpenAI protocol.</summary>
+    Demo,
+}
+
+/// <summary>A provider as this server is configured to reach it.</summary>
+/// <param name="Name">Provider name (<c>openai</c>, <c>mistral</c>, ...).</param>
+/// <param name="Protocol">Its wire protocol.</param>
+/// <param name="BaseUrl">Endpoint root as the provider's official SDK takes it (no trailing slash).</param>
+/// <param name="ApiKey">Server-wide credential, if any.</param>
+/// <param name="IsConfigured">True when the server may send traffic to it (a key, or an explicit base URL).</param>
+public sealed record ProviderEndpoint(string Name, ProviderProtocol Protocol, string BaseUrl, string? ApiKey, bool IsConfigured);
+
+/// <summary>
+/// Provider endpoints from <c>Tollgate:Providers:{name}:BaseUrl/ApiKey</c>, with the providers'
+/// public URLs as defaults, and the one shared <see cref="HttpClient"/> that carries upstream traffic.
+/// </summary>
+public sealed class ProviderDirectory : IDisposable
+{
+    /// <summary>Name of the built-in demo provider.</summary>
+    public const string DemoProvider = "demo";
+
+    private static readonly Dictionary<string, (ProviderProtocol Protocol, string BaseUrl)> Known = new(StringComparer.Ordinal)
+    {
+        ["openai"] = (ProviderProtocol.OpenAICompatible, "https://api.openai.com/v1"),
+        ["mistral"] = (ProviderProtocol.OpenAICompatible, "https://api.mistral.ai/v1"),
+        ["cerebras"] = (ProviderProtocol.OpenAICompatible, "https://api.cerebras.ai/v1"),
+        ["groq"] = (ProviderProtocol.OpenAICompatible, "https://api.groq.com/openai/v1"),
+        ["deepseek"] = (ProviderProtocol.OpenAICompatible, "https://api.deepseek.com/v1"),
+        ["xai"] = (ProviderProtocol.OpenAICompatible, "https://api.x.ai/v1"),
+        ["together"] = (ProviderProtocol.OpenAICompatible, "https://api.together.xyz/v1"),
+        ["anthropic"] = (ProviderProtocol.Anthropic, "https://api.anthropic.com"),
+        ["google"] = (ProviderProtocol.Gemini, "https://generativelanguage.googleapis.com"),
+        ["vertex"] = (ProviderProtocol.Vertex, "https://aiplatform.googleapis.com"),
+        ["bedrock"] = (ProviderProtocol.Bedrock, "https://bedrock-runtime.us-east-1.amazonaws.com"),
+    };
+
+    private readonly Dictionary<string, ProviderEndpoint> _endpoints = new(StringComparer.Ordinal);
+
+    public ProviderDirectory(IConfiguration configuration, bool demo)
+    {
+        var section = configuration.GetSection("Tollgate:Providers");
+        foreach (var (name, known) in Known)
+        {
+            var baseUrl = section[$"{name}:BaseUrl"];
+            var apiKey = section[$"{name}:ApiKey"];
+            _endpoints[name] = new ProviderEndpoint(
+                name,
+                known.Protocol,
+                (string.IsNullOrWhiteSpace(baseUrl) ? known.BaseUrl : baseUrl).TrimEnd('/'),
+                string.IsNullOrEmpty(apiKey) ? null : apiKey,
+                IsConfigured: !string.IsNullOrEmpty(apiKey) || !string.IsNullOrWhiteSpace(baseUrl));
+        }
+
+        // Any other name with a base URL is a custom OpenAI-compatible provider (vLLM, Ollama, ...).
+        foreach (var child in section.GetChildren())
+        {
+            if (_endpoints.ContainsKey(child.Key) || child.Key == DemoProvider || string.IsNullOrWhiteSpace(child["BaseUrl"]))
+            {
+                continue;
+            }
+
+            var apiKey = child["ApiKey"];
+            _endpoints[child.Key] = new ProviderEndpoint(child.Key, ProviderProtocol.OpenAICompatible, child["BaseUrl"]!.TrimEnd('/'),
+                string.IsNullOrEmpty(apiKey) ? null : apiKey, IsConfigured: true);
+        }
+
+        if (demo)
+        {
+            _endpoints[DemoProvider] = new ProviderEndpoint(DemoProvider, ProviderProtocol.Demo, Demo.DemoHandler.BaseUrl, null, IsConfigured: true);
+        }
+
+        Http = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            MaxConnectionsPerServer = int.MaxValue,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan, // per-attempt timeouts are the gateway's
+        };
+        DemoHttp = new HttpClient(new Demo.DemoHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>The client for real upstream traffic.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>The in-process client of the demo provider.</summary>
+    public HttpClient DemoHttp { get; }
+
+    /// <summary>All known endpoints.</summary>
+    public IEnumerable<ProviderEndpoint> Endpoints => _endpoints.Values;
+
+    /// <summary>The endpoint of a provider, or null for an unknown name.</summary>
+    public ProviderEndpoint? Get(string name) => _endpoints.GetValueOrDefault(name);
+
+    /// <summary>The client that reaches <paramref name="endpoint"/>.</summary>
+    public HttpClient ClientFor(ProviderEndpoint endpoint) => endpoint.Protocol == ProviderProtocol.Demo ? DemoHttp : Http;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Http.Dispose();
+        DemoHttp.Dispose();
+    }
+}
