@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Tollgate.Accounts;
 using Tollgate.Catalog;
 using Tollgate.Gateway;
@@ -29,7 +30,7 @@ public static class TollgateApp
 
         configure?.Invoke(builder);
 
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddTollgateStorage(builder.Configuration);
         builder.Services.AddTollgateCatalog(builder.Configuration);
         builder.Services.AddTollgateAccounts(builder.Configuration);

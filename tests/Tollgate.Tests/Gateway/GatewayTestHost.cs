@@ -1,0 +1,169 @@
+using System.Text.Json;
+using Dapper;
+using Tollgate.FakeProviders;
+using Tollgate.Storage;
+using Tollgate.Tests.Infrastructure;
+
+namespace Tollgate.Tests.Gateway;
+
+/// <summary>One ledger row as tests read it.</summary>
+public sealed record LedgerRow(
+    string RequestId, long Attempt, string Model, string Provider, string ProviderModel, string Status, long HttpStatus,
+    long InputTokens, long CachedInputTokens, long OutputTokens, long ReasoningTokens, long CostPico,
+    bool UsageEstimated, bool Streamed, bool Cancelled, string KeyId, string MemberId, string ProjectId, string OrgId);
+
+/// <summary>
+/// A fake provider and a Tollgate server routed to it through a test catalog, plus an org, a
+/// project and an API key. Each test starts its own.
+/// </summary>
+public sealed class GatewayTestHost : IAsyncDisposable
+{
+    /// <summary>The test catalog: prices are chosen so costs are easy to compute by hand.</summary>
+    public const string CatalogJson = """
+        {"models":[
+          {"id":"fake-model","name":"Fake model","kind":"chat","contextWindow":100000,"maxOutputTokens":1000,
+           "providers":[{"provider":"openai","providerModelId":"fake-upstream-model",
+             "prices":[{"inputPerMillion":"2.5","outputPerMillion":"10","cachedInputPerMillion":"1.25"}]}]},
+          {"id":"fallback-model","name":"Fallback model","kind":"chat","maxOutputTokens":1000,
+           "providers":[
+             {"provider":"primary","providerModelId":"p-model","prices":[{"inputPerMillion":"1","outputPerMillion":"1"}]},
+             {"provider":"secondary","providerModelId":"s-model","prices":[{"inputPerMillion":"3","outputPerMillion":"3"}]}]},
+          {"id":"scheduled-model","name":"Scheduled model","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"openai","providerModelId":"sched",
+             "prices":[
+               {"effectiveFrom":null,"effectiveUntil":"2026-09-01T00:00:00Z","inputPerMillion":"2","outputPerMillion":"10"},
+               {"effectiveFrom":"2026-09-01T00:00:00Z","effectiveUntil":null,"inputPerMillion":"3","outputPerMillion":"15"}]}]},
+          {"id":"request-priced-model","name":"Per-request only","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"openai","providerModelId":"rp","prices":[{"perRequest":"0.01"}]}]},
+          {"id":"suspended-model","name":"Suspended","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"openai","providerModelId":"sus","availability":[{"from":"2020-01-01T00:00:00Z","until":"2020-02-01T00:00:00Z"}],
+             "prices":[{"inputPerMillion":"1","outputPerMillion":"1"}]}]},
+          {"id":"embed-model","name":"Embeddings","kind":"embedding",
+           "providers":[{"provider":"openai","providerModelId":"emb","prices":[{"inputPerMillion":"0.02"}]}]}
+        ]}
+        """;
+
+    private GatewayTestHost(FakeProviderServer fake, TollgateServer server, string key, string orgId, string projectId, string keyId, string catalogPath)
+    {
+        Fake = fake;
+        Server = server;
+        Key = key;
+        OrgId = orgId;
+        ProjectId = projectId;
+        KeyId = keyId;
+        CatalogPath = catalogPath;
+    }
+
+    public FakeProviderServer Fake { get; }
+    public TollgateServer Server { get; }
+    public string Key { get; }
+    public string OrgId { get; }
+    public string ProjectId { get; }
+    public string KeyId { get; }
+    private string CatalogPath { get; }
+
+    /// <summary>The gateway's OpenAI base URL (<c>http://127.0.0.1:port/v1</c>).</summary>
+    public Uri GatewayV1 => new(Server.BaseAddress, "v1");
+
+    /// <summary>Starts the fake and the server; <paramref name="settings"/> override configuration.</summary>
+    public static async Task<GatewayTestHost> StartAsync(
+        DbDialect dialect = DbDialect.Sqlite,
+        IReadOnlyDictionary<string, string?>? settings = null,
+        TimeProvider? clock = null)
+    {
+        var fake = await FakeProviderServer.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var catalogPath = Path.Combine(Path.GetTempPath(), $"tollgate-catalog-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(catalogPath, CatalogJson);
+        var all = new Dictionary<string, string?>
+        {
+            ["Tollgate:Catalog:Path"] = catalogPath,
+            ["Tollgate:Providers:openai:BaseUrl"] = fake.OpenAIBaseUrl("openai"),
+            ["Tollgate:Providers:openai:ApiKey"] = "sk-server-openai-secret",
+            ["Tollgate:Providers:primary:BaseUrl"] = fake.OpenAIBaseUrl("primary"),
+            ["Tollgate:Providers:primary:ApiKey"] = "sk-primary",
+            ["Tollgate:Providers:secondary:BaseUrl"] = fake.OpenAIBaseUrl("secondary"),
+            ["Tollgate:Providers:secondary:ApiKey"] = "sk-secondary",
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
+        {
+            all[k] = v;
+        }
+
+        var server = await TollgateServer.StartAsync(dialect, all, builder =>
+        {
+            if (clock is not null)
+            {
+                builder.Services.AddSingleton(clock);
+            }
+        });
+        var (_, orgId, projectId, keyId, key) = await AccountSetup.CreateOrgWithKeyAsync(server).WaitAsync(TimeSpan.FromSeconds(30));
+        return new GatewayTestHost(fake, server, key, orgId, projectId, keyId, catalogPath);
+    }
+
+    /// <summary>An HTTP client for the gateway that sends the key.</summary>
+    public HttpClient GatewayClient() => Server.CreateClient(Key);
+
+    /// <summary>The ledger rows of this server, oldest first.</summary>
+    public async Task<IReadOnlyList<LedgerRow>> LedgerAsync()
+    {
+        await using var connection = await Server.App.Services.GetRequiredService<Database>().OpenAsync();
+        var rows = await connection.QueryAsync(
+            "SELECT * FROM ledger ORDER BY started_at, request_id, attempt");
+        return rows.Select(r => (IDictionary<string, object?>)r).Select(r => new LedgerRow(
+            (string)r["request_id"]!, Convert.ToInt64(r["attempt"]), (string)r["model"]!, (string)r["provider"]!, (string)r["provider_model"]!,
+            (string)r["status"]!, Convert.ToInt64(r["http_status"]), Convert.ToInt64(r["input_tokens"]), Convert.ToInt64(r["cached_input_tokens"]),
+            Convert.ToInt64(r["output_tokens"]), Convert.ToInt64(r["reasoning_tokens"]), Convert.ToInt64(r["cost_pico"]),
+            Convert.ToBoolean(r["usage_estimated"]), Convert.ToBoolean(r["streamed"]), Convert.ToBoolean(r["cancelled"]),
+            (string)r["key_id"]!, (string)r["member_id"]!, (string)r["project_id"]!, (string)r["org_id"]!)).ToList();
+    }
+
+    /// <summary>Waits until the ledger has at least <paramref name="count"/> rows (settling after a disconnect is asynchronous).</summary>
+    public async Task<IReadOnlyList<LedgerRow>> WaitForLedgerAsync(int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            var rows = await LedgerAsync();
+            if (rows.Count >= count || DateTime.UtcNow > deadline)
+            {
+                return rows;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>A chat request body.</summary>
+    public static StringContent ChatBody(string model, string text, bool stream = false, bool includeUsage = false, int? maxTokens = null)
+    {
+        var body = new Dictionary<string, object?>
+        {
+            ["model"] = model,
+            ["messages"] = new[] { new { role = "user", content = text } },
+        };
+        if (stream)
+        {
+            body["stream"] = true;
+        }
+
+        if (includeUsage)
+        {
+            body["stream_options"] = new { include_usage = true };
+        }
+
+        if (maxTokens is not null)
+        {
+            body["max_tokens"] = maxTokens;
+        }
+
+        return new StringContent(JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        await Fake.DisposeAsync();
+        File.Delete(CatalogPath);
+    }
+}
