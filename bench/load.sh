@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Gateway load test: the fake provider measured directly and through the gateway, in one run,
+# at 32 and 128 connections, JSON and streaming. Prints requests/s, p50, p99, and for the
+# gateway its CPU milliseconds per request and peak RSS. Everything runs on 127.0.0.1, is
+# bounded in time, and every process started here is stopped by its PID at the end.
+#
+#   bash bench/load.sh                 # 10 s per measurement
+#   DURATION=30 bash bench/load.sh     # longer runs
+#   EXTRA_GATEWAY_ARGS="--Tollgate:Database:Provider=postgres ..." bash bench/load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+duration=${DURATION:-10}
+fake_port=${FAKE_PORT:-19001}
+gw_port=${GATEWAY_PORT:-19080}
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk..."
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi
+fi
+
+echo "building (Release)..."
+dotnet build -c Release -nologo -v q src/Tollgate/Tollgate.csproj >/dev/null
+dotnet build -c Release -nologo -v q tools/FakeProviders/FakeProviders.csproj >/dev/null
+
+cat > "$work/catalog.json" <<JSON
+{"models":[{"id":"bench-model","name":"Bench","kind":"chat","maxOutputTokens":1000,
+  "providers":[{"provider":"openai","providerModelId":"bench-upstream",
+    "prices":[{"inputPerMillion":"2.5","outputPerMillion":"10"}]}]}]}
+JSON
+
+dotnet tools/FakeProviders/bin/Release/net10.0/FakeProviders.dll --urls "http://127.0.0.1:$fake_port" \
+  --Logging:LogLevel:Default=Warning >"$work/fake.log" 2>&1 &
+fake_pid=$!; pids+=("$fake_pid")
+dotnet src/Tollgate/bin/Release/net10.0/Tollgate.dll --urls "http://127.0.0.1:$gw_port" \
+  --Tollgate:Database:ConnectionString="Data Source=$work/tollgate.db" \
+  --Tollgate:Catalog:Path="$work/catalog.json" \
+  --Tollgate:Providers:openai:BaseUrl="http://127.0.0.1:$fake_port/openai/v1" \
+  --Tollgate:Providers:openai:ApiKey=bench-upstream-key \
+  --Logging:LogLevel:Default=Warning ${EXTRA_GATEWAY_ARGS:-} >"$work/gateway.log" 2>&1 &
+gw_pid=$!; pids+=("$gw_pid")
+
+for i in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$gw_port/health" >/dev/null && curl -sf -o /dev/null "http://127.0.0.1:$fake_port/_fake/stats" && break
+  sleep 0.2
+done
+
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+T="http://127.0.0.1:$gw_port"
+curl -sf "$T/auth/signup" -H 'content-type: application/json' -d '{"email":"bench@example.com","password":"bench-password","name":"Bench"}' >/dev/null
+token=$(curl -sf "$T/auth/login" -H 'content-type: application/json' -d '{"email":"bench@example.com","password":"bench-password"}' | json "['token']")
+org=$(curl -sf "$T/orgs" -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"Bench"}' | json "['id']")
+project=$(curl -sf "$T/orgs/$org/projects" -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"bench"}' | json "['id']")
+key=$(curl -sf "$T/orgs/$org/keys" -H "authorization: Bearer $token" -H 'content-type: application/json' -d "{\"projectId\":\"$project\",\"name\":\"bench\"}" | json "['key']")
+
+body_json='{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"Tell me something short about toll gates."}]}'
+body_stream='{"model":"bench-model","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Tell me something short about toll gates."}]}'
+direct_json=${body_json/bench-model/bench-upstream}
+direct_stream=${body_stream/bench-model/bench-upstream}
+
+lua() { # $1 body, $2 key
+  cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$1'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $2"
+LUA
+}
+
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+tck=$(getconf CLK_TCK)
+
+results="$root/bench/results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
+printf "%-9s %-7s %5s %10s %9s %9s %12s\n" target mode conns req/s p50 p99 gw_cpu_ms/req | tee "$results"
+
+run() { # target mode conns url body key
+  local target=$1 mode=$2 conns=$3 url=$4 body=$5 k=$6
+  lua "$body" "$k"
+  # warm-up, not measured
+  wrk -t2 -c"$conns" -d2s -s "$work/post.lua" "$url" >/dev/null 2>&1 || true
+  local before; before=$(cpu_ticks "$gw_pid")
+  local out; out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$work/post.lua" "$url")
+  local after; after=$(cpu_ticks "$gw_pid")
+  local reqs rps p50 p99 errs
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  errs=$(echo "$out" | awk '/Non-2xx/ {print $4}')
+  local cpu="-"
+  if [ "$target" = gateway ] && [ "${reqs:-0}" -gt 0 ]; then
+    cpu=$(python3 -c "print(f'{($after-$before)*1000/$tck/$reqs:.3f}')")
+  fi
+  printf "%-9s %-7s %5s %10s %9s %9s %12s %s\n" "$target" "$mode" "$conns" "$rps" "$p50" "$p99" "$cpu" "${errs:+non-2xx=$errs}" | tee -a "$results"
+}
+
+for conns in 32 128; do
+  run direct  json   "$conns" "http://127.0.0.1:$fake_port/openai/v1/chat/completions" "$direct_json" bench
+  run gateway json   "$conns" "$T/v1/chat/completions" "$body_json" "$key"
+  run direct  stream "$conns" "http://127.0.0.1:$fake_port/openai/v1/chat/completions" "$direct_stream" bench
+  run gateway stream "$conns" "$T/v1/chat/completions" "$body_stream" "$key"
+done
+
+rss=$(awk '/VmHWM/ {print $2/1024 " MiB"}' "/proc/$gw_pid/status")
+rows=$(python3 - "$work/tollgate.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(c.execute("select count(*), sum(cost_pico) from ledger").fetchone())
+PY
+)
+echo "gateway peak RSS: $rss; ledger rows, total cost (pico-dollars): $rows; cores: $(nproc)" | tee -a "$results"
+echo "kept in $results"
