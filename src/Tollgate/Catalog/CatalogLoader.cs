@@ -48,8 +48,16 @@ internal static class CatalogLoader
         }
         catch (JsonException ex)
         {
+            // The reader counts lines and bytes from zero and appends them to its message; people count from one.
+            var reason = ex.Message;
+            var suffix = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            if (suffix > 0)
+            {
+                reason = reason[..suffix];
+            }
+
             throw new CatalogException(
-                $"Catalog file is not valid JSON (line {(ex.LineNumber ?? 0) + 1}, position {(ex.BytePositionInLine ?? 0) + 1}): {ex.Message}",
+                $"Catalog file is not valid JSON (line {(ex.LineNumber ?? 0) + 1}, position {(ex.BytePositionInLine ?? 0) + 1}): {reason}",
                 ex);
         }
 

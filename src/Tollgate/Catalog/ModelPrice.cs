@@ -47,8 +47,8 @@ public sealed record ModelPrice
 
     /// <summary>
     /// The price for a request of <paramref name="promptTokens"/> prompt tokens: the highest tier whose
-    /// <see cref="PriceTier.AboveInputTokens"/> is below the prompt size overrides the fields it sets. The result has
-    /// no tiers; this price itself when no tier applies.
+    /// <see cref="PriceTier.AboveInputTokens"/> is below the prompt size overrides the fields it sets, and the result
+    /// has no tiers. When no tier applies, this price itself.
     /// </summary>
     public ModelPrice ForPromptTokens(long promptTokens)
     {
