@@ -1,0 +1,30 @@
+using Tollgate.Budgets;
+
+namespace Tollgate.Tests.Budgets;
+
+public sealed class MoneyTests
+{
+    [Theory]
+    [InlineData("0.000375", 375_000_000L)]
+    [InlineData("42.13", 42_130_000_000_000L)]
+    [InlineData("0.0000000000005", 1L)] // half a pico-dollar rounds away from zero
+    [InlineData("0", 0L)]
+    public void ToPico_ExactAmounts_AreWholePicoDollars(string usd, long pico) =>
+        Assert.Equal(pico, Money.ToPico(decimal.Parse(usd, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Theory]
+    [InlineData(42_130_000_000_000L, "42.13")]
+    [InlineData(375_000_000L, "0.000375")]
+    [InlineData(0L, "0")]
+    [InlineData(1L, "0.000000000001")]
+    public void ToWire_PicoDollars_IsCanonicalDecimalString(long pico, string wire) => Assert.Equal(wire, Money.ToWire(pico));
+
+    [Fact]
+    public void ToPico_TokenCostsOfSixDecimalPrices_SumExactly()
+    {
+        // 3 × 0.0375/M + 7 × 0.99/M summed as pico-dollars equals the decimal total.
+        var a = Money.ToPico(3 * 0.0375m / 1_000_000m);
+        var b = Money.ToPico(7 * 0.99m / 1_000_000m);
+        Assert.Equal(Money.ToPico((3 * 0.0375m + 7 * 0.99m) / 1_000_000m), a + b);
+    }
+}
