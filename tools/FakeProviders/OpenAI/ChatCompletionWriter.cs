@@ -23,9 +23,9 @@ internal sealed class ChatCompletionWriter : IDisposable
     public ChatCompletionWriter(PipeWriter pipe, string id, string model, long created)
     {
         _pipe = pipe;
-        _json = new Utf8JsonWriter(pipe, new JsonWriterOptions { SkipValidation = true });
-        _id = JsonEncodedText.Encode(id);
-        _model = JsonEncodedText.Encode(model);
+        _json = new Utf8JsonWriter(pipe, OpenAIError.WriterOptions);
+        _id = JsonEncodedText.Encode(id, OpenAIError.WriterOptions.Encoder);
+        _model = JsonEncodedText.Encode(model, OpenAIError.WriterOptions.Encoder);
         _created = created;
     }
 

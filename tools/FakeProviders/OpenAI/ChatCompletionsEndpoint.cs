@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using System.Text;
-using Microsoft.Extensions.Primitives;
 
 namespace Tollgate.FakeProviders.OpenAI;
 
@@ -17,6 +16,8 @@ namespace Tollgate.FakeProviders.OpenAI;
 internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats stats, RequestLog log, TimeProvider time)
 {
     private static readonly string IdPrefix = "chatcmpl-fake" + Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()));
+    private static readonly TimeSpan CutGrace = TimeSpan.FromMilliseconds(50);
+
     private long _nextId;
 
     public async Task HandleAsync(HttpContext context)
@@ -58,7 +59,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
         log.Add(new RecordedRequest(provider, request.Path.Value ?? string.Empty, authorization, Encoding.UTF8.GetString(body), time.GetUtcNow()));
 
         // :: Step 2: authenticate
-        if (Authenticate(authorization) is { } authError)
+        if (BearerAuth.Check(authorization, options.RequireApiKey) is { } authError)
         {
             reader.AdvanceTo(body.End);
             await authError.WriteAsync(response, aborted);
@@ -142,8 +143,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
         {
             if (i == cutAt)
             {
-                context.Abort();
-                return FakeStats.Outcome.Failed;
+                return await CutAsync(context);
             }
 
             await DelayAsync(knobs.ChunkDelayMs, aborted);
@@ -156,8 +156,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
 
         if (cutAt == contentTokens)
         {
-            context.Abort();
-            return FakeStats.Outcome.Failed;
+            return await CutAsync(context);
         }
 
         writer.WriteFinishChunk(finishReason, sendUsage);
@@ -170,23 +169,17 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
         return await FlushAsync(pipe, aborted) ? FakeStats.Outcome.Completed : FakeStats.Outcome.Cancelled;
     }
 
-    private OpenAIError? Authenticate(StringValues authorization)
+    /// <summary>
+    /// Drops the connection mid-stream: no finish chunk, no <c>[DONE]</c>, no terminating HTTP chunk.
+    /// </summary>
+    private async Task<FakeStats.Outcome> CutAsync(HttpContext context)
     {
-        const string Bearer = "Bearer ";
-        var header = (string?)authorization;
-        if (header is null || header.Length <= Bearer.Length || !header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
-        {
-            return OpenAIError.MissingApiKey;
-        }
-
-        var key = header[Bearer.Length..].Trim();
-        if (key.Length == 0)
-        {
-            return OpenAIError.MissingApiKey;
-        }
-
-        var required = options.RequireApiKey;
-        return required is null || string.Equals(key, required, StringComparison.Ordinal) ? null : OpenAIError.IncorrectApiKey(key);
+        // Kestrel's Abort shuts the socket at once and discards output still queued in its transport
+        // pipe, which FlushAsync does not wait for; a short pause lets the chunks already flushed reach
+        // the client first, so it sees them and then the cut.
+        await Task.Delay(CutGrace, time, CancellationToken.None);
+        context.Abort();
+        return FakeStats.Outcome.Failed;
     }
 
     private static Usage UsageOf(ChatRequest chat, FakeKnobs knobs, int contentTokens)

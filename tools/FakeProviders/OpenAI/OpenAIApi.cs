@@ -24,16 +24,17 @@ internal static class OpenAIApi
 
     private static async Task ListModelsAsync(HttpContext context)
     {
-        if (string.IsNullOrEmpty(context.Request.Headers.Authorization))
+        var options = context.RequestServices.GetRequiredService<FakeOptions>();
+        if (BearerAuth.Check(context.Request.Headers.Authorization, options.RequireApiKey) is { } authError)
         {
-            await OpenAIError.MissingApiKey.WriteAsync(context.Response, context.RequestAborted);
+            await authError.WriteAsync(context.Response, context.RequestAborted);
             return;
         }
 
         var provider = context.Request.RouteValues["provider"] as string ?? "openai";
         var created = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().ToUnixTimeSeconds();
         context.Response.ContentType = "application/json";
-        using (var json = new Utf8JsonWriter(context.Response.BodyWriter))
+        using (var json = new Utf8JsonWriter(context.Response.BodyWriter, OpenAIError.WriterOptions))
         {
             json.WriteStartObject();
             json.WriteString("object"u8, "list"u8);

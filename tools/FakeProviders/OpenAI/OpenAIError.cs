@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Tollgate.FakeProviders.OpenAI;
@@ -9,6 +10,9 @@ namespace Tollgate.FakeProviders.OpenAI;
 internal sealed record OpenAIError(int Status, string Message, string Type, string? Param, string? Code)
 {
     private const string InvalidRequest = "invalid_request_error";
+
+    /// <summary>OpenAI does not escape quotes, apostrophes or non-ASCII text; neither do we.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
     public static readonly OpenAIError InvalidJson = BadRequest(
         "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. "
@@ -54,7 +58,7 @@ internal sealed record OpenAIError(int Status, string Message, string Type, stri
     {
         response.StatusCode = Status;
         response.ContentType = "application/json";
-        using (var json = new Utf8JsonWriter(response.BodyWriter))
+        using (var json = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
         {
             json.WriteStartObject();
             json.WriteStartObject("error"u8);
