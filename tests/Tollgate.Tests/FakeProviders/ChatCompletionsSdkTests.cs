@@ -105,7 +105,7 @@ public sealed class ChatCompletionsSdkTests
 
         Assert.Equal(status, ex.Status);
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
-        Assert.Equal(1, server.Stats.Failed);
+        await FakeHttp.WaitUntilAsync(() => server.Stats.Failed == 1);
     }
 
     [Fact]

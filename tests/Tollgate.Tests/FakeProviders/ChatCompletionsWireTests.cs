@@ -265,7 +265,7 @@ public sealed class ChatCompletionsWireTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("API key", error.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Equal(1, server.Stats.Failed);
+        await FakeHttp.WaitUntilAsync(() => server.Stats.Failed == 1);
     }
 
     [Theory]
@@ -300,7 +300,7 @@ public sealed class ChatCompletionsWireTests
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("rate_limit_exceeded", error.RootElement.GetProperty("error").GetProperty("code").GetString());
-        Assert.Equal(1, server.Stats.FailedFor("openai"));
+        await FakeHttp.WaitUntilAsync(() => server.Stats.FailedFor("openai") == 1);
     }
 
     [Fact]
