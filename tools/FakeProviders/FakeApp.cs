@@ -1,0 +1,37 @@
+using Tollgate.FakeProviders.OpenAI;
+
+namespace Tollgate.FakeProviders;
+
+/// <summary>Builds the fake providers' application: services, routes, quiet logging.</summary>
+internal static class FakeApp
+{
+    /// <summary>
+    /// Builds the app. <paramref name="options"/> is the live instance requests read their defaults
+    /// from; when null one is bound from the <c>Fake:</c> configuration section.
+    /// </summary>
+    public static WebApplication Build(string[] args, FakeOptions? options = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+
+        // A load-test baseline: nothing logged per request.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (options is null)
+        {
+            options = new FakeOptions();
+            builder.Configuration.GetSection("Fake").Bind(options);
+        }
+
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<FakeStats>();
+        builder.Services.AddSingleton<RequestLog>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ChatCompletionsEndpoint>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapOpenAIApi();
+        app.MapFakeControlApi();
+        app.MapFallback(OpenAIApi.InvalidUrlAsync);
+        return app;
+    }
+}
