@@ -1,0 +1,17 @@
+namespace Tollgate.Accounts;
+
+/// <summary>Registers users, orgs, projects, API keys and sign-in.</summary>
+public static class AccountsServices
+{
+    /// <summary>Adds the accounts services; <see cref="ApiKeyAuthenticator"/> is a singleton because it owns the key cache.</summary>
+    public static IServiceCollection AddTollgateAccounts(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(_ => AccountsOptions.FromConfiguration(configuration));
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<OrgStore>();
+        services.AddSingleton<KeyStore>();
+        return services;
+    }
+}
