@@ -5,9 +5,9 @@ namespace Tollgate.Accounts;
 /// <summary>The RFC 9457 problem responses of the management API, in one place so titles and wording stay consistent.</summary>
 internal static class AccountProblems
 {
-    /// <summary>400 with <c>errors</c> per field.</summary>
+    /// <summary>400 with <c>errors</c> per field, and every message in <c>detail</c> for clients that show one line.</summary>
     public static ValidationProblem Validation(IDictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, title: "The request is invalid.");
+        TypedResults.ValidationProblem(errors, detail: string.Join(" ", errors.Values.SelectMany(m => m)), title: "The request is invalid.");
 
     /// <summary>400 with one field error.</summary>
     public static ValidationProblem Validation(string field, string message) =>

@@ -1,4 +1,5 @@
 using System.Net;
+using Dapper;
 using Tollgate.Storage;
 using Tollgate.Tests.Infrastructure;
 
@@ -61,6 +62,39 @@ public sealed class SignInTests
         Assert.Equal("One", login.Body.GetProperty("user").GetProperty("name").GetString());
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
+    public async Task SignUp_ConcurrentSameEmail_ExactlyOneCreated(DbDialect dialect)
+    {
+        await using var server = await TollgateServer.StartAsync(dialect);
+        var email = AccountSetup.NewEmail();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
+            server.Client.ApiPostAsync("auth/signup", new { email, password = "password123", name = $"N{i}" })));
+
+        Assert.Single(answers, a => a.Status == HttpStatusCode.Created);
+        Assert.All(answers.Where(a => a.Status != HttpStatusCode.Created), a => Assert.Equal(HttpStatusCode.Conflict, a.Status));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
+    public async Task SignUp_Password_StoredAsSaltedPbkdf2Only(DbDialect dialect)
+    {
+        await using var server = await TollgateServer.StartAsync(dialect);
+        var email = AccountSetup.NewEmail();
+        await server.Client.ApiPostAsync("auth/signup", new { email, password = "password123", name = "P" });
+        await server.Client.ApiPostAsync("auth/signup", new { email = AccountSetup.NewEmail(), password = "password123", name = "Q" });
+
+        var database = server.App.Services.GetRequiredService<Database>();
+        await using var connection = await database.OpenAsync();
+        var hashes = (await connection.QueryAsync<string>("SELECT password_hash FROM users")).ToList();
+
+        Assert.Equal(2, hashes.Count);
+        Assert.All(hashes, h => Assert.Matches(@"^pbkdf2-sha256\$100000\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$", h));
+        Assert.NotEqual(hashes[0], hashes[1]); // same password, different salts
+        Assert.All(hashes, h => Assert.DoesNotContain("password123", h, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task SignUp_BadInput_400WithErrorsPerField()
     {
@@ -73,6 +107,7 @@ public sealed class SignInTests
         Assert.Equal("application/problem+json", bad.ContentType);
         Assert.Equal(["email", "name", "password"], bad.ErrorFields.Order(StringComparer.Ordinal));
         Assert.Equal(400, bad.Body.GetProperty("status").GetInt32());
+        Assert.Contains("password must be at least 8 characters.", bad.Str("detail"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, missing.Status);
         Assert.Equal(["email", "name", "password"], missing.ErrorFields.Order(StringComparer.Ordinal));
     }
