@@ -140,6 +140,49 @@ public sealed class ApiKeysTests
 
     [Theory]
     [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
+    public async Task Authenticate_ChangeMadeByAnotherNode_SeenWithinCacheTtl(DbDialect dialect)
+    {
+        await using var server = await TollgateServer.StartAsync(dialect);
+        var (_, _, _, keyId, key) = await AccountSetup.CreateOrgWithKeyAsync(server);
+        Assert.True((await ApiCalls.AuthenticateBearerAsync(server, key)).Succeeded); // now cached
+        var database = server.App.Services.GetRequiredService<Database>();
+
+        // Another node disables the key: only the database changes, this node's cache does not hear of it.
+        await using (var connection = await database.OpenAsync())
+        {
+            await connection.ExecuteAsync("UPDATE api_keys SET status = 'disabled' WHERE id = @keyId", new { keyId });
+        }
+
+        var stale = await ApiCalls.AuthenticateBearerAsync(server, key);
+        await Task.Delay(ApiKeyAuthenticator.CacheTtl + TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
+        var fresh = await ApiCalls.AuthenticateBearerAsync(server, key);
+
+        Assert.True(stale.Succeeded);
+        AssertRefused(fresh, KeyAuthFailure.Disabled, "API key is disabled.");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
+    public async Task Authenticate_MemberRemoved_DisabledAtOnce(DbDialect dialect)
+    {
+        await using var server = await TollgateServer.StartAsync(dialect);
+        var (_, _, _, _, key) = await AccountSetup.CreateOrgWithKeyAsync(server);
+        var accepted = await ApiCalls.AuthenticateBearerAsync(server, key); // now cached
+        var database = server.App.Services.GetRequiredService<Database>();
+
+        // Member removal comes with the members API; until then, remove in the database and invalidate as it will.
+        await using (var connection = await database.OpenAsync())
+        {
+            await connection.ExecuteAsync("UPDATE members SET removed_at = 1 WHERE id = @MemberId", new { accepted.Identity!.MemberId });
+        }
+
+        server.App.Services.GetRequiredService<ApiKeyAuthenticator>().InvalidateMember(accepted.Identity.MemberId);
+
+        AssertRefused(await ApiCalls.AuthenticateBearerAsync(server, key), KeyAuthFailure.Disabled, "API key is disabled.");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
     public async Task Rotate_ActiveKey_NewSecretWorksOldStopsAtOnce(DbDialect dialect)
     {
         await using var server = await TollgateServer.StartAsync(dialect);
