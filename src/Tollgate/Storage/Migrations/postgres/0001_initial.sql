@@ -63,6 +63,7 @@ CREATE TABLE api_keys (
 );
 CREATE UNIQUE INDEX ux_api_keys_hash ON api_keys (key_hash);
 CREATE INDEX ix_api_keys_org ON api_keys (org_id, member_id);
+CREATE INDEX ix_api_keys_project ON api_keys (project_id);  -- deleting a project disables its keys
 
 -- One row per billable provider attempt: the source of truth for spend.
 CREATE TABLE ledger (

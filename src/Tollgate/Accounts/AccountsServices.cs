@@ -1,0 +1,18 @@
+namespace Tollgate.Accounts;
+
+/// <summary>Registers users, orgs, projects, API keys and sign-in.</summary>
+public static class AccountsServices
+{
+    /// <summary>Adds the accounts services; <see cref="ApiKeyAuthenticator"/> is a singleton because it owns the key cache.</summary>
+    public static IServiceCollection AddTollgateAccounts(this IServiceCollection services, IConfiguration configuration)
+    {
+        // Read now, so a bad setting stops start-up instead of failing the first request that needs it.
+        services.AddSingleton(AccountsOptions.FromConfiguration(configuration));
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<OrgStore>();
+        services.AddSingleton<KeyStore>();
+        return services;
+    }
+}

@@ -1,0 +1,207 @@
+using System.Text;
+using Dapper;
+using Tollgate.Hosting;
+using Tollgate.Storage;
+
+namespace Tollgate.Accounts;
+
+/// <summary>
+/// Gateway API keys. Every change that can stop a key working (disable, delete, rotate, new
+/// expiry) invalidates the key's entry in the <see cref="ApiKeyAuthenticator"/> cache after it commits.
+/// </summary>
+internal sealed class KeyStore(Database database, TimeProvider time, ApiKeyAuthenticator authenticator)
+{
+    /// <summary>Stored statuses. <c>expired</c> is never stored: it is computed from <c>expires_at</c>.</summary>
+    public const string Active = "active";
+
+    /// <summary>Stored status of a disabled key (also set when its project is deleted).</summary>
+    public const string Disabled = "disabled";
+
+    /// <summary>Stored status of a deleted key.</summary>
+    public const string Deleted = "deleted";
+
+    /// <summary>Computed status of an active key past its expiry.</summary>
+    public const string Expired = "expired";
+
+    /// <summary>The statuses a list can be filtered by.</summary>
+    public static readonly string[] Statuses = [Active, Disabled, Deleted, Expired];
+
+    /// <summary>A key row. <see cref="KeyHash"/> is the SHA-256 of the secret; the secret is never stored.</summary>
+    public sealed record KeyRow(
+        string Id, string OrgId, string ProjectId, string MemberId, string Name, string Prefix, string KeyHash,
+        string Status, long? ExpiresAt, long CreatedAt, long UpdatedAt, long? DeletedAt)
+    {
+        /// <summary>active, disabled, deleted or expired, as of <paramref name="nowMs"/>.</summary>
+        public string StatusAt(long nowMs) =>
+            Status == KeyStore.Active && ExpiresAt is { } expires && expires <= nowMs ? Expired : Status;
+    }
+
+    /// <summary>List filters; null means any.</summary>
+    public readonly record struct KeyFilter(string? ProjectId, string? MemberId, string? Status);
+
+    private const string Columns =
+        "id, org_id AS OrgId, project_id AS ProjectId, member_id AS MemberId, name, prefix, key_hash AS KeyHash, " +
+        "status, expires_at AS ExpiresAt, created_at AS CreatedAt, updated_at AS UpdatedAt, deleted_at AS DeletedAt";
+
+    /// <summary>Creates an active key; returns the row and the secret, which exists only in this answer.</summary>
+    public async Task<(KeyRow Key, string Secret)> CreateAsync(
+        string orgId, string projectId, string memberId, string name, long? expiresAt, CancellationToken ct)
+    {
+        var secret = Secrets.NewApiKey();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var key = new KeyRow(Ids.New("key", time), orgId, projectId, memberId, name, Secrets.DisplayPrefix(secret),
+            Secrets.Hash(secret), Active, expiresAt, now, now, null);
+        await using var connection = await database.OpenAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO api_keys (id, org_id, project_id, member_id, name, prefix, key_hash, status, expires_at, created_at, updated_at, deleted_at)
+            VALUES (@Id, @OrgId, @ProjectId, @MemberId, @Name, @Prefix, @KeyHash, @Status, @ExpiresAt, @CreatedAt, @UpdatedAt, NULL)
+            """,
+            key,
+            cancellationToken: ct));
+        return (key, secret);
+    }
+
+    /// <summary>The org's keys matching <paramref name="filter"/>, by id; fetches <c>Limit + 1</c> rows.</summary>
+    public async Task<IReadOnlyList<KeyRow>> ListAsync(string orgId, KeyFilter filter, Paging paging, CancellationToken ct)
+    {
+        var sql = new StringBuilder($"SELECT {Columns} FROM api_keys WHERE org_id = @orgId");
+        if (filter.ProjectId is not null)
+        {
+            sql.Append(" AND project_id = @projectId");
+        }
+
+        if (filter.MemberId is not null)
+        {
+            sql.Append(" AND member_id = @memberId");
+        }
+
+        sql.Append(filter.Status switch
+        {
+            null => "",
+            Active => " AND status = 'active' AND (expires_at IS NULL OR expires_at > @now)",
+            Expired => " AND status = 'active' AND expires_at <= @now",
+            Disabled => " AND status = 'disabled'",
+            _ => " AND status = 'deleted'",
+        });
+        if (paging.Cursor is not null)
+        {
+            sql.Append(" AND id > @cursor");
+        }
+
+        sql.Append(" ORDER BY id LIMIT @take");
+        await using var connection = await database.OpenAsync(ct);
+        var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(
+            sql.ToString(),
+            new
+            {
+                orgId,
+                projectId = filter.ProjectId,
+                memberId = filter.MemberId,
+                now = time.GetUtcNow().ToUnixTimeMilliseconds(),
+                cursor = paging.Cursor,
+                take = paging.Limit + 1,
+            },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>The key of this org (deleted ones too), or null (also for another org's key).</summary>
+    public async Task<KeyRow?> FindAsync(string orgId, string keyId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<KeyRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM api_keys WHERE id = @keyId AND org_id = @orgId",
+            new { orgId, keyId },
+            cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Sets name, stored status (active or disabled) and expiry of a key that is not deleted;
+    /// null when there is no such key.
+    /// </summary>
+    public async Task<KeyRow?> UpdateAsync(string orgId, string keyId, string name, string status, long? expiresAt, CancellationToken ct)
+    {
+        string? hash;
+        await using (var connection = await database.OpenAsync(ct))
+        {
+            hash = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                """
+                UPDATE api_keys SET name = @name, status = @status, expires_at = @expiresAt, updated_at = @now
+                WHERE id = @keyId AND org_id = @orgId AND status <> 'deleted'
+                RETURNING key_hash
+                """,
+                new { orgId, keyId, name, status, expiresAt, now = time.GetUtcNow().ToUnixTimeMilliseconds() },
+                cancellationToken: ct));
+        }
+
+        if (hash is null)
+        {
+            return null;
+        }
+
+        authenticator.Invalidate(hash);
+        return await FindAsync(orgId, keyId, ct);
+    }
+
+    /// <summary>Marks a key deleted; it stops working at once. False when there is no such key or it was already deleted.</summary>
+    public async Task<bool> DeleteAsync(string orgId, string keyId, CancellationToken ct)
+    {
+        string? hash;
+        await using (var connection = await database.OpenAsync(ct))
+        {
+            hash = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
+                """
+                UPDATE api_keys SET status = 'deleted', deleted_at = @now, updated_at = @now
+                WHERE id = @keyId AND org_id = @orgId AND status <> 'deleted'
+                RETURNING key_hash
+                """,
+                new { orgId, keyId, now = time.GetUtcNow().ToUnixTimeMilliseconds() },
+                cancellationToken: ct));
+        }
+
+        if (hash is null)
+        {
+            return false;
+        }
+
+        authenticator.Invalidate(hash);
+        return true;
+    }
+
+    /// <summary>
+    /// Gives a key that is not deleted a new secret; the old secret stops working at once.
+    /// Null when there is no such key. <paramref name="current"/> is the row as read: the update
+    /// applies only if the secret is still the one read, so two racing rotations cannot both win.
+    /// </summary>
+    public async Task<(KeyRow Key, string Secret)?> RotateAsync(KeyRow current, CancellationToken ct)
+    {
+        var secret = Secrets.NewApiKey();
+        await using (var connection = await database.OpenAsync(ct))
+        {
+            var changed = await connection.ExecuteAsync(new CommandDefinition(
+                """
+                UPDATE api_keys SET key_hash = @newHash, prefix = @prefix, updated_at = @now
+                WHERE id = @keyId AND org_id = @orgId AND key_hash = @oldHash AND status <> 'deleted'
+                """,
+                new
+                {
+                    keyId = current.Id,
+                    orgId = current.OrgId,
+                    oldHash = current.KeyHash,
+                    newHash = Secrets.Hash(secret),
+                    prefix = Secrets.DisplayPrefix(secret),
+                    now = time.GetUtcNow().ToUnixTimeMilliseconds(),
+                },
+                cancellationToken: ct));
+            if (changed == 0)
+            {
+                return null;
+            }
+        }
+
+        authenticator.Invalidate(current.KeyHash);
+        var key = await FindAsync(current.OrgId, current.Id, ct);
+        return key is null ? null : (key, secret);
+    }
+}

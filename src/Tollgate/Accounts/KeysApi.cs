@@ -1,0 +1,194 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Tollgate.Accounts;
+
+/// <summary>
+/// Gateway API keys of an org. The secret appears only in the answers to create and rotate; lists
+/// and reads show its <c>prefix</c>. A key belongs to the member who created it.
+/// </summary>
+internal static class KeysApi
+{
+    /// <summary>404 detail for a key the caller cannot see.</summary>
+    public const string NotFoundMessage = "API key not found.";
+
+    private const string DeletedMessage = "API key has been deleted; it can no longer be changed.";
+
+    /// <summary>Maps <c>/orgs/{orgId}/keys</c>.</summary>
+    public static void Map(RouteGroupBuilder keys)
+    {
+        keys.MapPost("", CreateAsync);
+        keys.MapGet("", ListAsync);
+        keys.MapGet("/{keyId}", GetAsync);
+        keys.MapPatch("/{keyId}", UpdateAsync);
+        keys.MapDelete("/{keyId}", DeleteAsync);
+        keys.MapPost("/{keyId}/rotate", RotateAsync);
+    }
+
+    private static async Task<Results<Created<KeyResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        CreateKeyRequest body, OrgMember member, OrgStore orgs, KeyStore keys, TimeProvider time, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var errors = new FieldErrors();
+        var projectId = errors.Required("projectId", body.ProjectId);
+        var name = errors.Name("name", body.Name);
+        long? expiresAt = null;
+        if (body.ExpiresAt is not null)
+        {
+            expiresAt = FutureInstant(errors, body.ExpiresAt, now);
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        // A project of another org, or a deleted one, is "not found", like every foreign id.
+        if (await orgs.FindProjectAsync(member.OrgId, projectId!, ct) is null)
+        {
+            return AccountProblems.NotFound(ProjectsApi.NotFoundMessage);
+        }
+
+        var (key, secret) = await keys.CreateAsync(member.OrgId, projectId!, member.MemberId, name!, expiresAt, ct);
+        return TypedResults.Created($"/orgs/{member.OrgId}/keys/{key.Id}", ToResponse(key, now, secret));
+    }
+
+    private static async Task<Results<Ok<Page<KeyResponse>>, ValidationProblem>> ListAsync(
+        OrgMember member, string? projectId, string? memberId, string? status, string? limit, string? cursor,
+        KeyStore keys, TimeProvider time, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (!Paging.TryParse(limit, cursor, out var paging, out var pagingError))
+        {
+            errors.Add("limit", pagingError!);
+        }
+
+        if (!string.IsNullOrEmpty(status) && !KeyStore.Statuses.Contains(status))
+        {
+            errors.Add("status", $"status must be one of {string.Join(", ", KeyStore.Statuses)}.");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var filter = new KeyStore.KeyFilter(NullIfEmpty(projectId), NullIfEmpty(memberId), NullIfEmpty(status));
+        var rows = await keys.ListAsync(member.OrgId, filter, paging, ct);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return TypedResults.Ok(paging.ToPage(rows, r => r.Id, r => ToResponse(r, now)));
+    }
+
+    private static async Task<Results<Ok<KeyResponse>, ProblemHttpResult>> GetAsync(
+        string keyId, OrgMember member, KeyStore keys, TimeProvider time, CancellationToken ct)
+    {
+        var key = await keys.FindAsync(member.OrgId, keyId, ct);
+        return key is null
+            ? AccountProblems.NotFound(NotFoundMessage)
+            : TypedResults.Ok(ToResponse(key, time.GetUtcNow().ToUnixTimeMilliseconds()));
+    }
+
+    private static async Task<Results<Ok<KeyResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
+        string keyId, UpdateKeyRequest body, OrgMember member, OrgStore orgs, KeyStore keys, TimeProvider time, CancellationToken ct)
+    {
+        var key = await keys.FindAsync(member.OrgId, keyId, ct);
+        if (key is null)
+        {
+            return AccountProblems.NotFound(NotFoundMessage);
+        }
+
+        if (key.Status == KeyStore.Deleted)
+        {
+            return AccountProblems.Conflict(DeletedMessage);
+        }
+
+        // :: Absent fields keep their value; expiresAt: null means "never expires".
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var errors = new FieldErrors();
+        var name = body.Name is null ? key.Name : errors.Name("name", body.Name);
+        var status = body.Status ?? key.Status;
+        if (status is not (KeyStore.Active or KeyStore.Disabled))
+        {
+            errors.Add("status", "status must be active or disabled.");
+        }
+
+        var expiresAt = body.ExpiresAt.ValueKind switch
+        {
+            JsonValueKind.Undefined => key.ExpiresAt,
+            JsonValueKind.Null => null,
+            JsonValueKind.String => FutureInstant(errors, body.ExpiresAt.GetString(), now),
+            _ => Invalid(errors, "expiresAt", "expiresAt must be an ISO 8601 time or null."),
+        };
+        if (status == KeyStore.Active && key.Status != KeyStore.Active
+            && await orgs.FindProjectAsync(member.OrgId, key.ProjectId, ct) is null)
+        {
+            errors.Add("status", "The key's project has been deleted; the key cannot be activated.");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var updated = await keys.UpdateAsync(member.OrgId, keyId, name!, status, expiresAt, ct);
+        return updated is null ? AccountProblems.NotFound(NotFoundMessage) : TypedResults.Ok(ToResponse(updated, now));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string keyId, OrgMember member, KeyStore keys, CancellationToken ct)
+    {
+        if (await keys.FindAsync(member.OrgId, keyId, ct) is null)
+        {
+            return AccountProblems.NotFound(NotFoundMessage);
+        }
+
+        // Deleting a deleted key changes nothing and succeeds: DELETE is idempotent.
+        await keys.DeleteAsync(member.OrgId, keyId, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<KeyResponse>, ProblemHttpResult>> RotateAsync(
+        string keyId, OrgMember member, KeyStore keys, TimeProvider time, CancellationToken ct)
+    {
+        var key = await keys.FindAsync(member.OrgId, keyId, ct);
+        if (key is null)
+        {
+            return AccountProblems.NotFound(NotFoundMessage);
+        }
+
+        if (key.Status == KeyStore.Deleted)
+        {
+            return AccountProblems.Conflict(DeletedMessage);
+        }
+
+        var rotated = await keys.RotateAsync(key, ct);
+        if (rotated is not { } result)
+        {
+            return AccountProblems.Conflict("The key changed while it was being rotated; try again.");
+        }
+
+        return TypedResults.Ok(ToResponse(result.Key, time.GetUtcNow().ToUnixTimeMilliseconds(), result.Secret));
+    }
+
+    private static long? FutureInstant(FieldErrors errors, string? text, long nowMs)
+    {
+        if (!ApiTime.TryParse(text, out var at))
+        {
+            return Invalid(errors, "expiresAt", "expiresAt must be an ISO 8601 time with an offset, such as 2026-07-04T00:00:00.000Z.");
+        }
+
+        return at > nowMs ? at : Invalid(errors, "expiresAt", "expiresAt must be in the future.");
+    }
+
+    private static long? Invalid(FieldErrors errors, string field, string message)
+    {
+        errors.Add(field, message);
+        return null;
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static KeyResponse ToResponse(KeyStore.KeyRow key, long nowMs, string? secret = null) =>
+        new(key.Id, secret, key.Prefix, key.Name, key.OrgId, key.ProjectId, key.MemberId, key.StatusAt(nowMs),
+            ApiTime.FromUnixMs(key.ExpiresAt), ApiTime.FromUnixMs(key.CreatedAt), ApiTime.FromUnixMs(key.UpdatedAt));
+}
