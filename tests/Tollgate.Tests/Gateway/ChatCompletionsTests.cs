@@ -203,7 +203,7 @@ public sealed class ChatCompletionsTests
     [InlineData(0)] // nothing listens: connection refused
     public async Task Fallback_FirstProviderFails_SecondProviderServesAndEachAttemptIsALedgerRow(int primaryStatus)
     {
-        await using var failing = await FakeProviders.FakeProviderServer.StartAsync(new FakeProviders.FakeOptions { Status = primaryStatus });
+        await using var failing = await global::Tollgate.FakeProviders.FakeProviderServer.StartAsync(new global::Tollgate.FakeProviders.FakeOptions { Status = primaryStatus });
         var primaryUrl = primaryStatus == 0 ? "http://127.0.0.1:1/v1" : failing.OpenAIBaseUrl("primary");
         await using var host = await GatewayTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Tollgate:Providers:primary:BaseUrl"] = primaryUrl });
         using var client = host.GatewayClient();

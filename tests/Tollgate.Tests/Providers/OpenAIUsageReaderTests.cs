@@ -55,8 +55,8 @@ public sealed class OpenAIUsageReaderTests
     public void Inspect_MalformedJson_ReportsNothing() => Assert.False(OpenAIUsageReader.Inspect("{\"usage\":{\"prompt"u8).HasUsage);
 
     [Theory]
-    [InlineData("data: {\"a\":1}\n\ndata: [DONE]\n\n", 14)]
-    [InlineData("data: {\"a\":1}\r\n\r\nrest", 16)]
+    [InlineData("data: {\"a\":1}\n\ndata: [DONE]\n\n", 15)]
+    [InlineData("data: {\"a\":1}\r\n\r\nrest", 17)]
     [InlineData(": ping\n\n", 8)]
     public void SseEvents_TryFindEnd_FindsTheBlankLine(string text, int expected)
     {

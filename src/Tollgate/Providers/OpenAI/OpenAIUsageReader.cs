@@ -170,15 +170,20 @@ public static class OpenAIUsageReader
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
                     var isText = reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("refusal"u8);
+                    var isToolCall = reader.ValueTextEquals("tool_calls"u8) || reader.ValueTextEquals("function_call"u8);
                     reader.Read();
                     if (isText && reader.TokenType == JsonTokenType.String)
                     {
                         bytes += reader.ValueSpan.Length;
                     }
+                    else if (isToolCall)
+                    {
+                        // Tool-call names and arguments are generated output too.
+                        bytes += SkipCountingStrings(ref reader);
+                    }
                     else
                     {
-                        // Tool-call arguments are output too.
-                        bytes += SkipCountingStrings(ref reader);
+                        reader.Skip();
                     }
                 }
             }
