@@ -6,6 +6,7 @@
 #
 #   bash bench/load.sh                 # 10 s per measurement
 #   DURATION=30 bash bench/load.sh     # longer runs
+#   CONNS=32 MODES=json SKIP_DIRECT=1 bash bench/load.sh   # a subset
 #   EXTRA_GATEWAY_ARGS="--Tollgate:Database:Provider=postgres ..." bash bench/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -98,11 +99,13 @@ run() { # target mode conns url body key
   printf "%-9s %-7s %5s %10s %9s %9s %12s %s\n" "$target" "$mode" "$conns" "$rps" "$p50" "$p99" "$cpu" "${errs:+non-2xx=$errs}" | tee -a "$results"
 }
 
-for conns in 32 128; do
-  run direct  json   "$conns" "http://127.0.0.1:$fake_port/openai/v1/chat/completions" "$direct_json" bench
-  run gateway json   "$conns" "$T/v1/chat/completions" "$body_json" "$key"
-  run direct  stream "$conns" "http://127.0.0.1:$fake_port/openai/v1/chat/completions" "$direct_stream" bench
-  run gateway stream "$conns" "$T/v1/chat/completions" "$body_stream" "$key"
+for conns in ${CONNS:-32 128}; do
+  for mode in ${MODES:-json stream}; do
+    direct_body=$direct_json; gw_body=$body_json
+    if [ "$mode" = stream ]; then direct_body=$direct_stream; gw_body=$body_stream; fi
+    [ -n "${SKIP_DIRECT:-}" ] || run direct "$mode" "$conns" "http://127.0.0.1:$fake_port/openai/v1/chat/completions" "$direct_body" bench
+    run gateway "$mode" "$conns" "$T/v1/chat/completions" "$gw_body" "$key"
+  done
 done
 
 rss=$(awk '/VmHWM/ {print $2/1024 " MiB"}' "/proc/$gw_pid/status")

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Tollgate.Hosting;
 
 /// <summary>
@@ -22,8 +20,10 @@ public static class Ids
             ms >>= 5;
         }
 
+        // Ids need uniqueness, not secrecy (secrets are made elsewhere): the shared PRNG is enough
+        // and far cheaper than the cryptographic one on the request path.
         Span<byte> random = stackalloc byte[16];
-        RandomNumberGenerator.Fill(random);
+        Random.Shared.NextBytes(random);
         for (var i = 0; i < 16; i++)
         {
             chars[10 + i] = Alphabet[random[i] & 31];
