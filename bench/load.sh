@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 duration=${DURATION:-10}
+warmup=${WARMUP:-3}
 fake_port=${FAKE_PORT:-19001}
 gw_port=${GATEWAY_PORT:-19080}
 work=$(mktemp -d)
@@ -82,7 +83,7 @@ run() { # target mode conns url body key
   local target=$1 mode=$2 conns=$3 url=$4 body=$5 k=$6
   lua "$body" "$k"
   # warm-up, not measured
-  wrk -t2 -c"$conns" -d2s -s "$work/post.lua" "$url" >/dev/null 2>&1 || true
+  wrk -t2 -c"$conns" -d"${warmup}s" -s "$work/post.lua" "$url" >/dev/null 2>&1 || true
   local before; before=$(cpu_ticks "$gw_pid")
   local out; out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$work/post.lua" "$url")
   local after; after=$(cpu_ticks "$gw_pid")
@@ -98,6 +99,11 @@ run() { # target mode conns url body key
   fi
   printf "%-9s %-7s %5s %10s %9s %9s %12s %s\n" "$target" "$mode" "$conns" "$rps" "$p50" "$p99" "$cpu" "${errs:+non-2xx=$errs}" | tee -a "$results"
 }
+
+# The JIT tiers up and the thread pool sizes itself in the first seconds under load: warm both
+# paths before measuring anything, or the first row measures start-up.
+lua "$body_json" "$key"; wrk -t2 -c32 -d"${INITIAL_WARMUP:-15}s" -s "$work/post.lua" "$T/v1/chat/completions" >/dev/null 2>&1 || true
+lua "$body_stream" "$key"; wrk -t2 -c32 -d5s -s "$work/post.lua" "$T/v1/chat/completions" >/dev/null 2>&1 || true
 
 for conns in ${CONNS:-32 128}; do
   for mode in ${MODES:-json stream}; do
