@@ -77,7 +77,7 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 tck=$(getconf CLK_TCK)
 
 results="$root/bench/results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
-printf "%-9s %-7s %5s %10s %9s %9s %12s\n" target mode conns req/s p50 p99 gw_cpu_ms/req | tee "$results"
+printf "%-9s %-7s %5s %10s %9s %9s %12s %14s\n" target mode conns req/s p50 p99 gw_cpu_ms/req fake_cpu_ms/req | tee "$results"
 
 run() { # target mode conns url body key
   local target=$1 mode=$2 conns=$3 url=$4 body=$5 k=$6
@@ -85,8 +85,10 @@ run() { # target mode conns url body key
   # warm-up, not measured
   wrk -t2 -c"$conns" -d"${warmup}s" -s "$work/post.lua" "$url" >/dev/null 2>&1 || true
   local before; before=$(cpu_ticks "$gw_pid")
+  local fbefore; fbefore=$(cpu_ticks "$fake_pid")
   local out; out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$work/post.lua" "$url")
   local after; after=$(cpu_ticks "$gw_pid")
+  local fafter; fafter=$(cpu_ticks "$fake_pid")
   local reqs rps p50 p99 errs
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
@@ -97,7 +99,9 @@ run() { # target mode conns url body key
   if [ "$target" = gateway ] && [ "${reqs:-0}" -gt 0 ]; then
     cpu=$(python3 -c "print(f'{($after-$before)*1000/$tck/$reqs:.3f}')")
   fi
-  printf "%-9s %-7s %5s %10s %9s %9s %12s %s\n" "$target" "$mode" "$conns" "$rps" "$p50" "$p99" "$cpu" "${errs:+non-2xx=$errs}" | tee -a "$results"
+  local fcpu="-"
+  if [ "${reqs:-0}" -gt 0 ]; then fcpu=$(python3 -c "print(f'{($fafter-$fbefore)*1000/$tck/$reqs:.3f}')"); fi
+  printf "%-9s %-7s %5s %10s %9s %9s %12s %14s %s\n" "$target" "$mode" "$conns" "$rps" "$p50" "$p99" "$cpu" "$fcpu" "${errs:+non-2xx=$errs}" | tee -a "$results"
 }
 
 # The JIT tiers up and the thread pool sizes itself in the first seconds under load: warm both
