@@ -23,4 +23,7 @@ public enum KeyAuthFailure
 
     /// <summary>A credential of another kind (session token, master key) was presented.</summary>
     WrongKind,
+
+    /// <summary>The key is valid but its owner no longer has access to the key's project (403 <c>project_access_revoked</c>).</summary>
+    ProjectAccessRevoked,
 }

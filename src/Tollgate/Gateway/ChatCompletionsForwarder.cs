@@ -49,7 +49,7 @@ internal sealed partial class ChatCompletionsForwarder(
         var auth = await authenticator.AuthenticateAsync(context.Request, ct).ConfigureAwait(false);
         if (auth.Identity is not { } identity)
         {
-            await OpenAIErrors.WriteAsync(response, new GatewayError(StatusCodes.Status401Unauthorized, "invalid_request_error", "invalid_api_key", auth.Message)).ConfigureAwait(false);
+            await OpenAIErrors.WriteAsync(response, GatewayError.FromAuth(auth)).ConfigureAwait(false);
             return;
         }
 

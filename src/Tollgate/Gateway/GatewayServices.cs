@@ -54,7 +54,7 @@ public static class GatewayServices
         var auth = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
         if (auth.Identity is null)
         {
-            await OpenAIErrors.WriteAsync(context.Response, new GatewayError(StatusCodes.Status401Unauthorized, "invalid_request_error", "invalid_api_key", auth.Message));
+            await OpenAIErrors.WriteAsync(context.Response, GatewayError.FromAuth(auth));
             return;
         }
 

@@ -10,6 +10,11 @@ namespace Tollgate.Gateway;
 /// <param name="Param">The offending request field, if any.</param>
 public sealed record GatewayError(int Status, string Type, string Code, string Message, string? Param = null)
 {
+    /// <summary>The error for a refused credential: 401, or 403 <c>project_access_revoked</c>.</summary>
+    public static GatewayError FromAuth(Tollgate.Accounts.KeyAuthResult auth) => auth.Failure == Tollgate.Accounts.KeyAuthFailure.ProjectAccessRevoked
+        ? new(StatusCodes.Status403Forbidden, "permission_error", "project_access_revoked", auth.Message)
+        : new(StatusCodes.Status401Unauthorized, "invalid_request_error", "invalid_api_key", auth.Message);
+
     /// <summary>400 for a request the gateway cannot accept.</summary>
     public static GatewayError BadRequest(string code, string message, string? param = null) =>
         new(StatusCodes.Status400BadRequest, "invalid_request_error", code, message, param);
