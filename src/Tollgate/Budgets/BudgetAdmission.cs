@@ -6,27 +6,37 @@ namespace Tollgate.Budgets;
 /// <summary>
 /// The one admission seam every billable endpoint calls: <see cref="ReserveAsync"/> before any byte
 /// goes upstream, <see cref="SettleAttemptAsync"/> once per provider attempt, and
-/// <see cref="Release"/> when the request is over. The budget engine plugs its caps in here; the
-/// endpoints do not change.
+/// <see cref="ReleaseAsync"/> when the request is over.
 /// </summary>
-public sealed class BudgetAdmission(SpendLedger ledger)
+internal sealed class BudgetAdmission(SpendLedger ledger, BudgetEngine engine)
 {
     /// <summary>Reserves the worst-case cost of a request on every applicable cap, or denies it.</summary>
-    public ValueTask<AdmissionResult> ReserveAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    public async ValueTask<AdmissionResult> ReserveAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
-        // No caps exist yet: every request is admitted with its full output limit.
-        var reservation = new Reservation(request, request.EstimatedCostPico, GrantedMaxOutputTokens: null);
-        return ValueTask.FromResult(new AdmissionResult(reservation, null));
+        try
+        {
+            return await engine.ReserveAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // Spend state that cannot be read denies; it never admits (fail closed).
+            return new AdmissionResult(null, new BudgetDenial(StatusCodes.Status503ServiceUnavailable, "budget_unavailable",
+                "Budget state is unavailable right now, so the request was not sent. Try again shortly.", null, null));
+        }
     }
 
     /// <summary>
-    /// Charges one provider attempt: the row is durable when this completes. Called exactly once per
-    /// attempt, from the attempt's <c>finally</c>.
+    /// Charges one provider attempt: the ledger row is durable when this completes, and the caps
+    /// count it. Called exactly once per attempt, from the attempt's <c>finally</c>.
     /// </summary>
-    public Task SettleAttemptAsync(Reservation reservation, LedgerEntry entry) => ledger.AppendAsync(entry);
+    public async Task SettleAttemptAsync(Reservation reservation, LedgerEntry entry)
+    {
+        await ledger.AppendAsync(entry).ConfigureAwait(false);
+        await engine.SettleAsync(reservation, entry).ConfigureAwait(false);
+    }
 
     /// <summary>Releases what is still held by the reservation. Idempotent.</summary>
-    public void Release(Reservation reservation) => reservation.MarkReleased();
+    public Task ReleaseAsync(Reservation reservation) => engine.ReleaseAsync(reservation);
 }
 
 /// <summary>What a request asks admission for.</summary>
@@ -37,7 +47,7 @@ public sealed class BudgetAdmission(SpendLedger ledger)
 /// <param name="EstimatedInputTokens">Upper bound of the prompt's tokens.</param>
 /// <param name="MaxOutputTokens">The most output the request can produce.</param>
 /// <param name="EstimatedCostPico">Worst-case cost.</param>
-public sealed record AdmissionRequest(
+internal sealed record AdmissionRequest(
     KeyIdentity Identity,
     string Service,
     string Model,
@@ -48,27 +58,24 @@ public sealed record AdmissionRequest(
 
 /// <summary>A hold on the caps for one request.</summary>
 /// <param name="Request">What was reserved for.</param>
-/// <param name="ReservedPico">The amount held.</param>
+/// <param name="ReservedPico">The amount held at admission.</param>
 /// <param name="GrantedMaxOutputTokens">Set when the output limit was clamped to fit the remaining budget.</param>
-public sealed record Reservation(AdmissionRequest Request, long ReservedPico, long? GrantedMaxOutputTokens)
+internal sealed record Reservation(AdmissionRequest Request, long ReservedPico, long? GrantedMaxOutputTokens)
 {
-    private int _released;
-
-    /// <summary>True once released.</summary>
-    public bool IsReleased => Volatile.Read(ref _released) == 1;
-
-    /// <summary>Marks the reservation released; returns false if it already was.</summary>
-    internal bool MarkReleased() => Interlocked.Exchange(ref _released, 1) == 0;
+    /// <summary>What is still held: settlements lower it by what they charge, release sets it to 0.</summary>
+    public long RemainingPico { get; set; } = ReservedPico;
 }
 
 /// <summary>Why a request was refused by admission.</summary>
-/// <param name="Status">HTTP status (402, 403).</param>
+/// <param name="Status">HTTP status (402, 403, 503).</param>
 /// <param name="Code">Machine code, e.g. <c>member_budget_exceeded</c>.</param>
 /// <param name="Message">The exact message of budgets.md.</param>
-public sealed record BudgetDenial(int Status, string Code, string Message);
+/// <param name="Detail">A sentence for people.</param>
+/// <param name="Cap">The cap that refused, for the <c>budget</c> object.</param>
+internal sealed record BudgetDenial(int Status, string Code, string Message, string? Detail, CapStatus? Cap);
 
 /// <summary>Admitted with a reservation, or denied.</summary>
-public readonly record struct AdmissionResult(Reservation? Reservation, BudgetDenial? Denial);
+internal readonly record struct AdmissionResult(Reservation? Reservation, BudgetDenial? Denial);
 
 /// <summary>Worst-case cost estimates made before a request goes upstream.</summary>
 public static class CostEstimator

@@ -86,7 +86,11 @@ internal sealed partial class ChatCompletionsForwarder(
         if (admitted.Reservation is not { } reservation)
         {
             var denial = admitted.Denial!;
-            await OpenAIErrors.WriteAsync(response, new GatewayError(denial.Status, "budget_exceeded", denial.Code, denial.Message)).ConfigureAwait(false);
+            await OpenAIErrors.WriteAsync(response, new GatewayError(denial.Status, denial.Cap is null ? "server_error" : "budget_exceeded", denial.Code, denial.Message)
+            {
+                Detail = denial.Detail,
+                Budget = denial.Cap,
+            }).ConfigureAwait(false);
             return;
         }
 
@@ -110,7 +114,7 @@ internal sealed partial class ChatCompletionsForwarder(
         finally
         {
             // :: Step 8: release what is still held
-            admission.Release(reservation);
+            await admission.ReleaseAsync(reservation).ConfigureAwait(false);
         }
     }
 

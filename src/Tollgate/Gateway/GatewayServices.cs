@@ -35,6 +35,8 @@ public static class GatewayServices
             return new ModelRouter(catalog, sp.GetRequiredService<ProviderDirectory>());
         });
         services.AddSingleton<SpendLedger>();
+        services.AddSingleton<BudgetStore>();
+        services.AddSingleton<BudgetEngine>();
         services.AddSingleton<BudgetAdmission>();
         services.AddSingleton<ChatCompletionsForwarder>();
         return services;

@@ -10,6 +10,12 @@ namespace Tollgate.Gateway;
 /// <param name="Param">The offending request field, if any.</param>
 public sealed record GatewayError(int Status, string Type, string Code, string Message, string? Param = null)
 {
+    /// <summary>A sentence for people (budget denials).</summary>
+    public string? Detail { get; init; }
+
+    /// <summary>The cap that refused the request (budget denials).</summary>
+    public Tollgate.Budgets.CapStatus? Budget { get; init; }
+
     /// <summary>The error for a refused credential: 401, or 403 <c>project_access_revoked</c>.</summary>
     public static GatewayError FromAuth(Tollgate.Accounts.KeyAuthResult auth) => auth.Failure == Tollgate.Accounts.KeyAuthFailure.ProjectAccessRevoked
         ? new(StatusCodes.Status403Forbidden, "permission_error", "project_access_revoked", auth.Message)
@@ -51,6 +57,31 @@ public static class OpenAIErrors
             }
 
             writer.WriteString("code", error.Code);
+            if (error.Detail is not null)
+            {
+                writer.WriteString("detail", error.Detail);
+            }
+
+            if (error.Budget is { } cap)
+            {
+                writer.WriteStartObject("budget");
+                writer.WriteString("scope", cap.Scope);
+                writer.WriteString("cap", cap.Cap);
+                writer.WriteString("limit", Tollgate.Budgets.Money.ToWire(cap.LimitPico));
+                writer.WriteString("spent", Tollgate.Budgets.Money.ToWire(cap.UsedPico));
+                writer.WriteString("remaining", Tollgate.Budgets.Money.ToWire(cap.RemainingPico));
+                if (cap.ResetsAt is { } resetsAt)
+                {
+                    writer.WriteString("resetsAt", resetsAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    writer.WriteNull("resetsAt");
+                }
+
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
             writer.WriteEndObject();
         }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Tollgate.Accounts;
+using Tollgate.Budgets;
 using Tollgate.Catalog;
 using Tollgate.Gateway;
 using Tollgate.Storage;
@@ -43,6 +44,7 @@ public static class TollgateApp
         app.MapHealth();
         app.MapAccountsApi();
         app.MapGatewayApi();
+        app.MapBudgetsApi();
         return app;
     }
 }

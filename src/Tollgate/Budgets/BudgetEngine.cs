@@ -1,0 +1,482 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using Tollgate.Accounts;
+
+namespace Tollgate.Budgets;
+
+/// <summary>A cap as it applies to a member or key, with where it comes from.</summary>
+/// <param name="Source"><c>member</c>, <c>default</c> or <c>key</c>.</param>
+internal sealed record EffectiveSpend(SpendBudget Budget, string Source);
+
+/// <summary>A period cap as it applies, with where it comes from and since when it counts.</summary>
+internal sealed record EffectivePeriod(PeriodBudget Budget, string Source, DateTimeOffset? CountingFrom);
+
+/// <summary>One cap's numbers as enforced and as shown (they are the same numbers).</summary>
+/// <param name="Scope"><c>member</c> or <c>key</c>.</param>
+/// <param name="Cap"><c>fixed</c>, <c>monthly</c> or <c>period</c>.</param>
+public sealed record CapStatus(string Scope, string Cap, long LimitPico, long UsedPico, long ReservedPico, DateTimeOffset? ResetsAt)
+{
+    /// <summary><c>limit − used − reserved</c>, never negative.</summary>
+    public long RemainingPico => Math.Max(0, LimitPico - UsedPico - ReservedPico);
+
+    /// <summary>A limit of 0, or spend at or over the limit, blocks every request.</summary>
+    public bool Exhausted => LimitPico == 0 || UsedPico >= LimitPico;
+}
+
+/// <summary>
+/// The budget engine of one node: per member, the caps that apply (own, or inherited defaults for
+/// developers), their counters loaded from the ledger on first use, and the reservations of
+/// requests in flight. Every operation on a member runs under that member's gate, so a reservation
+/// is all-or-nothing across the key's and the member's caps, and concurrent first requests of a new
+/// member wait for one load instead of racing past the defaults.
+/// Invariant (per cap): reserved ≤ limit − used at the moment of reserving; after traffic stops,
+/// reserved is 0 and used equals the ledger's sum.
+/// </summary>
+internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
+{
+    /// <summary>Settled rows younger than this at load time are remembered by id, so a settlement that
+    /// committed before the load but is applied after it is not counted twice.</summary>
+    private static readonly TimeSpan RecentWindow = TimeSpan.FromMinutes(10);
+
+    private const long MinOutputTokens = 256;
+
+    private readonly ConcurrentDictionary<string, MemberSlot> _slots = new(StringComparer.Ordinal);
+
+    /// <summary>Reserves the worst case of a request on every cap of its key and member, clamps, or denies.</summary>
+    public async ValueTask<AdmissionResult> ReserveAsync(AdmissionRequest request, CancellationToken ct)
+    {
+        var identity = request.Identity;
+        var slot = _slots.GetOrAdd(identity.MemberId, static _ => new MemberSlot());
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var now = time.GetUtcNow();
+            var state = await EnsureLoadedAsync(slot, identity.MemberId, now, ct).ConfigureAwait(false);
+            if (state is null)
+            {
+                return new AdmissionResult(null, new BudgetDenial(StatusCodes.Status403Forbidden, "budget_unavailable",
+                    "The member's budget could not be read, so the request was not sent.", null, null));
+            }
+
+            var key = await EnsureKeyAsync(slot, state, identity.KeyId, now, ct).ConfigureAwait(false);
+            var keyCaps = key.Caps(now, "key", slot.ReservedFor(identity.KeyId));
+            var memberCaps = state.Caps(now, slot.ReservedMember);
+
+            // Input at its price plus the smallest useful answer: what a clamped request must still fit.
+            var inputCost = CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 0);
+            var perToken = Math.Max(0, CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 1) - inputCost);
+            var minimum = inputCost + (MinOutputTokens * perToken);
+
+            CapStatus? keyFailing = keyCaps.FirstOrDefault(c => c.Exhausted || c.RemainingPico < Math.Min(minimum, request.EstimatedCostPico));
+            CapStatus? memberFailing = memberCaps.FirstOrDefault(c => c.Exhausted || c.RemainingPico < Math.Min(minimum, request.EstimatedCostPico));
+            if (keyFailing is not null || memberFailing is not null)
+            {
+                return new AdmissionResult(null, Deny(identity, keyFailing, memberFailing));
+            }
+
+            var room = long.MaxValue;
+            foreach (var cap in keyCaps.Concat(memberCaps))
+            {
+                room = Math.Min(room, cap.RemainingPico);
+            }
+
+            var amount = request.EstimatedCostPico;
+            long? granted = null;
+            if (room < amount && perToken > 0)
+            {
+                // Only a smaller answer fits: clamp the output limit to what the remaining budget pays for.
+                var tokens = Math.Min((room - inputCost) / perToken, request.MaxOutputTokens);
+                granted = tokens;
+                amount = inputCost + (tokens * perToken);
+            }
+
+            slot.ReservedMember += amount;
+            slot.AddKeyReserved(identity.KeyId, amount);
+            return new AdmissionResult(new Reservation(request, amount, granted), null);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    /// <summary>Counts a settled (committed) ledger row and lowers the reservation by what it charged.</summary>
+    public async Task SettleAsync(Reservation reservation, LedgerEntry entry)
+    {
+        var slot = _slots.GetOrAdd(entry.MemberId, static _ => new MemberSlot());
+        await slot.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (slot.State is { } state && !slot.Stale)
+            {
+                state.Apply(entry);
+            }
+
+            var released = Math.Min(reservation.RemainingPico, entry.CostPico);
+            reservation.RemainingPico -= released;
+            slot.ReservedMember -= released;
+            slot.AddKeyReserved(entry.KeyId, -released);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    /// <summary>Releases what the reservation still holds. Idempotent.</summary>
+    public async Task ReleaseAsync(Reservation reservation)
+    {
+        var memberId = reservation.Request.Identity.MemberId;
+        if (!_slots.TryGetValue(memberId, out var slot))
+        {
+            return;
+        }
+
+        await slot.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var left = reservation.RemainingPico;
+            reservation.RemainingPico = 0;
+            slot.ReservedMember -= left;
+            slot.AddKeyReserved(reservation.Request.Identity.KeyId, -left);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    /// <summary>The member's caps as enforced now; null for an unknown member.</summary>
+    public async Task<MemberBudgetView?> ViewMemberAsync(string memberId, CancellationToken ct)
+    {
+        var slot = _slots.GetOrAdd(memberId, static _ => new MemberSlot());
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var now = time.GetUtcNow();
+            var state = await EnsureLoadedAsync(slot, memberId, now, ct).ConfigureAwait(false);
+            if (state is null)
+            {
+                return null;
+            }
+
+            return new MemberBudgetView(state.Own, state.Spend, state.Period, state.MaxKeys,
+                state.SpendStatus(now, slot.ReservedMember), state.PeriodStatus(now, slot.ReservedMember),
+                state.Lifetime.UsedPico(now), slot.ReservedMember);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    /// <summary>A key's caps as enforced now.</summary>
+    public async Task<KeyBudgetView?> ViewKeyAsync(string memberId, string keyId, CancellationToken ct)
+    {
+        var slot = _slots.GetOrAdd(memberId, static _ => new MemberSlot());
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            var now = time.GetUtcNow();
+            var state = await EnsureLoadedAsync(slot, memberId, now, ct).ConfigureAwait(false);
+            if (state is null)
+            {
+                return null;
+            }
+
+            var key = await EnsureKeyAsync(slot, state, keyId, now, ct).ConfigureAwait(false);
+            var reserved = slot.ReservedFor(keyId);
+            var memberRemaining = state.Caps(now, slot.ReservedMember).Select(c => (long?)c.RemainingPico).Min();
+            return new KeyBudgetView(key.Config, key.SpendStatus(now, reserved), key.PeriodStatus(now, reserved), key.Lifetime.UsedPico(now), memberRemaining);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    /// <summary>Forgets a member's loaded caps; the next use reloads them from configuration and the ledger.</summary>
+    public void InvalidateMember(string memberId)
+    {
+        if (_slots.TryGetValue(memberId, out var slot))
+        {
+            slot.Stale = true;
+        }
+    }
+
+    /// <summary>Forgets the loaded caps of every member of an org (its default developer limits changed).</summary>
+    public void InvalidateOrg(string orgId)
+    {
+        foreach (var slot in _slots.Values)
+        {
+            if (slot.State?.Facts.OrgId == orgId)
+            {
+                slot.Stale = true;
+            }
+        }
+    }
+
+    private static BudgetDenial Deny(KeyIdentity identity, CapStatus? key, CapStatus? member)
+    {
+        string MemberMessage(CapStatus m) => m.Cap switch
+        {
+            "fixed" => BudgetMessages.MemberFixed,
+            "monthly" => BudgetMessages.MemberMonthly,
+            _ => BudgetMessages.MemberPeriod,
+        };
+
+        if (key is not null)
+        {
+            var message = key.Cap == "period"
+                ? BudgetMessages.KeyPeriod(identity.KeyName, key.UsedPico, key.LimitPico)
+                : BudgetMessages.KeyBudget(identity.KeyName, key.UsedPico, key.LimitPico);
+            var detail = member is null
+                ? BudgetMessages.KeyDetail(identity.KeyName)
+                : $"{MemberMessage(member)} {BudgetMessages.MemberDetail(member.UsedPico, member.LimitPico)}";
+            return new BudgetDenial(StatusCodes.Status403Forbidden, key.Cap == "period" ? "key_period_budget_exceeded" : "key_budget_exceeded", message, detail, key);
+        }
+
+        return new BudgetDenial(StatusCodes.Status403Forbidden, member!.Cap == "period" ? "member_period_budget_exceeded" : "member_budget_exceeded",
+            MemberMessage(member), BudgetMessages.MemberDetail(member.UsedPico, member.LimitPico), member);
+    }
+
+    private async Task<MemberState?> EnsureLoadedAsync(MemberSlot slot, string memberId, DateTimeOffset now, CancellationToken ct)
+    {
+        if (slot.State is not null && !slot.Stale)
+        {
+            return slot.State;
+        }
+
+        slot.Stale = false;
+        var facts = await store.FindMemberAsync(memberId, ct).ConfigureAwait(false);
+        if (facts is null)
+        {
+            slot.State = null;
+            return null;
+        }
+
+        var own = await store.GetAsync(BudgetScope.Member, memberId, ct).ConfigureAwait(false);
+        var defaults = await store.GetAsync(BudgetScope.Default, facts.OrgId, ct).ConfigureAwait(false);
+        await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+        slot.State = await MemberState.LoadAsync(connection, facts, own, defaults, now).ConfigureAwait(false);
+        return slot.State;
+    }
+
+    private async Task<KeyState> EnsureKeyAsync(MemberSlot slot, MemberState state, string keyId, DateTimeOffset now, CancellationToken ct)
+    {
+        if (state.Keys.TryGetValue(keyId, out var key))
+        {
+            return key;
+        }
+
+        var config = await store.GetAsync(BudgetScope.Key, keyId, ct).ConfigureAwait(false);
+        await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+        key = await KeyState.LoadAsync(connection, keyId, config, now).ConfigureAwait(false);
+        state.Keys[keyId] = key;
+        return key;
+    }
+
+    /// <summary>A member's entry: its gate, its loaded state, and its reservations (which outlive reloads).</summary>
+    private sealed class MemberSlot
+    {
+        private readonly Dictionary<string, long> _reservedByKey = new(StringComparer.Ordinal);
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public MemberState? State { get; set; }
+        public volatile bool Stale;
+        public long ReservedMember { get; set; }
+
+        public long ReservedFor(string keyId) => _reservedByKey.GetValueOrDefault(keyId);
+
+        public void AddKeyReserved(string keyId, long delta)
+        {
+            var value = _reservedByKey.GetValueOrDefault(keyId) + delta;
+            if (value == 0)
+            {
+                _reservedByKey.Remove(keyId);
+            }
+            else
+            {
+                _reservedByKey[keyId] = value;
+            }
+        }
+    }
+
+    /// <summary>Counters of one scope (a member or a key) for its spend budget and period cap.</summary>
+    internal abstract class ScopeCounters
+    {
+        public required TotalCounter Lifetime { get; init; }
+        public CapCounter? SpendCounter { get; init; }
+        public CapCounter? PeriodCounter { get; init; }
+        public required HashSet<string> RecentIds { get; init; }
+
+        protected abstract SpendBudget? SpendCap { get; }
+        protected abstract PeriodBudget? PeriodCap { get; }
+
+        public void Apply(LedgerEntry entry)
+        {
+            if (RecentIds.Remove(entry.Id))
+            {
+                return; // already in the sums read at load time
+            }
+
+            Lifetime.Add(entry.EndedAt, entry.CostPico);
+            SpendCounter?.Add(entry.EndedAt, entry.CostPico);
+            PeriodCounter?.Add(entry.EndedAt, entry.CostPico);
+        }
+
+        public CapStatus? SpendStatus(DateTimeOffset now, long reserved, string scope = "member") =>
+            SpendCap is { Type: not SpendType.Unlimited } s && SpendCounter is { } c
+                ? new CapStatus(scope, s.Type == SpendType.Fixed ? "fixed" : "monthly", s.LimitPico, c.UsedPico(now), reserved, c.ResetsAt(now))
+                : null;
+
+        public CapStatus? PeriodStatus(DateTimeOffset now, long reserved, string scope = "member") =>
+            PeriodCap is { Unlimited: false } p && PeriodCounter is { } c
+                ? new CapStatus(scope, "period", p.LimitPico, c.UsedPico(now), reserved, c.ResetsAt(now))
+                : null;
+
+        public List<CapStatus> Caps(DateTimeOffset now, string scope, long reserved)
+        {
+            var caps = new List<CapStatus>(2);
+            if (SpendStatus(now, reserved, scope) is { } s)
+            {
+                caps.Add(s);
+            }
+
+            if (PeriodStatus(now, reserved, scope) is { } p)
+            {
+                caps.Add(p);
+            }
+
+            return caps;
+        }
+
+        protected static async Task<(TotalCounter Lifetime, CapCounter? Spend, CapCounter? Period, HashSet<string> Recent)> LoadCountersAsync(
+            DbConnection connection, BudgetScope scope, string id, SpendBudget? spend, PeriodBudget? period, DateTimeOffset? periodFrom, DateTimeOffset now)
+        {
+            var lifetime = new TotalCounter(await BudgetStore.SumAsync(connection, scope, id, null).ConfigureAwait(false), null);
+            CapCounter? spendCounter = null;
+            if (spend is { Type: SpendType.Fixed })
+            {
+                spendCounter = new TotalCounter(await BudgetStore.SumAsync(connection, scope, id, spend.CountingFrom?.ToUnixTimeMilliseconds()).ConfigureAwait(false), spend.CountingFrom);
+            }
+            else if (spend is { Type: SpendType.Monthly })
+            {
+                var from = BudgetWindows.MonthStart(now);
+                if (spend.CountingFrom is { } cf && cf > from)
+                {
+                    from = cf;
+                }
+
+                spendCounter = new MonthlyCounter(now, await BudgetStore.SumAsync(connection, scope, id, from.ToUnixTimeMilliseconds()).ConfigureAwait(false), spend.CountingFrom);
+            }
+
+            CapCounter? periodCounter = null;
+            if (period is { Unlimited: false })
+            {
+                var width = (long)BudgetWindows.BucketWidth(period.Window).TotalMilliseconds;
+                var since = now.ToUnixTimeMilliseconds() - (long)BudgetWindows.Duration(period.Window).TotalMilliseconds - width;
+                if (periodFrom is { } pf && pf.ToUnixTimeMilliseconds() > since)
+                {
+                    since = pf.ToUnixTimeMilliseconds();
+                }
+
+                periodCounter = new RollingCounter(period.Window, periodFrom, await BudgetStore.BucketsAsync(connection, scope, id, width, since).ConfigureAwait(false));
+            }
+
+            var recent = scope == BudgetScope.Member
+                ? await BudgetStore.RecentIdsAsync(connection, id, (now - RecentWindow).ToUnixTimeMilliseconds()).ConfigureAwait(false)
+                : await RecentKeyIdsAsync(connection, id, (now - RecentWindow).ToUnixTimeMilliseconds()).ConfigureAwait(false);
+            return (lifetime, spendCounter, periodCounter, recent);
+        }
+
+        private static async Task<HashSet<string>> RecentKeyIdsAsync(DbConnection connection, string keyId, long sinceMs) =>
+            (await Dapper.SqlMapper.QueryAsync<string>(connection, "SELECT id FROM ledger WHERE key_id = @keyId AND ended_at >= @sinceMs", new { keyId, sinceMs }).ConfigureAwait(false))
+            .ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>A member's effective caps and counters.</summary>
+    internal sealed class MemberState : ScopeCounters
+    {
+        public required BudgetStore.MemberFacts Facts { get; init; }
+        public required BudgetConfig Own { get; init; }
+        public EffectiveSpend? Spend { get; init; }
+        public EffectivePeriod? Period { get; init; }
+        public (KeyCountBudget Budget, string Source)? MaxKeys { get; init; }
+        public Dictionary<string, KeyState> Keys { get; } = new(StringComparer.Ordinal);
+
+        protected override SpendBudget? SpendCap => Spend?.Budget;
+        protected override PeriodBudget? PeriodCap => Period?.Budget;
+
+        public List<CapStatus> Caps(DateTimeOffset now, long reserved) => Caps(now, "member", reserved);
+
+        public new void Apply(LedgerEntry entry)
+        {
+            base.Apply(entry);
+            if (Keys.TryGetValue(entry.KeyId, out var key))
+            {
+                key.Apply(entry);
+            }
+        }
+
+        public static async Task<MemberState> LoadAsync(DbConnection connection, BudgetStore.MemberFacts facts, BudgetConfig own, BudgetConfig defaults, DateTimeOffset now)
+        {
+            // Per cap: the member's own setting, else (developers only) the org default, counting from
+            // the later of when the default was set and when the member began to inherit it.
+            var inherits = facts.Role == "developer";
+            EffectiveSpend? spend = own.Spend is { } s ? new EffectiveSpend(s, "member")
+                : inherits && defaults.Spend is { } ds ? new EffectiveSpend(ds with { CountingFrom = Later(ds.CountingFrom, facts.RoleSince) }, "default")
+                : null;
+            EffectivePeriod? period = own.Period is { } p ? new EffectivePeriod(p, "member", null)
+                : inherits && defaults.Period is { } dp ? new EffectivePeriod(dp, "default", Later(defaults.PeriodSetAt, facts.RoleSince))
+                : null;
+            (KeyCountBudget, string)? keys = own.MaxActiveKeys is { } k ? (k, "member")
+                : inherits && defaults.MaxActiveKeys is { } dk ? (dk, "default")
+                : null;
+
+            var (lifetime, spendCounter, periodCounter, recent) = await LoadCountersAsync(
+                connection, BudgetScope.Member, facts.MemberId, spend?.Budget, period?.Budget, period?.CountingFrom, now).ConfigureAwait(false);
+            return new MemberState
+            {
+                Facts = facts,
+                Own = own,
+                Spend = spend,
+                Period = period,
+                MaxKeys = keys,
+                Lifetime = lifetime,
+                SpendCounter = spendCounter,
+                PeriodCounter = periodCounter,
+                RecentIds = recent,
+            };
+        }
+
+        private static DateTimeOffset Later(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;
+    }
+
+    /// <summary>A key's caps and counters. Keys do not inherit defaults.</summary>
+    internal sealed class KeyState : ScopeCounters
+    {
+        public required BudgetConfig Config { get; init; }
+
+        protected override SpendBudget? SpendCap => Config.Spend;
+        protected override PeriodBudget? PeriodCap => Config.Period;
+
+        public CapStatus? SpendStatus(DateTimeOffset now, long reserved) => SpendStatus(now, reserved, "key");
+
+        public CapStatus? PeriodStatus(DateTimeOffset now, long reserved) => PeriodStatus(now, reserved, "key");
+
+        public static async Task<KeyState> LoadAsync(DbConnection connection, string keyId, BudgetConfig config, DateTimeOffset now)
+        {
+            var (lifetime, spend, period, recent) = await LoadCountersAsync(connection, BudgetScope.Key, keyId, config.Spend, config.Period, null, now).ConfigureAwait(false);
+            return new KeyState { Config = config, Lifetime = lifetime, SpendCounter = spend, PeriodCounter = period, RecentIds = recent };
+        }
+    }
+}
+
+/// <summary>A member's budget as configured, as effective, and as used.</summary>
+internal sealed record MemberBudgetView(
+    BudgetConfig Configured, EffectiveSpend? Spend, EffectivePeriod? Period, (KeyCountBudget Budget, string Source)? MaxKeys,
+    CapStatus? SpendStatus, CapStatus? PeriodStatus, long LifetimePico, long ReservedPico);
+
+/// <summary>A key's budget as configured and as used, with the owning member's smallest remaining allowance.</summary>
+internal sealed record KeyBudgetView(BudgetConfig Configured, CapStatus? SpendStatus, CapStatus? PeriodStatus, long LifetimePico, long? MemberRemainingPico);
