@@ -43,8 +43,9 @@ public sealed class GatewayTestHost : IAsyncDisposable
         ]}
         """;
 
-    private GatewayTestHost(FakeProviderServer fake, TollgateServer server, string key, string orgId, string projectId, string keyId, string catalogPath)
+    private GatewayTestHost(FakeProviderServer fake, TollgateServer server, string token, string key, string orgId, string projectId, string keyId, string catalogPath)
     {
+        Token = token;
         Fake = fake;
         Server = server;
         Key = key;
@@ -55,6 +56,9 @@ public sealed class GatewayTestHost : IAsyncDisposable
     }
 
     public FakeProviderServer Fake { get; }
+
+    /// <summary>The org owner's session token.</summary>
+    public string Token { get; }
     public TollgateServer Server { get; }
     public string Key { get; }
     public string OrgId { get; }
@@ -69,7 +73,8 @@ public sealed class GatewayTestHost : IAsyncDisposable
     public static async Task<GatewayTestHost> StartAsync(
         DbDialect dialect = DbDialect.Sqlite,
         IReadOnlyDictionary<string, string?>? settings = null,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null,
+        string? connectionString = null)
     {
         var fake = await FakeProviderServer.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var catalogPath = Path.Combine(Path.GetTempPath(), $"tollgate-catalog-{Guid.NewGuid():N}.json");
@@ -89,15 +94,15 @@ public sealed class GatewayTestHost : IAsyncDisposable
             all[k] = v;
         }
 
-        var server = await TollgateServer.StartAsync(dialect, all, builder =>
+        var server = await TollgateServer.StartAsync(dialect, all, connectionString: connectionString, configure: builder =>
         {
             if (clock is not null)
             {
                 builder.Services.AddSingleton(clock);
             }
         });
-        var (_, orgId, projectId, keyId, key) = await AccountSetup.CreateOrgWithKeyAsync(server).WaitAsync(TimeSpan.FromSeconds(30));
-        return new GatewayTestHost(fake, server, key, orgId, projectId, keyId, catalogPath);
+        var (token, orgId, projectId, keyId, key) = await AccountSetup.CreateOrgWithKeyAsync(server).WaitAsync(TimeSpan.FromSeconds(30));
+        return new GatewayTestHost(fake, server, token, key, orgId, projectId, keyId, catalogPath);
     }
 
     /// <summary>An HTTP client for the gateway that sends the key.</summary>

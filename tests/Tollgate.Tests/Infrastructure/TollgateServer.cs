@@ -25,6 +25,9 @@ public sealed class TollgateServer : IAsyncDisposable
     /// <summary><c>http://127.0.0.1:{port}/</c>.</summary>
     public Uri BaseAddress { get; }
 
+    /// <summary>The database of this server, to start another server on the same data.</summary>
+    public string ConnectionString { get; private init; } = "";
+
     /// <summary>A client for the server with no credentials set.</summary>
     public HttpClient Client { get; }
 
@@ -33,9 +36,10 @@ public sealed class TollgateServer : IAsyncDisposable
         DbDialect dialect = DbDialect.Sqlite,
         IReadOnlyDictionary<string, string?>? settings = null,
         Action<WebApplicationBuilder>? configure = null,
+        string? connectionString = null,
         params string[] args)
     {
-        var connectionString = await TestDatabases.NewConnectionStringAsync(dialect);
+        connectionString ??= await TestDatabases.NewConnectionStringAsync(dialect);
         var app = TollgateApp.Build(args, builder =>
         {
             builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -55,7 +59,7 @@ public sealed class TollgateServer : IAsyncDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await app.StartAsync(cts.Token);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TollgateServer(app, new Uri(address.TrimEnd('/') + "/"));
+        return new TollgateServer(app, new Uri(address.TrimEnd('/') + "/")) { ConnectionString = connectionString };
     }
 
     /// <summary>A client that sends <c>Authorization: Bearer {token}</c>.</summary>
