@@ -43,23 +43,52 @@ internal sealed class KeyStore(Database database, TimeProvider time, ApiKeyAuthe
         "id, org_id AS OrgId, project_id AS ProjectId, member_id AS MemberId, name, prefix, key_hash AS KeyHash, " +
         "status, expires_at AS ExpiresAt, created_at AS CreatedAt, updated_at AS UpdatedAt, deleted_at AS DeletedAt";
 
-    /// <summary>Creates an active key; returns the row and the secret, which exists only in this answer.</summary>
-    public async Task<(KeyRow Key, string Secret)> CreateAsync(
-        string orgId, string projectId, string memberId, string name, long? expiresAt, CancellationToken ct)
+    /// <summary>
+    /// Creates an active key; returns the row and the secret, which exists only in this answer. With
+    /// <paramref name="maxActiveKeys"/>, the count of the member's active keys and the insert run in one
+    /// serialized write (SQLite's single writer; a per-member advisory lock on PostgreSQL), so parallel
+    /// creations can never pass the cap; the key is null when the cap is reached.
+    /// </summary>
+    public async Task<(KeyRow? Key, string? Secret)> CreateAsync(
+        string orgId, string projectId, string memberId, string name, long? expiresAt, int? maxActiveKeys, CancellationToken ct)
     {
         var secret = Secrets.NewApiKey();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var key = new KeyRow(Ids.New("key", time), orgId, projectId, memberId, name, Secrets.DisplayPrefix(secret),
             Secrets.Hash(secret), Active, expiresAt, now, now, null);
         await using var connection = await database.OpenAsync(ct);
+        await using var tx = await Database.BeginWriteAsync(connection, ct);
+        if (maxActiveKeys is { } max && await ActiveKeysLockedAsync(connection, tx, memberId, null, now) >= max)
+        {
+            return (null, null);
+        }
+
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO api_keys (id, org_id, project_id, member_id, name, prefix, key_hash, status, expires_at, created_at, updated_at, deleted_at)
             VALUES (@Id, @OrgId, @ProjectId, @MemberId, @Name, @Prefix, @KeyHash, @Status, @ExpiresAt, @CreatedAt, @UpdatedAt, NULL)
             """,
             key,
+            tx,
             cancellationToken: ct));
+        await tx.CommitAsync(ct);
         return (key, secret);
+    }
+
+    /// <summary>Counts the member's active keys (other than <paramref name="exceptKeyId"/>) inside a write transaction that serializes per member.</summary>
+    private async Task<long> ActiveKeysLockedAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx, string memberId, string? exceptKeyId, long now)
+    {
+        if (database.IsPostgres)
+        {
+            await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext(@memberId))", new { memberId }, tx);
+        }
+
+        return await connection.ExecuteScalarAsync<long>(
+            """
+            SELECT COUNT(*) FROM api_keys WHERE member_id = @memberId AND status = 'active'
+              AND (expires_at IS NULL OR expires_at > @now) AND (@exceptKeyId IS NULL OR id <> @exceptKeyId)
+            """,
+            new { memberId, now, exceptKeyId }, tx);
     }
 
     /// <summary>The org's keys matching <paramref name="filter"/>, by id; fetches <c>Limit + 1</c> rows.</summary>
@@ -120,28 +149,47 @@ internal sealed class KeyStore(Database database, TimeProvider time, ApiKeyAuthe
     /// Sets name, stored status (active or disabled) and expiry of a key that is not deleted;
     /// null when there is no such key.
     /// </summary>
-    public async Task<KeyRow?> UpdateAsync(string orgId, string keyId, string name, string status, long? expiresAt, CancellationToken ct)
+    public async Task<KeyRow?> UpdateAsync(string orgId, string keyId, string name, string status, long? expiresAt, CancellationToken ct) =>
+        (await UpdateAsync(orgId, keyId, name, status, expiresAt, null, null, ct)).Key;
+
+    /// <summary>
+    /// As <see cref="UpdateAsync(string, string, string, string, long?, CancellationToken)"/>; re-activating a key
+    /// re-checks <paramref name="maxActiveKeys"/> of <paramref name="memberId"/> in the same serialized write.
+    /// </summary>
+    public async Task<(KeyRow? Key, bool LimitReached)> UpdateAsync(
+        string orgId, string keyId, string name, string status, long? expiresAt, string? memberId, int? maxActiveKeys, CancellationToken ct)
     {
         string? hash;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await using (var connection = await database.OpenAsync(ct))
         {
+            await using var tx = await Database.BeginWriteAsync(connection, ct);
+            if (status == Active && memberId is not null && maxActiveKeys is { } max
+                && (expiresAt is null || expiresAt > now)
+                && await ActiveKeysLockedAsync(connection, tx, memberId, keyId, now) >= max)
+            {
+                return (null, true);
+            }
+
             hash = await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
                 """
                 UPDATE api_keys SET name = @name, status = @status, expires_at = @expiresAt, updated_at = @now
                 WHERE id = @keyId AND org_id = @orgId AND status <> 'deleted'
                 RETURNING key_hash
                 """,
-                new { orgId, keyId, name, status, expiresAt, now = time.GetUtcNow().ToUnixTimeMilliseconds() },
+                new { orgId, keyId, name, status, expiresAt, now },
+                tx,
                 cancellationToken: ct));
+            await tx.CommitAsync(ct);
         }
 
         if (hash is null)
         {
-            return null;
+            return (null, false);
         }
 
         authenticator.Invalidate(hash);
-        return await FindAsync(orgId, keyId, ct);
+        return (await FindAsync(orgId, keyId, ct), false);
     }
 
     /// <summary>Marks a key deleted; it stops working at once. False when there is no such key or it was already deleted.</summary>

@@ -14,6 +14,11 @@ internal static class KeysApi
 
     private const string DeletedMessage = "API key has been deleted; it can no longer be changed.";
 
+    /// <summary>400 with the exact wording of budgets.md for a member at their max active keys.</summary>
+    private static ProblemHttpResult KeyLimitReached(int limit) => TypedResults.Problem(
+        $"You have reached your limit of {limit} active API keys set by an organization admin.",
+        statusCode: StatusCodes.Status400BadRequest, title: "Active API key limit reached");
+
     /// <summary>Maps <c>/orgs/{orgId}/keys</c>.</summary>
     public static void Map(RouteGroupBuilder keys)
     {
@@ -26,7 +31,7 @@ internal static class KeysApi
     }
 
     private static async Task<Results<Created<KeyResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        CreateKeyRequest body, OrgMember member, OrgStore orgs, KeyStore keys, TimeProvider time, CancellationToken ct)
+        CreateKeyRequest body, OrgMember member, OrgStore orgs, KeyStore keys, Tollgate.Budgets.BudgetEngine budgets, TimeProvider time, CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var errors = new FieldErrors();
@@ -49,7 +54,13 @@ internal static class KeysApi
             return AccountProblems.NotFound(ProjectsApi.NotFoundMessage);
         }
 
-        var (key, secret) = await keys.CreateAsync(member.OrgId, projectId!, member.MemberId, name!, expiresAt, ct);
+        var maxKeys = await budgets.MaxActiveKeysAsync(member.MemberId, ct);
+        var (key, secret) = await keys.CreateAsync(member.OrgId, projectId!, member.MemberId, name!, expiresAt, maxKeys, ct);
+        if (key is null)
+        {
+            return KeyLimitReached(maxKeys!.Value);
+        }
+
         return TypedResults.Created($"/orgs/{member.OrgId}/keys/{key.Id}", ToResponse(key, now, secret));
     }
 
@@ -89,7 +100,7 @@ internal static class KeysApi
     }
 
     private static async Task<Results<Ok<KeyResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        string keyId, UpdateKeyRequest body, OrgMember member, OrgStore orgs, KeyStore keys, TimeProvider time, CancellationToken ct)
+        string keyId, UpdateKeyRequest body, OrgMember member, OrgStore orgs, KeyStore keys, Tollgate.Budgets.BudgetEngine budgets, TimeProvider time, CancellationToken ct)
     {
         var key = await keys.FindAsync(member.OrgId, keyId, ct);
         if (key is null)
@@ -130,7 +141,14 @@ internal static class KeysApi
             return errors.ToProblem();
         }
 
-        var updated = await keys.UpdateAsync(member.OrgId, keyId, name!, status, expiresAt, ct);
+        // Re-activation counts against the owner's max active keys, like creation.
+        var maxKeys = status == KeyStore.Active && key.StatusAt(now) != KeyStore.Active ? await budgets.MaxActiveKeysAsync(key.MemberId, ct) : null;
+        var (updated, limitReached) = await keys.UpdateAsync(member.OrgId, keyId, name!, status, expiresAt, key.MemberId, maxKeys, ct);
+        if (limitReached)
+        {
+            return KeyLimitReached(maxKeys!.Value);
+        }
+
         return updated is null ? AccountProblems.NotFound(NotFoundMessage) : TypedResults.Ok(ToResponse(updated, now));
     }
 

@@ -195,6 +195,13 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
         }
     }
 
+    /// <summary>The member's effective max active keys; null when no cap applies (not set, or unlimited).</summary>
+    public async Task<int?> MaxActiveKeysAsync(string memberId, CancellationToken ct)
+    {
+        var view = await ViewMemberAsync(memberId, ct).ConfigureAwait(false);
+        return view?.MaxKeys is { Budget.Unlimited: false } keys ? keys.Budget.Value : null;
+    }
+
     /// <summary>Forgets a member's loaded caps; the next use reloads them from configuration and the ledger.</summary>
     public void InvalidateMember(string memberId)
     {
