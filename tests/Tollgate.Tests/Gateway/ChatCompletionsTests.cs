@@ -309,13 +309,13 @@ public sealed class ChatCompletionsTests
     }
 
     [Theory]
-    [InlineData("2026-08-31T23:59:59.5Z", "2", "10")]
+    [InlineData("2026-08-31T23:59:59.999Z", "2", "10")]
     [InlineData("2026-09-01T00:00:00Z", "3", "15")]
     public async Task PriceSchedule_CostUsesThePriceInForceAtTheRequestStart(string now, string input, string output)
     {
         var clock = new ShiftedTimeProvider(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
         await using var host = await GatewayTestHost.StartAsync(clock: clock);
-        clock.SetUtcNow(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture)); // start-up took time
+        clock.Freeze(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture)); // start-up took time
 
         ChatCompletion completion = await Sdk(host, "scheduled-model").CompleteChatAsync([new UserChatMessage("price check")]).WaitAsync(Timeout);
 
