@@ -31,6 +31,7 @@ internal sealed class BudgetAdmission(SpendLedger ledger, BudgetEngine engine)
     /// </summary>
     public async Task SettleAttemptAsync(Reservation reservation, LedgerEntry entry)
     {
+        entry = entry with { NodeId = engine.NodeId, HoldId = reservation.HoldId };
         await ledger.AppendAsync(entry).ConfigureAwait(false);
         await engine.SettleAsync(reservation, entry).ConfigureAwait(false);
     }
@@ -64,6 +65,9 @@ internal sealed record Reservation(AdmissionRequest Request, long ReservedPico, 
 {
     /// <summary>What is still held: settlements lower it by what they charge, release sets it to 0.</summary>
     public long RemainingPico { get; set; } = ReservedPico;
+
+    /// <summary>The id of the hold other nodes see (PostgreSQL), null on a single node.</summary>
+    public string? HoldId { get; init; }
 }
 
 /// <summary>Why a request was refused by admission.</summary>

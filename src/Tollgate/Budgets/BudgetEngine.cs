@@ -32,8 +32,11 @@ public sealed record CapStatus(string Scope, string Cap, long LimitPico, long Us
 /// Invariant (per cap): reserved ≤ limit − used at the moment of reserving; after traffic stops,
 /// reserved is 0 and used equals the ledger's sum.
 /// </summary>
-internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
+internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedBudgets shared)
 {
+    /// <summary>This node's id, written on its ledger rows.</summary>
+    public string NodeId => shared.NodeId;
+
     /// <summary>Settled rows younger than this at load time are remembered by id, so a settlement that
     /// committed before the load but is applied after it is not counted twice.</summary>
     private static readonly TimeSpan RecentWindow = TimeSpan.FromMinutes(10);
@@ -50,17 +53,21 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            await using var session = await OpenSessionAsync(slot, identity.MemberId, ct).ConfigureAwait(false);
             var now = time.GetUtcNow();
-            var state = await EnsureLoadedAsync(slot, identity.MemberId, now, ct).ConfigureAwait(false);
+            var state = session.State;
             if (state is null)
             {
                 return new AdmissionResult(null, new BudgetDenial(StatusCodes.Status403Forbidden, "budget_unavailable",
                     "The member's budget could not be read, so the request was not sent.", null, null));
             }
 
-            var key = await EnsureKeyAsync(slot, state, identity.KeyId, now, ct).ConfigureAwait(false);
-            var keyCaps = key.Caps(now, "key", slot.ReservedFor(identity.KeyId));
-            var memberCaps = state.Caps(now, slot.ReservedMember);
+            var key = await EnsureKeyAsync(session, state, identity.KeyId, now, ct).ConfigureAwait(false);
+            var (otherMember, otherKey) = session.Transaction is { } tx
+                ? await shared.OtherHoldsAsync(session.Connection!, tx, identity.MemberId, identity.KeyId).ConfigureAwait(false)
+                : (0, 0);
+            var keyCaps = key.Caps(now, "key", slot.ReservedFor(identity.KeyId) + otherKey);
+            var memberCaps = state.Caps(now, slot.ReservedMember + otherMember);
 
             // Input at its price plus the smallest useful answer: what a clamped request must still fit.
             var inputCost = CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 0);
@@ -90,9 +97,17 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
                 amount = inputCost + (tokens * perToken);
             }
 
+            string? holdId = null;
+            if (session.Transaction is { } holdTx)
+            {
+                holdId = Tollgate.Hosting.Ids.New("hold", time);
+                await shared.InsertHoldAsync(session.Connection!, holdTx, holdId, identity.MemberId, identity.KeyId, amount).ConfigureAwait(false);
+                await session.CommitAsync(ct).ConfigureAwait(false);
+            }
+
             slot.ReservedMember += amount;
             slot.AddKeyReserved(identity.KeyId, amount);
-            return new AdmissionResult(new Reservation(request, amount, granted), null);
+            return new AdmissionResult(new Reservation(request, amount, granted) { HoldId = holdId }, null);
         }
         finally
         {
@@ -107,7 +122,9 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
         await slot.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (slot.State is { } state && !slot.Stale)
+            // With several nodes every settlement, this node's included, reaches the counters through
+            // the ledger tail read under the member's lock; on a single node it is counted here.
+            if (!shared.Enabled && slot.State is { } state && !slot.Stale)
             {
                 state.Apply(entry);
             }
@@ -144,6 +161,11 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
         {
             slot.Gate.Release();
         }
+
+        if (reservation.HoldId is { } holdId)
+        {
+            await shared.DeleteHoldAsync(holdId).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The member's caps as enforced now; null for an unknown member.</summary>
@@ -153,16 +175,19 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            await using var session = await OpenSessionAsync(slot, memberId, ct).ConfigureAwait(false);
             var now = time.GetUtcNow();
-            var state = await EnsureLoadedAsync(slot, memberId, now, ct).ConfigureAwait(false);
+            var state = session.State;
             if (state is null)
             {
                 return null;
             }
 
+            var (others, _) = session.Transaction is { } tx ? await shared.OtherHoldsAsync(session.Connection!, tx, memberId, "").ConfigureAwait(false) : (0, 0);
+            var reservedAll = slot.ReservedMember + others;
             return new MemberBudgetView(state.Own, state.Spend, state.Period, state.MaxKeys,
-                state.SpendStatus(now, slot.ReservedMember), state.PeriodStatus(now, slot.ReservedMember),
-                state.Lifetime.UsedPico(now), slot.ReservedMember);
+                state.SpendStatus(now, reservedAll), state.PeriodStatus(now, reservedAll),
+                state.Lifetime.UsedPico(now), reservedAll);
         }
         finally
         {
@@ -177,16 +202,18 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            await using var session = await OpenSessionAsync(slot, memberId, ct).ConfigureAwait(false);
             var now = time.GetUtcNow();
-            var state = await EnsureLoadedAsync(slot, memberId, now, ct).ConfigureAwait(false);
+            var state = session.State;
             if (state is null)
             {
                 return null;
             }
 
-            var key = await EnsureKeyAsync(slot, state, keyId, now, ct).ConfigureAwait(false);
-            var reserved = slot.ReservedFor(keyId);
-            var memberRemaining = state.Caps(now, slot.ReservedMember).Select(c => (long?)c.RemainingPico).Min();
+            var key = await EnsureKeyAsync(session, state, keyId, now, ct).ConfigureAwait(false);
+            var (otherMember, otherKey) = session.Transaction is { } tx ? await shared.OtherHoldsAsync(session.Connection!, tx, memberId, keyId).ConfigureAwait(false) : (0, 0);
+            var reserved = slot.ReservedFor(keyId) + otherKey;
+            var memberRemaining = state.Caps(now, slot.ReservedMember + otherMember).Select(c => (long?)c.RemainingPico).Min();
             return new KeyBudgetView(key.Config, key.SpendStatus(now, reserved), key.PeriodStatus(now, reserved), key.Lifetime.UsedPico(now), memberRemaining);
         }
         finally
@@ -208,6 +235,18 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
         if (_slots.TryGetValue(memberId, out var slot))
         {
             slot.Stale = true;
+        }
+    }
+
+    /// <summary>Forgets the loaded caps of the member that owns a key (its budget changed).</summary>
+    public void InvalidateKey(string keyId)
+    {
+        foreach (var slot in _slots.Values)
+        {
+            if (slot.State?.Keys.ContainsKey(keyId) == true)
+            {
+                slot.Stale = true;
+            }
         }
     }
 
@@ -247,29 +286,57 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
             MemberMessage(member), BudgetMessages.MemberDetail(member.UsedPico, member.LimitPico), member);
     }
 
-    private async Task<MemberState?> EnsureLoadedAsync(MemberSlot slot, string memberId, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Brings the member's state up to date for one operation (call under the member's gate). With
+    /// several nodes this opens a transaction holding the member's advisory lock, (re)loads the state
+    /// inside it, and applies the ledger rows every node settled since the last look.
+    /// </summary>
+    private async Task<MemberSession> OpenSessionAsync(MemberSlot slot, string memberId, CancellationToken ct)
     {
-        if (slot.State is not null && !slot.Stale)
+        var session = new MemberSession();
+        if (shared.Enabled)
         {
-            return slot.State;
+            session.Connection = await store.OpenAsync(ct).ConfigureAwait(false);
+            session.Transaction = await Tollgate.Storage.Database.BeginWriteAsync(session.Connection, ct).ConfigureAwait(false);
+            await SharedBudgets.LockMemberAsync(session.Connection, session.Transaction, memberId).ConfigureAwait(false);
         }
 
-        slot.Stale = false;
-        var facts = await store.FindMemberAsync(memberId, ct).ConfigureAwait(false);
-        if (facts is null)
+        var now = time.GetUtcNow();
+        if (slot.State is null || slot.Stale)
         {
+            slot.Stale = false;
             slot.State = null;
-            return null;
+            var facts = await store.FindMemberAsync(memberId, ct).ConfigureAwait(false);
+            if (facts is not null)
+            {
+                var own = await store.GetAsync(BudgetScope.Member, memberId, ct).ConfigureAwait(false);
+                var defaults = await store.GetAsync(BudgetScope.Default, facts.OrgId, ct).ConfigureAwait(false);
+                if (session.Transaction is { } tx)
+                {
+                    slot.LastSeq = await SharedBudgets.MaxSeqAsync(session.Connection!, tx, memberId).ConfigureAwait(false);
+                    slot.State = await MemberState.LoadAsync(session.Connection!, facts, own, defaults, now).ConfigureAwait(false);
+                }
+                else
+                {
+                    await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+                    slot.State = await MemberState.LoadAsync(connection, facts, own, defaults, now).ConfigureAwait(false);
+                }
+            }
+        }
+        else if (session.Transaction is { } tx)
+        {
+            foreach (var (id, keyId, cost, endedAt, seq) in await SharedBudgets.TailAsync(session.Connection!, tx, memberId, slot.LastSeq).ConfigureAwait(false))
+            {
+                slot.State.Apply(id, keyId, DateTimeOffset.FromUnixTimeMilliseconds(endedAt), cost);
+                slot.LastSeq = seq;
+            }
         }
 
-        var own = await store.GetAsync(BudgetScope.Member, memberId, ct).ConfigureAwait(false);
-        var defaults = await store.GetAsync(BudgetScope.Default, facts.OrgId, ct).ConfigureAwait(false);
-        await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
-        slot.State = await MemberState.LoadAsync(connection, facts, own, defaults, now).ConfigureAwait(false);
-        return slot.State;
+        session.State = slot.State;
+        return session;
     }
 
-    private async Task<KeyState> EnsureKeyAsync(MemberSlot slot, MemberState state, string keyId, DateTimeOffset now, CancellationToken ct)
+    private async Task<KeyState> EnsureKeyAsync(MemberSession session, MemberState state, string keyId, DateTimeOffset now, CancellationToken ct)
     {
         if (state.Keys.TryGetValue(keyId, out var key))
         {
@@ -277,10 +344,48 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
         }
 
         var config = await store.GetAsync(BudgetScope.Key, keyId, ct).ConfigureAwait(false);
-        await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
-        key = await KeyState.LoadAsync(connection, keyId, config, now).ConfigureAwait(false);
+        if (session.Connection is { } connection)
+        {
+            // Under the member's lock, after the tail: the sums hold exactly the rows the member has seen.
+            key = await KeyState.LoadAsync(connection, keyId, config, now).ConfigureAwait(false);
+        }
+        else
+        {
+            await using var own = await store.OpenAsync(ct).ConfigureAwait(false);
+            key = await KeyState.LoadAsync(own, keyId, config, now).ConfigureAwait(false);
+        }
+
         state.Keys[keyId] = key;
         return key;
+    }
+
+    /// <summary>One operation's view of a member: the state, and on PostgreSQL the locked transaction.</summary>
+    private sealed class MemberSession : IAsyncDisposable
+    {
+        public MemberState? State { get; set; }
+        public DbConnection? Connection { get; set; }
+        public DbTransaction? Transaction { get; set; }
+
+        public async Task CommitAsync(CancellationToken ct)
+        {
+            if (Transaction is not null)
+            {
+                await Transaction.CommitAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Transaction is not null)
+            {
+                await Transaction.DisposeAsync().ConfigureAwait(false); // not committed: rolled back, the lock released
+            }
+
+            if (Connection is not null)
+            {
+                await Connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>A member's entry: its gate, its loaded state, and its reservations (which outlive reloads).</summary>
@@ -292,6 +397,9 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
         public MemberState? State { get; set; }
         public volatile bool Stale;
         public long ReservedMember { get; set; }
+
+        /// <summary>The member's last ledger sequence applied (PostgreSQL).</summary>
+        public long LastSeq { get; set; }
 
         public long ReservedFor(string keyId) => _reservedByKey.GetValueOrDefault(keyId);
 
@@ -320,16 +428,16 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
         protected abstract SpendBudget? SpendCap { get; }
         protected abstract PeriodBudget? PeriodCap { get; }
 
-        public void Apply(LedgerEntry entry)
+        public void Apply(string id, DateTimeOffset endedAt, long costPico)
         {
-            if (RecentIds.Remove(entry.Id))
+            if (RecentIds.Remove(id))
             {
                 return; // already in the sums read at load time
             }
 
-            Lifetime.Add(entry.EndedAt, entry.CostPico);
-            SpendCounter?.Add(entry.EndedAt, entry.CostPico);
-            PeriodCounter?.Add(entry.EndedAt, entry.CostPico);
+            Lifetime.Add(endedAt, costPico);
+            SpendCounter?.Add(endedAt, costPico);
+            PeriodCounter?.Add(endedAt, costPico);
         }
 
         public CapStatus? SpendStatus(DateTimeOffset now, long reserved, string scope = "member") =>
@@ -417,12 +525,14 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time)
 
         public List<CapStatus> Caps(DateTimeOffset now, long reserved) => Caps(now, "member", reserved);
 
-        public new void Apply(LedgerEntry entry)
+        public void Apply(LedgerEntry entry) => Apply(entry.Id, entry.KeyId, entry.EndedAt, entry.CostPico);
+
+        public void Apply(string id, string keyId, DateTimeOffset endedAt, long costPico)
         {
-            base.Apply(entry);
-            if (Keys.TryGetValue(entry.KeyId, out var key))
+            Apply(id, endedAt, costPico);
+            if (Keys.TryGetValue(keyId, out var key))
             {
-                key.Apply(entry);
+                key.Apply(id, endedAt, costPico);
             }
         }
 

@@ -51,6 +51,12 @@ public sealed record LedgerEntry
     public required DateTimeOffset StartedAt { get; init; }
     public required DateTimeOffset EndedAt { get; init; }
     public string? Error { get; init; }
+
+    /// <summary>The node that settled the attempt.</summary>
+    public string? NodeId { get; init; }
+
+    /// <summary>The reservation hold this charge lowers, in the same transaction (PostgreSQL).</summary>
+    public string? HoldId { get; init; }
 }
 
 /// <summary>How a provider attempt ended.</summary>

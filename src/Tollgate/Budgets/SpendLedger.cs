@@ -19,11 +19,11 @@ public sealed partial class SpendLedger : IAsyncDisposable
         INSERT INTO ledger (id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint,
             model, provider, provider_model, status, http_status, input_tokens, cached_input_tokens,
             cache_write_tokens, output_tokens, reasoning_tokens, cost_pico, usage_estimated, streamed, cancelled,
-            latency_ms, started_at, ended_at, error)
+            latency_ms, started_at, ended_at, error, node_id)
         VALUES (@Id, @RequestId, @Attempt, @OrgId, @ProjectId, @MemberId, @KeyId, @Service, @Endpoint,
             @Model, @Provider, @ProviderModel, @Status, @HttpStatus, @InputTokens, @CachedInputTokens,
             @CacheWriteTokens, @OutputTokens, @ReasoningTokens, @CostPico, @UsageEstimated, @Streamed, @Cancelled,
-            @LatencyMs, @StartedAt, @EndedAt, @Error)
+            @LatencyMs, @StartedAt, @EndedAt, @Error, @NodeId)
         ON CONFLICT (request_id, attempt) DO NOTHING
         """;
 
@@ -95,11 +95,40 @@ public sealed partial class SpendLedger : IAsyncDisposable
         await using var tx = await Database.BeginWriteAsync(connection).ConfigureAwait(false);
         if (connection.CanCreateBatch)
         {
-            // PostgreSQL: every row of the batch in one round trip.
+            // PostgreSQL: every row of the batch in one round trip. Each member's rows are written under
+            // that member's advisory lock (taken in id order, so batches cannot deadlock), which makes the
+            // sequence order of a member's rows their commit order for the nodes that tail them; each
+            // charge lowers its hold in the same transaction.
             await using var dbBatch = connection.CreateBatch();
             dbBatch.Transaction = tx;
+            foreach (var memberId in batch.Select(r => r.Entry.MemberId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                var lockCommand = dbBatch.CreateBatchCommand();
+                lockCommand.CommandText = "SELECT pg_advisory_xact_lock(hashtext(@m))";
+                var p = lockCommand.CreateParameter();
+                p.ParameterName = "@m";
+                p.Value = memberId;
+                lockCommand.Parameters.Add(p);
+                dbBatch.BatchCommands.Add(lockCommand);
+            }
+
             foreach (var row in batch)
             {
+                if (row.Entry.HoldId is { } holdId)
+                {
+                    var hold = dbBatch.CreateBatchCommand();
+                    hold.CommandText = "UPDATE budget_holds SET amount_pico = GREATEST(amount_pico - @cost, 0) WHERE id = @hold";
+                    var cost = hold.CreateParameter();
+                    cost.ParameterName = "@cost";
+                    cost.Value = row.Entry.CostPico;
+                    hold.Parameters.Add(cost);
+                    var id = hold.CreateParameter();
+                    id.ParameterName = "@hold";
+                    id.Value = holdId;
+                    hold.Parameters.Add(id);
+                    dbBatch.BatchCommands.Add(hold);
+                }
+
                 var command = dbBatch.CreateBatchCommand();
                 command.CommandText = InsertSql;
                 Bind(command.Parameters, command.CreateParameter, row.Entry);
@@ -164,6 +193,7 @@ public sealed partial class SpendLedger : IAsyncDisposable
         Add("@StartedAt", e.StartedAt.ToUnixTimeMilliseconds());
         Add("@EndedAt", e.EndedAt.ToUnixTimeMilliseconds());
         Add("@Error", e.Error);
+        Add("@NodeId", e.NodeId);
     }
 
     /// <summary>The stored name of a status.</summary>

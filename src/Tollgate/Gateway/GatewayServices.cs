@@ -36,7 +36,9 @@ public static class GatewayServices
         });
         services.AddSingleton<SpendLedger>();
         services.AddSingleton<BudgetStore>();
+        services.AddSingleton<SharedBudgets>();
         services.AddSingleton<BudgetEngine>();
+        services.AddHostedService<SharedBudgetsService>();
         services.AddSingleton<BudgetAdmission>();
         services.AddSingleton<ChatCompletionsForwarder>();
         return services;

@@ -43,6 +43,10 @@ public sealed class GatewayTestHost : IAsyncDisposable
         ]}
         """;
 
+    private IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
+
+    private DbDialect Dialect { get; init; }
+
     private GatewayTestHost(FakeProviderServer fake, TollgateServer server, string token, string key, string orgId, string projectId, string keyId, string catalogPath)
     {
         Token = token;
@@ -102,8 +106,12 @@ public sealed class GatewayTestHost : IAsyncDisposable
             }
         });
         var (token, orgId, projectId, keyId, key) = await AccountSetup.CreateOrgWithKeyAsync(server).WaitAsync(TimeSpan.FromSeconds(30));
-        return new GatewayTestHost(fake, server, token, key, orgId, projectId, keyId, catalogPath);
+        return new GatewayTestHost(fake, server, token, key, orgId, projectId, keyId, catalogPath) { Settings = all, Dialect = dialect };
     }
+
+    /// <summary>Another node: a second server process-equivalent on the same database, catalog and providers.</summary>
+    public Task<TollgateServer> StartSecondNodeAsync() =>
+        TollgateServer.StartAsync(Dialect, Settings, connectionString: Server.ConnectionString);
 
     /// <summary>An HTTP client for the gateway that sends the key.</summary>
     public HttpClient GatewayClient() => Server.CreateClient(Key);
