@@ -57,7 +57,10 @@ curl -sf "$T/auth/signup" -H 'content-type: application/json' -d '{"email":"benc
 token=$(curl -sf "$T/auth/login" -H 'content-type: application/json' -d '{"email":"bench@example.com","password":"bench-password"}' | json "['token']")
 org=$(curl -sf "$T/orgs" -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"Bench"}' | json "['id']")
 project=$(curl -sf "$T/orgs/$org/projects" -H "authorization: Bearer $token" -H 'content-type: application/json' -d '{"name":"bench"}' | json "['id']")
-key=$(curl -sf "$T/orgs/$org/keys" -H "authorization: Bearer $token" -H 'content-type: application/json' -d "{\"projectId\":\"$project\",\"name\":\"bench\"}" | json "['key']")
+keyjson=$(curl -sf "$T/orgs/$org/keys" -H "authorization: Bearer $token" -H 'content-type: application/json' -d "{\"projectId\":\"$project\",\"name\":\"bench\"}")
+key=$(echo "$keyjson" | json "['key']")
+key_id=$(echo "$keyjson" | json "['id']")
+member=$(curl -sf "$T/me" -H "authorization: Bearer $token" | json "['memberships'][0]['memberId']")
 
 body_json='{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"Tell me something short about toll gates."}]}'
 body_stream='{"model":"bench-model","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Tell me something short about toll gates."}]}'
@@ -117,6 +120,19 @@ for conns in ${CONNS:-32 128}; do
     run gateway "$mode" "$conns" "$T/v1/chat/completions" "$gw_body" "$key"
   done
 done
+
+# Budgets on versus off, in this same run: the member and the key get a monthly budget and a
+# daily period cap far above what the run spends, so every request is admitted through every cap.
+if [ -z "${SKIP_BUDGETS:-}" ]; then
+  lua "$body_json" "$key"
+  run gateway "json" 32 "$T/v1/chat/completions" "$body_json" "$key"
+  curl -sf -X PUT "$T/orgs/$org/members/$member/budget" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"spend":{"type":"monthly","limit":"1000000"},"period":{"type":"rolling","limit":"100000","window":"day"}}' >/dev/null
+  curl -sf -X PUT "$T/orgs/$org/keys/$key_id/budget" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"spend":{"type":"monthly","limit":"1000000"},"period":{"type":"rolling","limit":"100000","window":"day"}}' >/dev/null
+  echo "(budgets on: member and key caps)" | tee -a "$results"
+  run gateway "json" 32 "$T/v1/chat/completions" "$body_json" "$key"
+fi
 
 rss=$(awk '/VmHWM/ {print $2/1024 " MiB"}' "/proc/$gw_pid/status")
 rows=$(python3 - "$work/tollgate.db" <<'PY'
