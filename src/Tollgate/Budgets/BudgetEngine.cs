@@ -115,6 +115,69 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         }
     }
 
+    /// <summary>
+    /// Whether the member's caps (never a key's) have room for <paramref name="amountPico"/> now: the
+    /// check a service makes before it creates a time-billed resource. Null when they do.
+    /// </summary>
+    public async Task<BudgetDenial?> CheckMemberAsync(KeyIdentity identity, long amountPico, CancellationToken ct)
+    {
+        var slot = _slots.GetOrAdd(identity.MemberId, static _ => new MemberSlot());
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await using var session = await OpenSessionAsync(slot, identity.MemberId, ct).ConfigureAwait(false);
+            if (session.State is not { } state)
+            {
+                return new BudgetDenial(StatusCodes.Status403Forbidden, "budget_unavailable", "The member's budget could not be read.", null, null);
+            }
+
+            var (others, _) = session.Transaction is { } tx ? await shared.OtherHoldsAsync(session.Connection!, tx, identity.MemberId, "").ConfigureAwait(false) : (0, 0);
+            var failing = state.Caps(time.GetUtcNow(), slot.ReservedMember + others).FirstOrDefault(c => c.Exhausted || c.RemainingPico < amountPico);
+            return failing is null ? null : Deny(identity, null, failing);
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Charges a metered event of another service to the member (never the key), once per
+    /// idempotency key: the row is written under the member's gate (and lock), so a repeated or
+    /// concurrent event with the same key is charged once. Returns false for a repeat.
+    /// </summary>
+    public async Task<bool> ChargeEventAsync(LedgerEntry entry, CancellationToken ct)
+    {
+        var slot = _slots.GetOrAdd(entry.MemberId, static _ => new MemberSlot());
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await using var session = await OpenSessionAsync(slot, entry.MemberId, ct).ConfigureAwait(false);
+            entry = entry with { NodeId = shared.NodeId };
+            bool inserted;
+            if (session.Transaction is { } tx)
+            {
+                inserted = await SpendLedger.InsertAsync(session.Connection!, tx, entry).ConfigureAwait(false);
+                await session.CommitAsync(ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+                inserted = await SpendLedger.InsertAsync(connection, null, entry).ConfigureAwait(false);
+                if (inserted && session.State is { } state)
+                {
+                    state.Apply(entry);
+                }
+            }
+
+            return inserted;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
     /// <summary>Counts a settled (committed) ledger row and lowers the reservation by what it charged.</summary>
     public async Task SettleAsync(Reservation reservation, LedgerEntry entry)
     {
@@ -325,9 +388,9 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         }
         else if (session.Transaction is { } tx)
         {
-            foreach (var (id, keyId, cost, endedAt, seq) in await SharedBudgets.TailAsync(session.Connection!, tx, memberId, slot.LastSeq).ConfigureAwait(false))
+            foreach (var (id, keyId, service, cost, endedAt, seq) in await SharedBudgets.TailAsync(session.Connection!, tx, memberId, slot.LastSeq).ConfigureAwait(false))
             {
-                slot.State.Apply(id, keyId, DateTimeOffset.FromUnixTimeMilliseconds(endedAt), cost);
+                slot.State.Apply(id, service == "llm" ? keyId : null, DateTimeOffset.FromUnixTimeMilliseconds(endedAt), cost);
                 slot.LastSeq = seq;
             }
         }
@@ -506,7 +569,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         }
 
         private static async Task<HashSet<string>> RecentKeyIdsAsync(DbConnection connection, string keyId, long sinceMs) =>
-            (await Dapper.SqlMapper.QueryAsync<string>(connection, "SELECT id FROM ledger WHERE key_id = @keyId AND ended_at >= @sinceMs", new { keyId, sinceMs }).ConfigureAwait(false))
+            (await Dapper.SqlMapper.QueryAsync<string>(connection, "SELECT id FROM ledger WHERE key_id = @keyId AND service = 'llm' AND ended_at >= @sinceMs", new { keyId, sinceMs }).ConfigureAwait(false))
             .ToHashSet(StringComparer.Ordinal);
     }
 
@@ -525,12 +588,13 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
 
         public List<CapStatus> Caps(DateTimeOffset now, long reserved) => Caps(now, "member", reserved);
 
-        public void Apply(LedgerEntry entry) => Apply(entry.Id, entry.KeyId, entry.EndedAt, entry.CostPico);
+        public void Apply(LedgerEntry entry) => Apply(entry.Id, entry.Service == "llm" ? entry.KeyId : null, entry.EndedAt, entry.CostPico);
 
-        public void Apply(string id, string keyId, DateTimeOffset endedAt, long costPico)
+        /// <summary>Counts a settled charge for the member and, when <paramref name="keyId"/> is given, for that key.</summary>
+        public void Apply(string id, string? keyId, DateTimeOffset endedAt, long costPico)
         {
             Apply(id, endedAt, costPico);
-            if (Keys.TryGetValue(keyId, out var key))
+            if (keyId is not null && Keys.TryGetValue(keyId, out var key))
             {
                 key.Apply(id, endedAt, costPico);
             }

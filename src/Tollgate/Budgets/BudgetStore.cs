@@ -117,25 +117,29 @@ internal sealed class BudgetStore(Database database)
     /// <summary>Spend of a member (all services) or a key (its own) settled at or after <paramref name="fromMs"/>.</summary>
     public static async Task<long> SumAsync(DbConnection connection, BudgetScope scope, string id, long? fromMs)
     {
-        var column = scope == BudgetScope.Key ? "key_id" : "member_id";
         return await connection.ExecuteScalarAsync<long>(
-            $"SELECT COALESCE(SUM(cost_pico), 0) FROM ledger WHERE {column} = @id AND ended_at >= @from",
+            $"SELECT COALESCE(SUM(cost_pico), 0) FROM ledger WHERE {ScopeFilter(scope)} AND ended_at >= @from",
             new { id, from = fromMs ?? long.MinValue });
     }
 
     /// <summary>Spend per UTC-aligned bucket of <paramref name="widthMs"/> settled after <paramref name="sinceMs"/>.</summary>
     public static async Task<IEnumerable<(long, long)>> BucketsAsync(DbConnection connection, BudgetScope scope, string id, long widthMs, long sinceMs)
     {
-        var column = scope == BudgetScope.Key ? "key_id" : "member_id";
         var rows = await connection.QueryAsync<(long Bucket, long Pico)>(
             $"""
             SELECT (ended_at / @widthMs) * @widthMs AS bucket, SUM(cost_pico) AS pico
-            FROM ledger WHERE {column} = @id AND ended_at >= @sinceMs
+            FROM ledger WHERE {ScopeFilter(scope)} AND ended_at >= @sinceMs
             GROUP BY 1
             """,
             new { id, widthMs, sinceMs });
         return rows.Select(r => (r.Bucket, r.Pico));
     }
+
+    /// <summary>
+    /// The rows a scope counts: all of a member's spend (every service, deleted keys included), or a
+    /// key's gateway spend (other services never count toward a key's budget).
+    /// </summary>
+    public static string ScopeFilter(BudgetScope scope) => scope == BudgetScope.Key ? "key_id = @id AND service = 'llm'" : "member_id = @id";
 
     /// <summary>Ids of the member's ledger rows settled at or after <paramref name="sinceMs"/>.</summary>
     public static async Task<HashSet<string>> RecentIdsAsync(DbConnection connection, string memberId, long sinceMs) =>

@@ -43,10 +43,10 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
         connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(seq), 0) FROM ledger WHERE member_id = @memberId", new { memberId }, tx);
 
     /// <summary>The member's ledger rows past <paramref name="afterSeq"/>, in commit order (call under the member's lock).</summary>
-    public static async Task<List<(string Id, string KeyId, long CostPico, long EndedAt, long Seq)>> TailAsync(
+    public static async Task<List<(string Id, string KeyId, string Service, long CostPico, long EndedAt, long Seq)>> TailAsync(
         DbConnection connection, DbTransaction tx, string memberId, long afterSeq) =>
-        (await connection.QueryAsync<(string, string, long, long, long)>(
-            "SELECT id, key_id, cost_pico, ended_at, seq FROM ledger WHERE member_id = @memberId AND seq > @afterSeq ORDER BY seq",
+        (await connection.QueryAsync<(string, string, string, long, long, long)>(
+            "SELECT id, key_id, service, cost_pico, ended_at, seq FROM ledger WHERE member_id = @memberId AND seq > @afterSeq ORDER BY seq",
             new { memberId, afterSeq }, tx)).AsList();
 
     /// <summary>What other live nodes hold for the member, in total and for one key.</summary>

@@ -156,6 +156,19 @@ public sealed partial class SpendLedger : IAsyncDisposable
         await tx.CommitAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Inserts one row inside the caller's transaction (metered events of other services, written
+    /// under the member's lock); ignores a repeated (request_id, attempt). Returns whether it was new.
+    /// </summary>
+    public static async Task<bool> InsertAsync(DbConnection connection, DbTransaction? tx, LedgerEntry entry)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = InsertSql;
+        Bind(command.Parameters, command.CreateParameter, entry);
+        return await command.ExecuteNonQueryAsync().ConfigureAwait(false) == 1;
+    }
+
     private static void Bind(DbParameterCollection parameters, Func<DbParameter> create, LedgerEntry e)
     {
         void Add(string name, object? value)

@@ -45,6 +45,7 @@ public static class TollgateApp
         app.MapAccountsApi();
         app.MapGatewayApi();
         app.MapBudgetsApi();
+        app.MapUsageApi();
         return app;
     }
 }

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text.Json;
+using Tollgate.Accounts;
+using Tollgate.Gateway;
+using Tollgate.Hosting;
+
+namespace Tollgate.Budgets;
+
+/// <summary>
+/// Other services that share member budgets (api.md "Other services"): authorize before creating a
+/// time-billed resource, then report metered usage. Charges count toward the member and the org,
+/// never toward the calling key's budget.
+/// </summary>
+internal static class UsageApi
+{
+    /// <summary>Maps <c>POST /v1/usage/authorize</c> and <c>POST /v1/usage/events</c>.</summary>
+    public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/usage/authorize", AuthorizeAsync);
+        app.MapPost("/v1/usage/events", EventsAsync);
+        return app;
+    }
+
+    private static async Task AuthorizeAsync(HttpContext context, ApiKeyAuthenticator authenticator, BudgetEngine engine)
+    {
+        var (identity, body) = await ReadAsync(context, authenticator);
+        if (identity is null || body is null)
+        {
+            return;
+        }
+
+        using (body)
+        {
+            var root = body.RootElement;
+            var service = Text(root, "service");
+            var estimate = Amount(root, "estimatedCost");
+            if (service is null || estimate is null)
+            {
+                await OpenAIErrors.WriteAsync(context.Response, GatewayError.BadRequest("invalid_request",
+                    service is null ? "'service' is required: the name of the service asking (gpu, sandbox, ...)." : "'estimatedCost' must be a non-negative decimal amount in USD.",
+                    service is null ? "service" : "estimatedCost"));
+                return;
+            }
+
+            var denial = await engine.CheckMemberAsync(identity, estimate.Value, context.RequestAborted);
+            if (denial is not null)
+            {
+                await OpenAIErrors.WriteAsync(context.Response, new GatewayError(denial.Status, "budget_exceeded", denial.Code, denial.Message) { Detail = denial.Detail, Budget = denial.Cap });
+                return;
+            }
+
+            await Results.Ok(new { authorized = true, service, estimatedCost = Money.ToWire(estimate.Value) }).ExecuteAsync(context);
+        }
+    }
+
+    private static async Task EventsAsync(HttpContext context, ApiKeyAuthenticator authenticator, BudgetEngine engine, TimeProvider time)
+    {
+        var (identity, body) = await ReadAsync(context, authenticator);
+        if (identity is null || body is null)
+        {
+            return;
+        }
+
+        using (body)
+        {
+            var root = body.RootElement;
+            var service = Text(root, "service");
+            var cost = Amount(root, "cost");
+            var idempotencyKey = Text(root, "idempotencyKey");
+            var description = Text(root, "description");
+            DateTimeOffset? occurredAt = Text(root, "occurredAt") is { } at && DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
+            var problem = service is null ? ("service", "'service' is required.")
+                : service == "llm" ? ("service", "'llm' is the gateway's own service; report another service name.")
+                : cost is null ? ("cost", "'cost' must be a non-negative decimal amount in USD.")
+                : idempotencyKey is null ? ("idempotencyKey", "'idempotencyKey' is required, so that a retried report is charged once.")
+                : occurredAt is null ? ("occurredAt", "'occurredAt' must be an ISO 8601 time.")
+                : ((string, string)?)null;
+            if (problem is { } p)
+            {
+                await OpenAIErrors.WriteAsync(context.Response, GatewayError.BadRequest("invalid_request", p.Item2, p.Item1));
+                return;
+            }
+
+            var now = time.GetUtcNow();
+            var entry = new LedgerEntry
+            {
+                Id = Ids.New("led", time),
+                // Unique per org and idempotency key: a repeated report hits the ledger's (request_id, attempt) key.
+                RequestId = $"evt:{identity.OrgId}:{idempotencyKey}",
+                Attempt = 1,
+                OrgId = identity.OrgId,
+                ProjectId = identity.ProjectId,
+                MemberId = identity.MemberId,
+                KeyId = identity.KeyId,
+                Service = service!,
+                Endpoint = "usage.events",
+                Model = description ?? "",
+                Provider = service!,
+                ProviderModel = "",
+                Status = LedgerStatus.Ok,
+                HttpStatus = 200,
+                CostPico = cost!.Value,
+                StartedAt = occurredAt!.Value,
+                EndedAt = now,
+            };
+            var charged = await engine.ChargeEventAsync(entry, context.RequestAborted);
+            await Results.Ok(new { charged, duplicate = !charged, service, cost = Money.ToWire(cost.Value), idempotencyKey }).ExecuteAsync(context);
+        }
+    }
+
+    private static async Task<(KeyIdentity? Identity, JsonDocument? Body)> ReadAsync(HttpContext context, ApiKeyAuthenticator authenticator)
+    {
+        var auth = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
+        if (auth.Identity is null)
+        {
+            await OpenAIErrors.WriteAsync(context.Response, GatewayError.FromAuth(auth));
+            return (null, null);
+        }
+
+        var (body, _, error) = await GatewayRequestReader.ReadJsonObjectAsync(context.Request, 64 * 1024, context.RequestAborted);
+        if (body is null)
+        {
+            await OpenAIErrors.WriteAsync(context.Response, error!);
+            return (null, null);
+        }
+
+        return (auth.Identity, JsonDocument.Parse(body.ToJsonString()));
+    }
+
+    private static string? Text(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString()) ? v.GetString() : null;
+
+    private static long? Amount(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var v))
+        {
+            return null;
+        }
+
+        var text = v.ValueKind == JsonValueKind.String ? v.GetString() : v.ValueKind == JsonValueKind.Number ? v.GetRawText() : null;
+        return text is not null && decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) && amount >= 0
+            && decimal.Round(amount, BudgetDocument.MaxDecimals) == amount
+            ? Money.ToPico(amount)
+            : null;
+    }
+}
