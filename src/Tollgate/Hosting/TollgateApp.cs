@@ -46,6 +46,7 @@ public static class TollgateApp
         app.MapGatewayApi();
         app.MapBudgetsApi();
         app.MapUsageApi();
+        app.MapMasterKeysApi();
         return app;
     }
 }
