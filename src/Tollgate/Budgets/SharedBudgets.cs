@@ -34,9 +34,13 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
     /// <summary>True when several nodes may share the database (PostgreSQL).</summary>
     public bool Enabled => database.IsPostgres;
 
-    /// <summary>Takes the member's advisory lock for the rest of the transaction.</summary>
+    /// <summary>
+    /// Takes the member's advisory lock for the rest of the transaction. The transaction only writes
+    /// holds, which die with their node anyway, so its commit does not wait for the disk
+    /// (<c>synchronous_commit = off</c>); ledger rows keep full durability in their own transactions.
+    /// </summary>
     public static Task LockMemberAsync(DbConnection connection, DbTransaction tx, string memberId) =>
-        connection.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext(@memberId))", new { memberId }, tx);
+        connection.ExecuteAsync("SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock(hashtext(@memberId))", new { memberId }, tx);
 
     /// <summary>The member's highest ledger sequence (call under the member's lock).</summary>
     public static Task<long> MaxSeqAsync(DbConnection connection, DbTransaction tx, string memberId) =>
@@ -80,7 +84,9 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
     public async Task DeleteHoldAsync(string holdId)
     {
         await using var connection = await database.OpenAsync();
-        await connection.ExecuteAsync("DELETE FROM budget_holds WHERE id = @holdId", new { holdId });
+        await using var tx = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("SET LOCAL synchronous_commit = off; DELETE FROM budget_holds WHERE id = @holdId", new { holdId }, tx);
+        await tx.CommitAsync();
     }
 
     /// <summary>Records that this node is alive.</summary>
