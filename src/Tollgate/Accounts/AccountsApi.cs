@@ -8,6 +8,9 @@ namespace Tollgate.Accounts;
 /// /auth/signup, /auth/login                 open                       SignInApi
 /// /auth/logout, /me, /orgs                  signed in                  SignInApi, OrgsApi
 /// /orgs/{orgId}, .../projects, .../keys     signed in and a member     OrgsApi, ProjectsApi, KeysApi
+/// .../members, .../invites, .../roles       signed in and a member     MembersApi
+/// /invites/{token}/accept                   signed in                  MembersApi
+/// .../audit-logs                            signed in and a member     AuditApi
 /// </code>
 /// Later areas (members, invites, budgets, billing) add their routes through
 /// <see cref="MapSignedInGroup"/> and <see cref="MapOrgGroup"/>.
@@ -22,6 +25,8 @@ public static class AccountsApi
         OrgsApi.Map(signedIn.MapGroup("/orgs"), app.MapOrgGroup(""));
         ProjectsApi.Map(app.MapOrgGroup("/projects"));
         KeysApi.Map(app.MapOrgGroup("/keys"));
+        MembersApi.Map(app.MapOrgGroup(""), signedIn);
+        Tollgate.Audit.AuditApi.Map(app.MapOrgGroup("/audit-logs"));
         return app;
     }
 

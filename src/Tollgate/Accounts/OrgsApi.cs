@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Tollgate.Audit;
 
 namespace Tollgate.Accounts;
 
@@ -15,7 +16,7 @@ internal static class OrgsApi
     }
 
     private static async Task<Results<Created<OrgResponse>, ValidationProblem>> CreateAsync(
-        CreateOrgRequest body, CurrentUser user, OrgStore orgs, AccountsOptions options, CancellationToken ct)
+        CreateOrgRequest body, CurrentUser user, HttpContext http, OrgStore orgs, AuditLog audit, AccountsOptions options, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var name = errors.Name("name", body.Name);
@@ -24,7 +25,9 @@ internal static class OrgsApi
             return errors.ToProblem();
         }
 
-        var (org, _) = await orgs.CreateOrgAsync(user.UserId, name!, options.DefaultPlan, options.DefaultBillingMode, ct);
+        var (org, owner) = await orgs.CreateOrgAsync(user.UserId, name!, options.DefaultPlan, options.DefaultBillingMode, ct);
+        await audit.RecordAsync(org.Id, new AuditActor(owner.Id, user.Email), "org.create", new AuditTarget("org", org.Id), null,
+            new { org.Name, org.Plan, org.BillingMode }, RequestAudit.ClientIp(http), ct);
         return TypedResults.Created($"/orgs/{org.Id}", ToResponse(org));
     }
 
@@ -47,9 +50,9 @@ internal static class OrgsApi
     }
 
     private static async Task<Results<Ok<OrgResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        UpdateOrgRequest body, OrgMember member, OrgStore orgs, CancellationToken ct)
+        UpdateOrgRequest body, OrgMember member, RequestAudit audit, OrgStore orgs, CancellationToken ct)
     {
-        if (!OrgRoles.CanManageOrg(member.Role))
+        if (!RolePolicy.Can(member.Role, Capability.ManageOrgSettings))
         {
             return AccountProblems.Forbidden("Only owners and admins can change the org.");
         }
@@ -61,7 +64,13 @@ internal static class OrgsApi
             return errors.ToProblem();
         }
 
-        var org = name is null ? await orgs.FindOrgAsync(member.OrgId, ct) : await orgs.RenameOrgAsync(member.OrgId, name, ct);
+        var before = await orgs.FindOrgAsync(member.OrgId, ct);
+        var org = name is null || name == before?.Name ? before : await orgs.RenameOrgAsync(member.OrgId, name, ct);
+        if (org is not null && before is not null && org.Name != before.Name)
+        {
+            await audit.RecordAsync("org.update", new AuditTarget("org", org.Id), new { before.Name }, new { org.Name }, ct);
+        }
+
         return org is null ? AccountProblems.NotFound(OrgMembership.NotFoundMessage) : TypedResults.Ok(ToResponse(org));
     }
 

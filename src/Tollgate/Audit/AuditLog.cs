@@ -1,0 +1,261 @@
+using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Tollgate.Hosting;
+using Tollgate.Storage;
+
+namespace Tollgate.Audit;
+
+/// <summary>Who did it: the acting member and their email (either may be null for the system).</summary>
+/// <param name="MemberId">The acting member's id.</param>
+/// <param name="Email">The acting user's email.</param>
+public sealed record AuditActor(string? MemberId, string? Email);
+
+/// <summary>What it was done to: a type (<c>org</c>, <c>project</c>, <c>key</c>, <c>member</c>, <c>invite</c>, ...) and an id.</summary>
+/// <param name="Type">The kind of thing.</param>
+/// <param name="Id">Its id.</param>
+public sealed record AuditTarget(string Type, string Id);
+
+/// <summary>One stored audit entry. <see cref="BeforeJson"/> and <see cref="AfterJson"/> are JSON text (or null).</summary>
+public sealed record AuditEntry(
+    string Id, string OrgId, long Seq, long At, string? ActorMemberId, string? ActorEmail, string Action,
+    string TargetType, string TargetId, string? BeforeJson, string? AfterJson, string? Ip, string PrevHash, string Hash);
+
+/// <summary>The outcome of checking an org's chain: <c>{"valid", "checked", "brokenAt"}</c>.</summary>
+/// <param name="Valid">True when every entry links to the one before and hashes to its stored hash.</param>
+/// <param name="Checked">How many entries were read.</param>
+/// <param name="BrokenAt">The id of the first entry that does not fit (or of a missing last entry), or null.</param>
+public sealed record AuditVerification(bool Valid, int Checked, string? BrokenAt);
+
+/// <summary>
+/// The audit log: an append-only list of entries per org, each hash-chained to the one before:
+/// <code>
+/// hash(n) = SHA-256( hash(n-1) || canonical(entry n) )      hash(0) = 64 zeros
+/// canonical = JSON array [id, orgId, seq, at, actorMemberId, actorEmail, action,
+///                         targetType, targetId, before, after, ip]
+/// </code>
+/// Appends to one org are serialized (SQLite: the write transaction; PostgreSQL: a transaction-scoped
+/// advisory lock on the org), so the chain never forks. <c>audit_heads</c> keeps the last seq and hash,
+/// so that deleting the newest entry is noticed too. Editing, deleting or reordering any row breaks
+/// the chain at that row, which <see cref="VerifyAsync"/> reports.
+/// </summary>
+public sealed class AuditLog(Database database, TimeProvider time)
+{
+    /// <summary>The <c>prev_hash</c> of an org's first entry.</summary>
+    public static readonly string GenesisHash = new('0', 64);
+
+    private const string Columns =
+        "id, org_id AS OrgId, seq, at, actor_member_id AS ActorMemberId, actor_email AS ActorEmail, action, " +
+        "target_type AS TargetType, target_id AS TargetId, before_json AS BeforeJson, after_json AS AfterJson, ip, " +
+        "prev_hash AS PrevHash, hash";
+
+    /// <summary>
+    /// Appends an entry to the org's chain. With a <paramref name="transaction"/>, the entry is written
+    /// inside it, so it commits or rolls back with the change it records (the caller commits); without
+    /// one, it is written in a transaction of its own on <paramref name="connection"/>.
+    /// <paramref name="before"/> and <paramref name="after"/> are serialized as JSON (web defaults,
+    /// camelCase); pass null when there is no such state (creation, deletion).
+    /// </summary>
+    public async Task<AuditEntry> RecordAsync(
+        DbConnection connection, DbTransaction? transaction, string orgId, AuditActor actor, string action,
+        AuditTarget target, object? before, object? after, string? ip, CancellationToken ct)
+    {
+        if (transaction is not null)
+        {
+            return await AppendAsync(connection, transaction, orgId, actor, action, target, before, after, ip, ct);
+        }
+
+        await using var tx = await Database.BeginWriteAsync(connection, ct);
+        var entry = await AppendAsync(connection, tx, orgId, actor, action, target, before, after, ip, ct);
+        await tx.CommitAsync(ct);
+        return entry;
+    }
+
+    /// <summary>Appends an entry on a connection and transaction of its own (after the change it records has committed).</summary>
+    public async Task<AuditEntry> RecordAsync(
+        string orgId, AuditActor actor, string action, AuditTarget target, object? before, object? after, string? ip, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return await RecordAsync(connection, null, orgId, actor, action, target, before, after, ip, ct);
+    }
+
+    /// <summary>The org's entries matching <paramref name="query"/>, newest first; fetches <c>Limit + 1</c> rows.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> ListAsync(string orgId, AuditQuery query, CancellationToken ct)
+    {
+        var sql = new StringBuilder($"SELECT {Columns} FROM audit_log WHERE org_id = @orgId");
+        if (query.From is not null)
+        {
+            sql.Append(" AND at >= @from");
+        }
+
+        if (query.To is not null)
+        {
+            sql.Append(" AND at < @to");
+        }
+
+        if (query.Actor is not null)
+        {
+            sql.Append(" AND (actor_member_id = @actor OR actor_email = @actorEmail)");
+        }
+
+        if (query.Action is not null)
+        {
+            sql.Append(query.Action.EndsWith('*') ? " AND action LIKE @actionPrefix" : " AND action = @action");
+        }
+
+        if (query.BeforeSeq is not null)
+        {
+            sql.Append(" AND seq < @beforeSeq");
+        }
+
+        sql.Append(" ORDER BY seq DESC LIMIT @take");
+        await using var connection = await database.OpenAsync(ct);
+        var rows = await connection.QueryAsync<AuditEntry>(new CommandDefinition(
+            sql.ToString(),
+            new
+            {
+                orgId,
+                from = query.From,
+                to = query.To,
+                actor = query.Actor,
+                actorEmail = query.Actor?.ToLowerInvariant(),
+                action = query.Action,
+                actionPrefix = query.Action?.TrimEnd('*') + "%",
+                beforeSeq = query.BeforeSeq,
+                take = query.Limit + 1,
+            },
+            cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    /// <summary>Walks the org's chain from the first entry and reports the first entry that does not fit.</summary>
+    public async Task<AuditVerification> VerifyAsync(string orgId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var head = await connection.QuerySingleOrDefaultAsync<Head>(new CommandDefinition(
+            "SELECT seq, last_id AS LastId, hash FROM audit_heads WHERE org_id = @orgId", new { orgId }, cancellationToken: ct));
+        var rows = await connection.QueryAsync<AuditEntry>(new CommandDefinition(
+            $"SELECT {Columns} FROM audit_log WHERE org_id = @orgId ORDER BY seq", new { orgId }, cancellationToken: ct));
+
+        var prevHash = GenesisHash;
+        var expectedSeq = 1L;
+        var count = 0;
+        foreach (var row in rows)
+        {
+            count++;
+            // Invariant of an intact chain: seq runs 1, 2, 3, ..., each entry names the previous
+            // entry's hash, and hashes to its own stored hash.
+            if (row.Seq != expectedSeq || !string.Equals(row.PrevHash, prevHash, StringComparison.Ordinal)
+                || !string.Equals(ComputeHash(prevHash, row), row.Hash, StringComparison.Ordinal))
+            {
+                return new AuditVerification(false, count, row.Id);
+            }
+
+            prevHash = row.Hash;
+            expectedSeq++;
+        }
+
+        // The rows are intact; the head says whether any were cut off the end.
+        var lastSeq = expectedSeq - 1;
+        if (head is null ? lastSeq != 0 : head.Seq != lastSeq || !string.Equals(head.Hash, prevHash, StringComparison.Ordinal))
+        {
+            return new AuditVerification(false, count, head?.LastId);
+        }
+
+        return new AuditVerification(true, count, null);
+    }
+
+    /// <summary>SHA-256 over the previous hash and the entry's canonical form, lower-case hex.</summary>
+    public static string ComputeHash(string prevHash, AuditEntry entry)
+    {
+        using var buffer = new MemoryStream(512);
+        buffer.Write(Encoding.UTF8.GetBytes(prevHash));
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(entry.Id);
+            writer.WriteStringValue(entry.OrgId);
+            writer.WriteNumberValue(entry.Seq);
+            writer.WriteNumberValue(entry.At);
+            WriteNullable(writer, entry.ActorMemberId);
+            WriteNullable(writer, entry.ActorEmail);
+            writer.WriteStringValue(entry.Action);
+            writer.WriteStringValue(entry.TargetType);
+            writer.WriteStringValue(entry.TargetId);
+            WriteNullable(writer, entry.BeforeJson);
+            WriteNullable(writer, entry.AfterJson);
+            WriteNullable(writer, entry.Ip);
+            writer.WriteEndArray();
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+    }
+
+    private async Task<AuditEntry> AppendAsync(
+        DbConnection connection, DbTransaction tx, string orgId, AuditActor actor, string action,
+        AuditTarget target, object? before, object? after, string? ip, CancellationToken ct)
+    {
+        // :: Step 1: serialize appends to this org (SQLite's write transaction already does).
+        if (database.IsPostgres)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key = "audit:" + orgId }, tx, cancellationToken: ct));
+        }
+
+        // :: Step 2: the chain's head, then the entry linked to it
+        var head = await connection.QuerySingleOrDefaultAsync<Head>(new CommandDefinition(
+            "SELECT seq, last_id AS LastId, hash FROM audit_heads WHERE org_id = @orgId", new { orgId }, tx, cancellationToken: ct));
+        var prevHash = head?.Hash ?? GenesisHash;
+        var unsigned = new AuditEntry(
+            Ids.New("aud", time), orgId, (head?.Seq ?? 0) + 1, time.GetUtcNow().ToUnixTimeMilliseconds(), actor.MemberId,
+            actor.Email, action, target.Type, target.Id, ToJson(before), ToJson(after), ip, prevHash, "");
+        var entry = unsigned with { Hash = ComputeHash(prevHash, unsigned) };
+
+        // :: Step 3: the entry and the new head, in the same transaction
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO audit_log (id, org_id, seq, at, actor_member_id, actor_email, action, target_type, target_id, before_json, after_json, ip, prev_hash, hash)
+            VALUES (@Id, @OrgId, @Seq, @At, @ActorMemberId, @ActorEmail, @Action, @TargetType, @TargetId, @BeforeJson, @AfterJson, @Ip, @PrevHash, @Hash)
+            """,
+            entry, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO audit_heads (org_id, seq, last_id, hash) VALUES (@OrgId, @Seq, @Id, @Hash)
+            ON CONFLICT (org_id) DO UPDATE SET seq = excluded.seq, last_id = excluded.last_id, hash = excluded.hash
+            """,
+            entry, tx, cancellationToken: ct));
+        return entry;
+    }
+
+    private static string? ToJson(object? value) => value switch
+    {
+        null => null,
+        JsonElement { ValueKind: JsonValueKind.Undefined or JsonValueKind.Null } => null,
+        _ => JsonSerializer.Serialize(value, value.GetType(), JsonSerializerOptions.Web),
+    };
+
+    private static void WriteNullable(Utf8JsonWriter writer, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            writer.WriteStringValue(value);
+        }
+    }
+
+    private sealed record Head(long Seq, string LastId, string Hash);
+}
+
+/// <summary>Filters of an audit log listing; null means any.</summary>
+/// <param name="From">Entries at or after (Unix ms).</param>
+/// <param name="To">Entries before (Unix ms).</param>
+/// <param name="Actor">The acting member's id or email.</param>
+/// <param name="Action">An action name, or a prefix ending in <c>*</c> (<c>key.*</c>).</param>
+/// <param name="BeforeSeq">Entries older than this seq (the cursor).</param>
+/// <param name="Limit">Entries per page.</param>
+public sealed record AuditQuery(long? From, long? To, string? Actor, string? Action, long? BeforeSeq, int Limit);
