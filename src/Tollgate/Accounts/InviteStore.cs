@@ -183,7 +183,7 @@ internal sealed class InviteStore(Database database, TimeProvider time, MemberSt
             """,
             new { memberId, invite.OrgId, userId = user.UserId, invite.Role, now }, tx, cancellationToken: ct));
         var live = (await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT id FROM projects WHERE org_id = @OrgId AND deleted_at IS NULL AND id IN @ids",
+            $"SELECT id FROM projects WHERE org_id = @OrgId AND deleted_at IS NULL AND id {SqlLists.In(connection, "ids")}",
             new { invite.OrgId, ids = invite.ProjectIds.ToArray() }, tx, cancellationToken: ct))).Order(StringComparer.Ordinal).ToArray();
         await MemberStore.ReplaceGrantsAsync(connection, tx, memberId, live, now, ct);
         await connection.ExecuteAsync(new CommandDefinition(

@@ -256,10 +256,10 @@ internal sealed class MemberStore(Database database, TimeProvider time, ApiKeyAu
         }
 
         var grants = await connection.QueryAsync<(string MemberId, string ProjectId)>(new CommandDefinition(
-            """
+            $"""
             SELECT g.member_id, g.project_id
             FROM project_grants g JOIN projects p ON p.id = g.project_id
-            WHERE p.org_id = @orgId AND p.deleted_at IS NULL AND g.member_id IN @memberIds
+            WHERE p.org_id = @orgId AND p.deleted_at IS NULL AND g.member_id {SqlLists.In(connection, "memberIds")}
             ORDER BY g.project_id
             """,
             new { orgId, memberIds = members.Select(m => m.Id).ToArray() }, tx, cancellationToken: ct));

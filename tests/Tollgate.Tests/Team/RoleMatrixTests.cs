@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Routing;
 using Tollgate.Accounts;
+using Tollgate.Storage;
 using Tollgate.Tests.Accounts;
 using Tollgate.Tests.Infrastructure;
 
@@ -121,10 +122,11 @@ public sealed class RoleMatrixTests
         Assert.True(Rows.Length > 30);
     }
 
-    [Fact]
-    public async Task Matrix_EveryRoleEveryEndpoint_AnswersAsRolesMd()
+    [Theory]
+    [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
+    public async Task Matrix_EveryRoleEveryEndpoint_AnswersAsRolesMd(DbDialect dialect)
     {
-        await using var server = await TollgateServer.StartAsync();
+        await using var server = await TollgateServer.StartAsync(dialect);
         var users = await TeamSetup.NewUsersAsync(server);
         var failures = new List<string>();
 
