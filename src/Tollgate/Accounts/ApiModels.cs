@@ -33,11 +33,27 @@ internal sealed record MeResponse(UserResponse User, IReadOnlyList<MembershipRes
 /// <summary><c>POST /orgs</c>.</summary>
 internal sealed record CreateOrgRequest(string? Name);
 
-/// <summary><c>PATCH /orgs/{orgId}</c>; absent fields are left as they are.</summary>
-internal sealed record UpdateOrgRequest(string? Name);
+/// <summary>
+/// <c>PATCH /orgs/{orgId}</c>; absent fields are left as they are. <see cref="TaxRate"/> is a
+/// <see cref="JsonElement"/> so that absent, <c>null</c> (cleared), a number and a decimal string can be told apart.
+/// </summary>
+internal sealed record UpdateOrgRequest(string? Name, string? BillingMode, JsonElement TaxRate, BillingDetails? Billing);
 
-/// <summary>An org.</summary>
-internal sealed record OrgResponse(string Id, string Name, string Plan, string BillingMode, string CreatedAt);
+/// <summary>The org's billing details; in a <c>PATCH</c>, absent fields are left as they are.</summary>
+internal sealed record BillingDetails(string? Email, string? Company, string? Address, string? Country, string? TaxId, string? Notes);
+
+/// <summary>
+/// An org. <see cref="TaxRate"/> (a fraction as a decimal string: <c>"0.19"</c>) and
+/// <see cref="Billing"/> are shown to owners, admins and billing members only.
+/// </summary>
+internal sealed record OrgResponse(
+    string Id,
+    string Name,
+    string Plan,
+    string BillingMode,
+    string CreatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TaxRate = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BillingDetails? Billing = null);
 
 /// <summary><c>POST /orgs/{orgId}/projects</c> and <c>PATCH .../projects/{projectId}</c>.</summary>
 internal sealed record ProjectRequest(string? Name);

@@ -8,7 +8,10 @@ namespace Tollgate.Accounts;
 internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthenticator keys)
 {
     /// <summary>An org row.</summary>
-    public sealed record OrgRow(string Id, string Name, string Plan, string BillingMode, long CreatedAt);
+    public sealed record OrgRow(string Id, string Name, string Plan, string BillingMode, long CreatedAt, string? TaxRate = null, string? BillingJson = null);
+
+    /// <summary>The org's settings as <c>PATCH /orgs/{orgId}</c> changes them.</summary>
+    public sealed record OrgSettings(string Name, string BillingMode, string? TaxRate, string? BillingJson);
 
     /// <summary>A current (not removed) member row.</summary>
     public sealed record MemberRow(string Id, string OrgId, string UserId, string Role);
@@ -16,7 +19,8 @@ internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthe
     /// <summary>A live (not deleted) project row.</summary>
     public sealed record ProjectRow(string Id, string OrgId, string Name, long CreatedAt);
 
-    private const string OrgColumns = "id, name, plan, billing_mode AS BillingMode, created_at AS CreatedAt";
+    private const string OrgColumns =
+        "id, name, plan, billing_mode AS BillingMode, created_at AS CreatedAt, tax_rate AS TaxRate, billing_json AS BillingJson";
     private const string ProjectColumns = "id, org_id AS OrgId, name, created_at AS CreatedAt";
 
     // :: Orgs ------------------------------------------------------------------------------
@@ -63,6 +67,20 @@ internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthe
         await using var connection = await database.OpenAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<OrgRow>(new CommandDefinition(
             $"SELECT {OrgColumns} FROM orgs WHERE id = @orgId", new { orgId }, cancellationToken: ct));
+    }
+
+    /// <summary>Sets the org's name, billing mode, tax rate and billing details; returns it as it now is.</summary>
+    public async Task<OrgRow?> UpdateOrgAsync(string orgId, OrgSettings settings, CancellationToken ct)
+    {
+        await using (var connection = await database.OpenAsync(ct))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE orgs SET name = @Name, billing_mode = @BillingMode, tax_rate = @TaxRate, billing_json = @BillingJson WHERE id = @orgId",
+                new { orgId, settings.Name, settings.BillingMode, settings.TaxRate, settings.BillingJson },
+                cancellationToken: ct));
+        }
+
+        return await FindOrgAsync(orgId, ct);
     }
 
     /// <summary>Renames the org; returns it as it now is.</summary>

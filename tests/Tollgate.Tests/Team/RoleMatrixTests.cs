@@ -35,6 +35,8 @@ public sealed class RoleMatrixTests
         // :: Org
         R("GET", "/orgs/{orgId}", "read", (o, _) => $"orgs/{o.OrgId}", [Ok, Ok, Ok, Ok, Ok]),
         R("PATCH", "/orgs/{orgId}", "rename", (o, _) => $"orgs/{o.OrgId}", [Ok, Ok, Forbidden, Forbidden, Forbidden], _ => new { name = "Renamed" }),
+        R("PATCH", "/orgs/{orgId}", "billing details", (o, _) => $"orgs/{o.OrgId}", [Ok, Ok, Ok, Forbidden, Forbidden], _ => new { billing = new { company = "Acme" } }),
+        R("PATCH", "/orgs/{orgId}", "billing mode and tax rate", (o, _) => $"orgs/{o.OrgId}", [Ok, Ok, Forbidden, Forbidden, Forbidden], _ => new { billingMode = "credits", taxRate = "0.19" }),
         R("GET", "/orgs/{orgId}/roles", "matrix", (o, _) => $"orgs/{o.OrgId}/roles", [Ok, Ok, Ok, Ok, Ok]),
 
         // :: Projects: P is granted to developer and basic, Q to nobody

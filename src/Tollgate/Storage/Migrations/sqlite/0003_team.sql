@@ -55,3 +55,8 @@ CREATE TABLE audit_heads (
     last_id TEXT NOT NULL,
     hash    TEXT NOT NULL
 );
+
+-- Org settings of PATCH /orgs/{orgId}: the tax rate (a decimal string, a fraction: 0.19 is 19 %)
+-- and the billing details ({email, company, address, country, taxId, notes} as JSON).
+ALTER TABLE orgs ADD COLUMN tax_rate TEXT NULL;
+ALTER TABLE orgs ADD COLUMN billing_json TEXT NULL;
