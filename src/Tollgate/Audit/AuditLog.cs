@@ -136,13 +136,17 @@ public sealed class AuditLog(Database database, TimeProvider time)
         await using var connection = await database.OpenAsync(ct);
         var head = await connection.QuerySingleOrDefaultAsync<Head>(new CommandDefinition(
             "SELECT seq, last_id AS LastId, hash FROM audit_heads WHERE org_id = @orgId", new { orgId }, cancellationToken: ct));
-        var rows = await connection.QueryAsync<AuditEntry>(new CommandDefinition(
-            $"SELECT {Columns} FROM audit_log WHERE org_id = @orgId ORDER BY seq", new { orgId }, cancellationToken: ct));
+        // Only the entries up to the head read above: entries appended while this runs are for the
+        // next check, and cannot change the ones below the head. Streamed, so memory stays constant.
+        var rows = connection.QueryUnbufferedAsync<AuditEntry>(
+            $"SELECT {Columns} FROM audit_log WHERE org_id = @orgId AND seq <= @upTo ORDER BY seq",
+            new { orgId, upTo = head?.Seq ?? long.MaxValue });
 
         var prevHash = GenesisHash;
         var expectedSeq = 1L;
         var count = 0;
-        foreach (var row in rows)
+        string? lastId = null;
+        await foreach (var row in rows.WithCancellation(ct))
         {
             count++;
             // Invariant of an intact chain: seq runs 1, 2, 3, ..., each entry names the previous
@@ -154,14 +158,16 @@ public sealed class AuditLog(Database database, TimeProvider time)
             }
 
             prevHash = row.Hash;
+            lastId = row.Id;
             expectedSeq++;
         }
 
-        // The rows are intact; the head says whether any were cut off the end.
+        // The rows are intact; the head says whether any were cut off the end (or, missing while
+        // entries exist, that it was removed itself).
         var lastSeq = expectedSeq - 1;
         if (head is null ? lastSeq != 0 : head.Seq != lastSeq || !string.Equals(head.Hash, prevHash, StringComparison.Ordinal))
         {
-            return new AuditVerification(false, count, head?.LastId);
+            return new AuditVerification(false, count, head?.LastId ?? lastId);
         }
 
         return new AuditVerification(true, count, null);

@@ -45,8 +45,7 @@ public sealed class AuditLogTests
         var ids = await IdsBySeqAsync(server, orgId);
 
         // Act: change the database behind the server's back.
-        var database = server.App.Services.GetRequiredService<Database>();
-        await using (var connection = await database.OpenAsync())
+        await using (var connection = await TeamSetup.OpenDatabaseAsync(server))
         {
             var sql = tamper switch
             {
@@ -58,7 +57,7 @@ public sealed class AuditLogTests
                 // An edit that also recomputes the edited row's own hash still breaks the next link.
                 _ => "UPDATE audit_log SET actor_email = 'someone@else.test', hash = @fakeHash WHERE id = @id3",
             };
-            await connection.ExecuteAsync(sql, new { id3 = ids[2], id4 = ids[3], id6 = ids[5], fakeHash = new string('a', 64) });
+            await connection.ExecuteAsync(sql, new { id3 = ids[2], id4 = ids[3], id6 = ids[5], fakeHash = new string('a', 64) }).WaitAsync(ApiCalls.Timeout);
         }
 
         var verify = await client.ApiGetAsync($"orgs/{orgId}/audit-logs/verify");
@@ -87,10 +86,13 @@ public sealed class AuditLogTests
         var (token, orgId, _, _, _) = await AccountSetup.CreateOrgWithKeyAsync(server);
         using var client = server.CreateClient(token);
 
-        var creations = Enumerable.Range(0, 20).Select(i => client.ApiPostAsync($"orgs/{orgId}/projects", new { name = $"P{i}" }));
+        var creations = Enumerable.Range(0, 20).Select(i => client.ApiPostAsync($"orgs/{orgId}/projects", new { name = $"P{i}" })).ToList();
+        var checks = Enumerable.Range(0, 10).Select(_ => client.ApiGetAsync($"orgs/{orgId}/audit-logs/verify")).ToList(); // while appends run
         var answers = await Task.WhenAll(creations).WaitAsync(TimeSpan.FromSeconds(60));
+        var verdicts = await Task.WhenAll(checks).WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.Status));
+        Assert.All(verdicts, v => Assert.True(v.Body.GetProperty("valid").GetBoolean(), v.Text));
         var verify = await client.ApiGetAsync($"orgs/{orgId}/audit-logs/verify");
         Assert.True(verify.Body.GetProperty("valid").GetBoolean(), verify.Text);
         Assert.Equal(23, verify.Body.GetProperty("checked").GetInt32());
@@ -206,13 +208,13 @@ public sealed class AuditLogTests
 
     private static async Task<List<string>> IdsBySeqAsync(TollgateServer server, string orgId)
     {
-        await using var connection = await server.App.Services.GetRequiredService<Database>().OpenAsync();
-        return (await connection.QueryAsync<string>("SELECT id FROM audit_log WHERE org_id = @orgId ORDER BY seq", new { orgId })).AsList();
+        await using var connection = await TeamSetup.OpenDatabaseAsync(server);
+        return (await connection.QueryAsync<string>("SELECT id FROM audit_log WHERE org_id = @orgId ORDER BY seq", new { orgId }).WaitAsync(ApiCalls.Timeout)).AsList();
     }
 
     private static async Task<List<long>> SeqsAsync(TollgateServer server, string orgId)
     {
-        await using var connection = await server.App.Services.GetRequiredService<Database>().OpenAsync();
-        return (await connection.QueryAsync<long>("SELECT seq FROM audit_log WHERE org_id = @orgId ORDER BY seq", new { orgId })).AsList();
+        await using var connection = await TeamSetup.OpenDatabaseAsync(server);
+        return (await connection.QueryAsync<long>("SELECT seq FROM audit_log WHERE org_id = @orgId ORDER BY seq", new { orgId }).WaitAsync(ApiCalls.Timeout)).AsList();
     }
 }

@@ -206,8 +206,8 @@ public sealed class MembersAndInvitesTests
         var expected = DateTimeOffset.Parse(joined.Str("roleSince"), System.Globalization.CultureInfo.InvariantCulture).AddDays(5);
         var actual = DateTimeOffset.Parse(changed.Str("roleSince"), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(actual - expected, TimeSpan.Zero, TimeSpan.FromMinutes(1));
-        await using var connection = await server.App.Services.GetRequiredService<Database>().OpenAsync();
-        var nulls = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM members WHERE role_since IS NULL");
+        await using var connection = await TeamSetup.OpenDatabaseAsync(server);
+        var nulls = await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM members WHERE role_since IS NULL").WaitAsync(ApiCalls.Timeout);
         Assert.Equal(0, nulls); // the org's owner and the invited member both got one on insert
     }
 
@@ -250,7 +250,7 @@ public sealed class MembersAndInvitesTests
 
     private static async Task InsertLedgerAsync(TollgateServer server, TeamOrg org, string memberId, long costPico, long input, long output, long endedAt)
     {
-        await using var connection = await server.App.Services.GetRequiredService<Database>().OpenAsync();
+        await using var connection = await TeamSetup.OpenDatabaseAsync(server);
         await connection.ExecuteAsync(
             """
             INSERT INTO ledger (id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint, model, provider, provider_model,
@@ -259,6 +259,6 @@ public sealed class MembersAndInvitesTests
             VALUES (@id, @id, 1, @orgId, @projectId, @memberId, @keyId, 'llm', '/v1/chat/completions', 'm', 'p', 'pm',
                     'ok', 200, @input, 0, 0, @output, 0, @costPico, @no, @no, @no, 10, @endedAt, @endedAt, NULL)
             """,
-            new { id = Guid.NewGuid().ToString("N"), orgId = org.OrgId, projectId = org.ProjectP, memberId, keyId = org.KeyOf[memberId], input, output, costPico, endedAt, no = false });
+            new { id = Guid.NewGuid().ToString("N"), orgId = org.OrgId, projectId = org.ProjectP, memberId, keyId = org.KeyOf[memberId], input, output, costPico, endedAt, no = false }).WaitAsync(ApiCalls.Timeout);
     }
 }

@@ -94,6 +94,10 @@ internal static class TeamSetup
         return new TestMember(user, role, accepted.Str("memberId"));
     }
 
+    /// <summary>Opens a connection to the server's database (for tests that look behind the API), within the call timeout.</summary>
+    public static async Task<System.Data.Common.DbConnection> OpenDatabaseAsync(TollgateServer server) =>
+        await server.App.Services.GetRequiredService<Tollgate.Storage.Database>().OpenAsync().AsTask().WaitAsync(ApiCalls.Timeout);
+
     /// <summary>Creates an active key for the member directly in the store (basic and billing members may not create keys).</summary>
     public static async Task<(string Id, string Secret)> NewKeyAsync(TollgateServer server, string orgId, string projectId, string memberId)
     {
