@@ -138,7 +138,7 @@ internal sealed class InviteStore(Database database, TimeProvider time, MemberSt
     /// row (role, <c>role_since</c> now), grants to the invite's projects that are still live, the
     /// invite marked accepted, and <c>invite.accept</c> with the new member as actor.
     /// </summary>
-    public async Task<(AcceptOutcome Outcome, InviteRow? Invite, string? MemberId)> AcceptAsync(
+    public async Task<(AcceptOutcome Outcome, InviteRow? Invite, string? MemberId, IReadOnlyList<string> Granted)> AcceptAsync(
         string token, CurrentUser user, string? ip, CancellationToken ct)
     {
         var tokenHash = Secrets.Hash(token);
@@ -147,7 +147,7 @@ internal sealed class InviteStore(Database database, TimeProvider time, MemberSt
             $"SELECT {Columns} FROM invites WHERE token_hash = @tokenHash", new { tokenHash }, cancellationToken: ct));
         if (invite is null)
         {
-            return (AcceptOutcome.NotFound, null, null);
+            return (AcceptOutcome.NotFound, null, null, []);
         }
 
         await using var tx = await members.BeginOrgWriteAsync(connection, invite.OrgId, ct);
@@ -164,7 +164,7 @@ internal sealed class InviteStore(Database database, TimeProvider time, MemberSt
         };
         if (refusal != AcceptOutcome.Accepted)
         {
-            return (refusal, invite, null);
+            return (refusal, invite, null, []);
         }
 
         var existing = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -172,7 +172,7 @@ internal sealed class InviteStore(Database database, TimeProvider time, MemberSt
             new { invite.OrgId, userId = user.UserId }, tx, cancellationToken: ct));
         if (existing > 0)
         {
-            return (AcceptOutcome.AlreadyMember, invite, null);
+            return (AcceptOutcome.AlreadyMember, invite, null, []);
         }
 
         var memberId = Ids.New("mem", time);
@@ -193,6 +193,6 @@ internal sealed class InviteStore(Database database, TimeProvider time, MemberSt
             new AuditTarget("invite", invite.Id), new { status = "pending" },
             new { status = "accepted", memberId, userId = user.UserId, role = invite.Role, projectIds = live }, ip, ct);
         await tx.CommitAsync(ct);
-        return (AcceptOutcome.Accepted, invite, memberId);
+        return (AcceptOutcome.Accepted, invite, memberId, live);
     }
 }

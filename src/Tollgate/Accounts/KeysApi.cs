@@ -64,9 +64,9 @@ internal static class KeysApi
         return TypedResults.Created($"/orgs/{member.OrgId}/keys/{key.Id}", ToResponse(key, now, secret));
     }
 
-    private static async Task<Results<Ok<Page<KeyResponse>>, ValidationProblem>> ListAsync(
+    private static async Task<Results<Ok<Page<KeyResponse>>, ValidationProblem, ProblemHttpResult>> ListAsync(
         OrgMember member, string? projectId, string? memberId, string? status, string? limit, string? cursor,
-        KeyStore keys, TimeProvider time, CancellationToken ct)
+        KeyStore keys, OrgStore orgs, TimeProvider time, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (!Paging.TryParse(limit, cursor, out var paging, out var pagingError))
@@ -85,6 +85,20 @@ internal static class KeysApi
         }
 
         var ownGrantedOf = RolePolicy.Can(member.Role, Capability.ListAllKeys) ? null : member.MemberId;
+        if (ownGrantedOf is not null)
+        {
+            // Filtering by a project or member the caller cannot see is fetching it by id: 404, as roles.md says.
+            if (!string.IsNullOrEmpty(memberId) && memberId != member.MemberId)
+            {
+                return AccountProblems.NotFound(MembersApi.NotFoundMessage);
+            }
+
+            if (!string.IsNullOrEmpty(projectId) && await orgs.FindVisibleProjectAsync(member, projectId, ct) is null)
+            {
+                return AccountProblems.NotFound(ProjectsApi.NotFoundMessage);
+            }
+        }
+
         var filter = new KeyStore.KeyFilter(NullIfEmpty(projectId), NullIfEmpty(memberId), NullIfEmpty(status), ownGrantedOf);
         var rows = await keys.ListAsync(member.OrgId, filter, paging, ct);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -287,10 +287,10 @@ internal static class MembersApi
             return AccountProblems.NotFound(InviteNotFoundMessage);
         }
 
-        var (outcome, invite, memberId) = await invites.AcceptAsync(token, user, RequestAudit.ClientIp(http), ct);
+        var (outcome, invite, memberId, granted) = await invites.AcceptAsync(token, user, RequestAudit.ClientIp(http), ct);
         return outcome switch
         {
-            InviteStore.AcceptOutcome.Accepted => TypedResults.Ok(new AcceptInviteResponse(invite!.OrgId, memberId!, invite.Role, invite.ProjectIds)),
+            InviteStore.AcceptOutcome.Accepted => TypedResults.Ok(new AcceptInviteResponse(invite!.OrgId, memberId!, invite.Role, granted)),
             InviteStore.AcceptOutcome.WrongEmail => AccountProblems.Forbidden("This invite is for another email address; sign in as the invited user."),
             InviteStore.AcceptOutcome.Revoked => AccountProblems.Gone("This invite has been revoked."),
             InviteStore.AcceptOutcome.Expired => AccountProblems.Gone("This invite has expired; ask for a new one."),

@@ -50,6 +50,32 @@ public sealed class MembersAndInvitesTests
         Assert.Equal(accepted.Str("memberId"), listed.GetProperty("acceptedMemberId").GetString());
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
+    public async Task Invite_RemovedMemberReinvited_NewMembershipOldKeysStayDisabled(DbDialect dialect)
+    {
+        await using var server = await TollgateServer.StartAsync(dialect);
+        var users = await TeamSetup.NewUsersAsync(server, 2);
+        var orgId = await TeamSetup.NewOrgAsync(users[0]);
+        var owner = users[0].Client;
+        var p = await TeamSetup.NewProjectAsync(owner, orgId, "P");
+        var gone = await TeamSetup.NewProjectAsync(owner, orgId, "Gone");
+        var first = await TeamSetup.AddMemberAsync(owner, orgId, users[1], OrgRoles.Developer, p);
+        var oldKey = await first.Client.ApiPostAsync($"orgs/{orgId}/keys", new { projectId = p, name = "old" });
+        await owner.ApiDeleteAsync($"orgs/{orgId}/members/{first.MemberId}");
+        var invite = await owner.ApiPostAsync($"orgs/{orgId}/invites", new { email = users[1].Email, role = "developer", projectIds = new[] { p, gone } });
+        await owner.ApiDeleteAsync($"orgs/{orgId}/projects/{gone}"); // deleted before the invite is accepted
+
+        var accepted = await users[1].Client.ApiPostAsync($"invites/{invite.Str("token")}/accept");
+        var keys = await users[1].Client.ApiGetAsync($"orgs/{orgId}/keys");
+
+        Assert.Equal(HttpStatusCode.OK, accepted.Status);
+        Assert.NotEqual(first.MemberId, accepted.Str("memberId"));
+        Assert.Equal([p], accepted.Body.GetProperty("projectIds").EnumerateArray().Select(x => x.GetString()));
+        Assert.Equal(0, keys.Body.GetProperty("data").GetArrayLength()); // the old membership's keys are not the new one's
+        Assert.Equal(KeyAuthFailure.Disabled, (await ApiCalls.AuthenticateBearerAsync(server, oldKey.Str("key"))).Failure);
+    }
+
     [Fact]
     public async Task Invite_ExpiredOrRevoked_Gone()
     {

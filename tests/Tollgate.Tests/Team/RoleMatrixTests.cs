@@ -78,6 +78,8 @@ public sealed class RoleMatrixTests
 
         // :: Keys: every member owns one key in P; "other" is the target developer's key
         R("GET", "/orgs/{orgId}/keys", "list", (o, _) => $"orgs/{o.OrgId}/keys", [Ok, Ok, Ok, Ok, Ok]),
+        R("GET", "/orgs/{orgId}/keys", "other member's", (o, _) => $"orgs/{o.OrgId}/keys?memberId={o.Target.MemberId}", [Ok, Ok, Ok, NotFound, NotFound]),
+        R("GET", "/orgs/{orgId}/keys", "project not granted", (o, _) => $"orgs/{o.OrgId}/keys?projectId={o.ProjectQ}", [Ok, Ok, Ok, NotFound, NotFound]),
         R("POST", "/orgs/{orgId}/keys", "granted project", (o, _) => $"orgs/{o.OrgId}/keys", [Created, Created, Forbidden, Created, Forbidden],
             o => new { projectId = o.ProjectP, name = "new" }),
         R("POST", "/orgs/{orgId}/keys", "project not granted", (o, _) => $"orgs/{o.OrgId}/keys", [Created, Created, Forbidden, NotFound, Forbidden],
