@@ -313,8 +313,10 @@ public sealed class ChatCompletionsTests
     [InlineData("2026-09-01T00:00:00Z", "3", "15")]
     public async Task PriceSchedule_CostUsesThePriceInForceAtTheRequestStart(string now, string input, string output)
     {
-        var clock = new ShiftedTimeProvider(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
+        var at = DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture);
+        var clock = new ShiftedTimeProvider(at);
         await using var host = await GatewayTestHost.StartAsync(clock: clock);
+        clock.SetUtcNow(at); // setup (sign-up, org, key) takes real time; the request must start at the boundary
 
         ChatCompletion completion = await Sdk(host, "scheduled-model").CompleteChatAsync([new UserChatMessage("price check")]).WaitAsync(Timeout);
 
