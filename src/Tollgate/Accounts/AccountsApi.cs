@@ -12,8 +12,11 @@ namespace Tollgate.Accounts;
 /// /invites/{token}/accept                   signed in                  MembersApi
 /// .../audit-logs                            signed in and a member     AuditApi
 /// </code>
-/// Later areas (members, invites, budgets, billing) add their routes through
-/// <see cref="MapSignedInGroup"/> and <see cref="MapOrgGroup"/>.
+/// Later areas (budgets, billing) add their routes through <see cref="MapSignedInGroup"/> and
+/// <see cref="MapOrgGroup"/>; who may call them is decided by <see cref="RolePolicy"/> (and
+/// <see cref="PlanPolicy"/>), never by comparing role names in a handler. Every route under
+/// <c>/orgs/{orgId}</c> needs its rows in the role matrix test (<c>Team/RoleMatrixTests.cs</c>),
+/// which fails for a route without one.
 /// </summary>
 public static class AccountsApi
 {
