@@ -19,6 +19,12 @@ if ! pg_lsclusters -h | awk -v v="$pgver" '$1==v && $2=="main" {print $4}' | gre
 fi
 pgport=$(pg_lsclusters -h | awk -v v="$pgver" '$1==v && $2=="main" {print $3}')
 for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p "$pgport" && break; sleep 1; done
+# Tests run many servers at once, each with its own connection pool: allow more than the default 100.
+if [ "$(as_root runuser -u postgres -- psql -p "$pgport" -tAc 'SHOW max_connections')" -lt 300 ]; then
+  as_root runuser -u postgres -- psql -q -p "$pgport" -c "ALTER SYSTEM SET max_connections = 400" >/dev/null
+  as_root pg_ctlcluster "$pgver" main restart >&2
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p "$pgport" && break; sleep 1; done
+fi
 pgpass=tollgate_test_pw
 as_root runuser -u postgres -- psql -q -p "$pgport" -v ON_ERROR_STOP=1 >/dev/null <<SQL
 DO \$\$ BEGIN
@@ -32,4 +38,4 @@ SQL
 if ! as_root runuser -u postgres -- psql -p "$pgport" -tAc "SELECT 1 FROM pg_database WHERE datname='$dbname'" | grep -q 1; then
   as_root runuser -u postgres -- createdb -p "$pgport" -O tollgate_test "$dbname"
 fi
-echo "Host=127.0.0.1;Port=$pgport;Username=tollgate_test;Password=$pgpass;Database=$dbname;Maximum Pool Size=50"
+echo "Host=127.0.0.1;Port=$pgport;Username=tollgate_test;Password=$pgpass;Database=$dbname;Maximum Pool Size=20"

@@ -28,4 +28,16 @@ internal static class AccountProblems
     /// <summary>409: the request conflicts with the current state.</summary>
     public static ProblemHttpResult Conflict(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
+
+    /// <summary>403 <c>plan_required</c>: the org's plan lacks the feature; the detail names the plan needed.</summary>
+    public static ProblemHttpResult PlanRequired(string plan) =>
+        TypedResults.Problem(
+            $"This feature requires the {plan} plan.",
+            statusCode: StatusCodes.Status403Forbidden,
+            title: "Plan required",
+            extensions: new Dictionary<string, object?> { ["code"] = PlanPolicy.PlanRequiredCode, ["requiredPlan"] = plan });
+
+    /// <summary>410: the thing existed but can no longer be used (an expired or revoked invite).</summary>
+    public static ProblemHttpResult Gone(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status410Gone, title: "Gone");
 }

@@ -8,9 +8,15 @@ namespace Tollgate.Accounts;
 /// /auth/signup, /auth/login                 open                       SignInApi
 /// /auth/logout, /me, /orgs                  signed in                  SignInApi, OrgsApi
 /// /orgs/{orgId}, .../projects, .../keys     signed in and a member     OrgsApi, ProjectsApi, KeysApi
+/// .../members, .../invites, .../roles       signed in and a member     MembersApi
+/// /invites/{token}/accept                   signed in                  MembersApi
+/// .../audit-logs                            signed in and a member     AuditApi
 /// </code>
-/// Later areas (members, invites, budgets, billing) add their routes through
-/// <see cref="MapSignedInGroup"/> and <see cref="MapOrgGroup"/>.
+/// Later areas (budgets, billing) add their routes through <see cref="MapSignedInGroup"/> and
+/// <see cref="MapOrgGroup"/>; who may call them is decided by <see cref="RolePolicy"/> (and
+/// <see cref="PlanPolicy"/>), never by comparing role names in a handler. Every route under
+/// <c>/orgs/{orgId}</c> needs its rows in the role matrix test (<c>Team/RoleMatrixTests.cs</c>),
+/// which fails for a route without one.
 /// </summary>
 public static class AccountsApi
 {
@@ -22,6 +28,8 @@ public static class AccountsApi
         OrgsApi.Map(signedIn.MapGroup("/orgs"), app.MapOrgGroup(""));
         ProjectsApi.Map(app.MapOrgGroup("/projects"));
         KeysApi.Map(app.MapOrgGroup("/keys"));
+        MembersApi.Map(app.MapOrgGroup(""), signedIn);
+        Tollgate.Audit.AuditApi.Map(app.MapOrgGroup("/audit-logs"));
         return app;
     }
 

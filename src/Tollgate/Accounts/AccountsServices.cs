@@ -13,6 +13,9 @@ public static class AccountsServices
         services.AddSingleton<UserStore>();
         services.AddSingleton<OrgStore>();
         services.AddSingleton<KeyStore>();
+        services.AddSingleton<MemberStore>();
+        services.AddSingleton<InviteStore>();
+        services.AddSingleton<Tollgate.Audit.AuditLog>();
         return services;
     }
 }

@@ -15,8 +15,10 @@ namespace Tollgate.Accounts;
 /// (2) kind by prefix: tgk_ is a key; tgs_ / tgm_ are not      → WrongKind, Unknown
 /// (3) SHA-256 of the secret, hex
 /// (4) cache by hash, entries at most one second old           → hit: decide
-/// (5) miss: one query (key, its project, its member), cache it → decide
+/// (5) miss: one query (key, its project, its member and the member's grant), cache it → decide
 /// </code>
+/// Deciding checks, in order: deleted, disabled, expired (401), then whether a developer or basic
+/// owner of the key still holds a grant to its project (403 <see cref="KeyAuthFailure.ProjectAccessRevoked"/>).
 /// Changes made on this node (disable, delete, rotate, project deleted, member removed) invalidate
 /// the entry at once; other nodes see them when their entry expires, within <see cref="CacheTtl"/>.
 /// </summary>
@@ -40,6 +42,9 @@ public sealed class ApiKeyAuthenticator
     /// <summary>Message for <see cref="KeyAuthFailure.WrongKind"/>.</summary>
     public const string WrongKindMessage = "This credential is not an API key; the gateway accepts API keys only.";
 
+    /// <summary>Message for <see cref="KeyAuthFailure.ProjectAccessRevoked"/>.</summary>
+    public const string ProjectAccessRevokedMessage = "Your access to this API key's project has been revoked.";
+
     /// <summary>How long a looked-up key (or the absence of one) is trusted without asking the database.</summary>
     public static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(1);
 
@@ -54,6 +59,7 @@ public sealed class ApiKeyAuthenticator
     private static readonly KeyAuthResult Expired = new(null, KeyAuthFailure.Expired, ExpiredMessage);
     private static readonly KeyAuthResult Deleted = new(null, KeyAuthFailure.Deleted, DeletedMessage);
     private static readonly KeyAuthResult WrongKind = new(null, KeyAuthFailure.WrongKind, WrongKindMessage);
+    private static readonly KeyAuthResult ProjectAccessRevoked = new(null, KeyAuthFailure.ProjectAccessRevoked, ProjectAccessRevokedMessage);
 
     private readonly Database _database;
     private readonly TimeProvider _time;
@@ -177,6 +183,7 @@ public sealed class ApiKeyAuthenticator
             KeyAuthFailure.Deleted => Deleted,
             KeyAuthFailure.Disabled => Disabled,
             _ when key.ExpiresAt is { } expires && expires <= _time.GetUtcNow().ToUnixTimeMilliseconds() => Expired,
+            KeyAuthFailure.ProjectAccessRevoked => ProjectAccessRevoked,
             _ => key.Accepted,
         };
     }
@@ -192,7 +199,8 @@ public sealed class ApiKeyAuthenticator
                 """
                 SELECT k.id AS KeyId, k.name AS KeyName, k.org_id AS OrgId, k.project_id AS ProjectId,
                        k.member_id AS MemberId, k.key_hash AS KeyHash, k.status, k.expires_at AS ExpiresAt,
-                       p.deleted_at AS ProjectDeletedAt, m.removed_at AS MemberRemovedAt
+                       p.deleted_at AS ProjectDeletedAt, m.removed_at AS MemberRemovedAt, m.role AS MemberRole,
+                       (SELECT COUNT(*) FROM project_grants g WHERE g.member_id = k.member_id AND g.project_id = k.project_id) AS Grants
                 FROM api_keys k
                 JOIN projects p ON p.id = k.project_id
                 JOIN members m ON m.id = k.member_id
@@ -254,7 +262,7 @@ public sealed class ApiKeyAuthenticator
 
         public byte[] Hash { get; }
 
-        /// <summary>Deleted, Disabled, or None; expiry is checked per request against the clock.</summary>
+        /// <summary>Deleted, Disabled, ProjectAccessRevoked or None; expiry is checked per request against the clock, before project access.</summary>
         public KeyAuthFailure Refusal { get; }
 
         public long? ExpiresAt { get; }
@@ -266,9 +274,11 @@ public sealed class ApiKeyAuthenticator
             var refusal = row.Status switch
             {
                 KeyStore.Deleted => KeyAuthFailure.Deleted,
-                KeyStore.Active when row.ProjectDeletedAt is null && row.MemberRemovedAt is null => KeyAuthFailure.None,
                 // Disabled, or a key whose project was deleted or whose member was removed.
-                _ => KeyAuthFailure.Disabled,
+                _ when row.Status != KeyStore.Active || row.ProjectDeletedAt is not null || row.MemberRemovedAt is not null => KeyAuthFailure.Disabled,
+                // Owners, admins and billing members see every project; the others need a grant.
+                _ when RolePolicy.IsProjectScoped(row.MemberRole) && row.Grants == 0 => KeyAuthFailure.ProjectAccessRevoked,
+                _ => KeyAuthFailure.None,
             };
             var identity = new KeyIdentity(row.KeyId, row.KeyName, row.OrgId, row.ProjectId, row.MemberId);
             return new KeyState(identity, Convert.FromHexString(row.KeyHash), refusal, row.ExpiresAt);
@@ -277,5 +287,5 @@ public sealed class ApiKeyAuthenticator
 
     private sealed record KeyRow(
         string KeyId, string KeyName, string OrgId, string ProjectId, string MemberId, string KeyHash,
-        string Status, long? ExpiresAt, long? ProjectDeletedAt, long? MemberRemovedAt);
+        string Status, long? ExpiresAt, long? ProjectDeletedAt, long? MemberRemovedAt, string MemberRole, long Grants);
 }

@@ -33,11 +33,27 @@ internal sealed record MeResponse(UserResponse User, IReadOnlyList<MembershipRes
 /// <summary><c>POST /orgs</c>.</summary>
 internal sealed record CreateOrgRequest(string? Name);
 
-/// <summary><c>PATCH /orgs/{orgId}</c>; absent fields are left as they are.</summary>
-internal sealed record UpdateOrgRequest(string? Name);
+/// <summary>
+/// <c>PATCH /orgs/{orgId}</c>; absent fields are left as they are. <see cref="TaxRate"/> is a
+/// <see cref="JsonElement"/> so that absent, <c>null</c> (cleared), a number and a decimal string can be told apart.
+/// </summary>
+internal sealed record UpdateOrgRequest(string? Name, string? BillingMode, JsonElement TaxRate, BillingDetails? Billing);
 
-/// <summary>An org.</summary>
-internal sealed record OrgResponse(string Id, string Name, string Plan, string BillingMode, string CreatedAt);
+/// <summary>The org's billing details; in a <c>PATCH</c>, absent fields are left as they are.</summary>
+internal sealed record BillingDetails(string? Email, string? Company, string? Address, string? Country, string? TaxId, string? Notes);
+
+/// <summary>
+/// An org. <see cref="TaxRate"/> (a fraction as a decimal string: <c>"0.19"</c>) and
+/// <see cref="Billing"/> are shown to owners, admins and billing members only.
+/// </summary>
+internal sealed record OrgResponse(
+    string Id,
+    string Name,
+    string Plan,
+    string BillingMode,
+    string CreatedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TaxRate = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BillingDetails? Billing = null);
 
 /// <summary><c>POST /orgs/{orgId}/projects</c> and <c>PATCH .../projects/{projectId}</c>.</summary>
 internal sealed record ProjectRequest(string? Name);
@@ -70,3 +86,53 @@ internal sealed record KeyResponse(
     string? ExpiresAt,
     string CreatedAt,
     string UpdatedAt);
+
+/// <summary><c>GET /orgs/{orgId}/roles</c>: the role × capability matrix the server enforces.</summary>
+internal sealed record RolesResponse(IReadOnlyList<RoleResponse> Roles, IReadOnlyList<CapabilityResponse> Capabilities);
+
+/// <summary>A role and the capabilities it has.</summary>
+internal sealed record RoleResponse(string Role, IReadOnlyList<string> Capabilities);
+
+/// <summary>A capability, what it allows, the plan it needs (null: any) and which roles have it.</summary>
+internal sealed record CapabilityResponse(string Capability, string Description, string? Plan, IReadOnlyDictionary<string, bool> Roles);
+
+/// <summary>A member's usage over the asked range: money as a decimal string.</summary>
+internal sealed record MemberUsageResponse(string Cost, long InputTokens, long OutputTokens, long Requests, long ActiveKeys, string From, string To);
+
+/// <summary>
+/// A member. <see cref="Budget"/> is left out until the budget code fills it; <see cref="Usage"/> is
+/// present for owner, admin and billing on the enterprise plan (and for the member's own record).
+/// </summary>
+internal sealed record MemberResponse(
+    string MemberId,
+    string UserId,
+    string Name,
+    string Email,
+    string Role,
+    IReadOnlyList<string> ProjectIds,
+    string JoinedAt,
+    string RoleSince,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] object? Budget,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MemberUsageResponse? Usage);
+
+/// <summary><c>PATCH /orgs/{orgId}/members/{memberId}</c>; absent fields are left as they are.</summary>
+internal sealed record UpdateMemberRequest(string? Role, string[]? ProjectIds);
+
+/// <summary><c>POST /orgs/{orgId}/invites</c>.</summary>
+internal sealed record CreateInviteRequest(string? Email, string? Role, string[]? ProjectIds);
+
+/// <summary>An invite. <see cref="Token"/> is set only in the answer to create.</summary>
+internal sealed record InviteResponse(
+    string Id,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Token,
+    string OrgId,
+    string Email,
+    string Role,
+    IReadOnlyList<string> ProjectIds,
+    string Status,
+    string CreatedAt,
+    string ExpiresAt,
+    string? AcceptedMemberId);
+
+/// <summary>200 from <c>POST /invites/{token}/accept</c>: the new membership.</summary>
+internal sealed record AcceptInviteResponse(string OrgId, string MemberId, string Role, IReadOnlyList<string> ProjectIds);

@@ -36,8 +36,11 @@ internal sealed class KeyStore(Database database, TimeProvider time, ApiKeyAuthe
             Status == KeyStore.Active && ExpiresAt is { } expires && expires <= nowMs ? Expired : Status;
     }
 
-    /// <summary>List filters; null means any.</summary>
-    public readonly record struct KeyFilter(string? ProjectId, string? MemberId, string? Status);
+    /// <summary>
+    /// List filters; null means any. <paramref name="OwnGrantedOf"/> limits the list to that member's
+    /// own keys in projects granted to them (what a developer or basic member may see).
+    /// </summary>
+    public readonly record struct KeyFilter(string? ProjectId, string? MemberId, string? Status, string? OwnGrantedOf = null);
 
     private const string Columns =
         "id, org_id AS OrgId, project_id AS ProjectId, member_id AS MemberId, name, prefix, key_hash AS KeyHash, " +
@@ -105,6 +108,11 @@ internal sealed class KeyStore(Database database, TimeProvider time, ApiKeyAuthe
             sql.Append(" AND member_id = @memberId");
         }
 
+        if (filter.OwnGrantedOf is not null)
+        {
+            sql.Append(" AND member_id = @ownGrantedOf AND project_id IN (SELECT project_id FROM project_grants WHERE member_id = @ownGrantedOf)");
+        }
+
         sql.Append(filter.Status switch
         {
             null => "",
@@ -127,6 +135,7 @@ internal sealed class KeyStore(Database database, TimeProvider time, ApiKeyAuthe
                 orgId,
                 projectId = filter.ProjectId,
                 memberId = filter.MemberId,
+                ownGrantedOf = filter.OwnGrantedOf,
                 now = time.GetUtcNow().ToUnixTimeMilliseconds(),
                 cursor = paging.Cursor,
                 take = paging.Limit + 1,

@@ -1,11 +1,14 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Tollgate.Audit;
 
 namespace Tollgate.Accounts;
 
 /// <summary>
 /// Gateway API keys of an org. The secret appears only in the answers to create and rotate; lists
-/// and reads show its <c>prefix</c>. A key belongs to the member who created it.
+/// and reads show its <c>prefix</c>. A key belongs to the member who created it. Owners, admins and
+/// billing members see every key; developers and basic members see only their own keys in projects
+/// granted to them (any other key answers 404). Who may change which key is <see cref="RolePolicy"/>'s.
 /// </summary>
 internal static class KeysApi
 {
@@ -13,6 +16,8 @@ internal static class KeysApi
     public const string NotFoundMessage = "API key not found.";
 
     private const string DeletedMessage = "API key has been deleted; it can no longer be changed.";
+
+    private const string ManageForbiddenMessage = "Your role may not create or change this API key.";
 
     /// <summary>400 with the exact wording of budgets.md for a member at their max active keys.</summary>
     private static ProblemHttpResult KeyLimitReached(int limit) => TypedResults.Problem(
@@ -31,8 +36,13 @@ internal static class KeysApi
     }
 
     private static async Task<Results<Created<KeyResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        CreateKeyRequest body, OrgMember member, OrgStore orgs, KeyStore keys, Tollgate.Budgets.BudgetEngine budgets, TimeProvider time, CancellationToken ct)
+        CreateKeyRequest body, OrgMember member, RequestAudit audit, OrgStore orgs, KeyStore keys, Tollgate.Budgets.BudgetEngine budgets, TimeProvider time, CancellationToken ct)
     {
+        if (!RolePolicy.Can(member.Role, Capability.ManageAllKeys) && !RolePolicy.Can(member.Role, Capability.ManageOwnKeys))
+        {
+            return AccountProblems.Forbidden(ManageForbiddenMessage);
+        }
+
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var errors = new FieldErrors();
         var projectId = errors.Required("projectId", body.ProjectId);
@@ -48,8 +58,8 @@ internal static class KeysApi
             return errors.ToProblem();
         }
 
-        // A project of another org, or a deleted one, is "not found", like every foreign id.
-        if (await orgs.FindProjectAsync(member.OrgId, projectId!, ct) is null)
+        // A project of another org, a deleted one or one not granted to the caller is "not found", like every foreign id.
+        if (await orgs.FindVisibleProjectAsync(member, projectId!, ct) is null)
         {
             return AccountProblems.NotFound(ProjectsApi.NotFoundMessage);
         }
@@ -61,12 +71,13 @@ internal static class KeysApi
             return KeyLimitReached(maxKeys!.Value);
         }
 
+        await audit.RecordAsync("key.create", new AuditTarget("key", key.Id), null, AuditState(key), ct);
         return TypedResults.Created($"/orgs/{member.OrgId}/keys/{key.Id}", ToResponse(key, now, secret));
     }
 
-    private static async Task<Results<Ok<Page<KeyResponse>>, ValidationProblem>> ListAsync(
+    private static async Task<Results<Ok<Page<KeyResponse>>, ValidationProblem, ProblemHttpResult>> ListAsync(
         OrgMember member, string? projectId, string? memberId, string? status, string? limit, string? cursor,
-        KeyStore keys, TimeProvider time, CancellationToken ct)
+        KeyStore keys, OrgStore orgs, TimeProvider time, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (!Paging.TryParse(limit, cursor, out var paging, out var pagingError))
@@ -84,28 +95,48 @@ internal static class KeysApi
             return errors.ToProblem();
         }
 
-        var filter = new KeyStore.KeyFilter(NullIfEmpty(projectId), NullIfEmpty(memberId), NullIfEmpty(status));
+        var ownGrantedOf = RolePolicy.Can(member.Role, Capability.ListAllKeys) ? null : member.MemberId;
+        if (ownGrantedOf is not null)
+        {
+            // Filtering by a project or member the caller cannot see is fetching it by id: 404, as roles.md says.
+            if (!string.IsNullOrEmpty(memberId) && memberId != member.MemberId)
+            {
+                return AccountProblems.NotFound(MembersApi.NotFoundMessage);
+            }
+
+            if (!string.IsNullOrEmpty(projectId) && await orgs.FindVisibleProjectAsync(member, projectId, ct) is null)
+            {
+                return AccountProblems.NotFound(ProjectsApi.NotFoundMessage);
+            }
+        }
+
+        var filter = new KeyStore.KeyFilter(NullIfEmpty(projectId), NullIfEmpty(memberId), NullIfEmpty(status), ownGrantedOf);
         var rows = await keys.ListAsync(member.OrgId, filter, paging, ct);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         return TypedResults.Ok(paging.ToPage(rows, r => r.Id, r => ToResponse(r, now)));
     }
 
     private static async Task<Results<Ok<KeyResponse>, ProblemHttpResult>> GetAsync(
-        string keyId, OrgMember member, KeyStore keys, TimeProvider time, CancellationToken ct)
+        string keyId, OrgMember member, KeyStore keys, OrgStore orgs, TimeProvider time, CancellationToken ct)
     {
-        var key = await keys.FindAsync(member.OrgId, keyId, ct);
+        var key = await FindVisibleAsync(member, keyId, keys, orgs, ct);
         return key is null
             ? AccountProblems.NotFound(NotFoundMessage)
             : TypedResults.Ok(ToResponse(key, time.GetUtcNow().ToUnixTimeMilliseconds()));
     }
 
     private static async Task<Results<Ok<KeyResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        string keyId, UpdateKeyRequest body, OrgMember member, OrgStore orgs, KeyStore keys, Tollgate.Budgets.BudgetEngine budgets, TimeProvider time, CancellationToken ct)
+        string keyId, UpdateKeyRequest body, OrgMember member, RequestAudit audit, OrgStore orgs, KeyStore keys, Tollgate.Budgets.BudgetEngine budgets, TimeProvider time, CancellationToken ct)
     {
-        var key = await keys.FindAsync(member.OrgId, keyId, ct);
+        var key = await FindVisibleAsync(member, keyId, keys, orgs, ct);
         if (key is null)
         {
             return AccountProblems.NotFound(NotFoundMessage);
+        }
+
+        if (!MayManage(member, key))
+        {
+            return AccountProblems.Forbidden(ManageForbiddenMessage);
         }
 
         if (key.Status == KeyStore.Deleted)
@@ -149,29 +180,49 @@ internal static class KeysApi
             return KeyLimitReached(maxKeys!.Value);
         }
 
+        if (updated is not null && AuditState(updated) != AuditState(key))
+        {
+            await audit.RecordAsync("key.update", new AuditTarget("key", keyId), AuditState(key), AuditState(updated), ct);
+        }
+
         return updated is null ? AccountProblems.NotFound(NotFoundMessage) : TypedResults.Ok(ToResponse(updated, now));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string keyId, OrgMember member, KeyStore keys, CancellationToken ct)
+        string keyId, OrgMember member, RequestAudit audit, KeyStore keys, OrgStore orgs, CancellationToken ct)
     {
-        if (await keys.FindAsync(member.OrgId, keyId, ct) is null)
+        var key = await FindVisibleAsync(member, keyId, keys, orgs, ct);
+        if (key is null)
         {
             return AccountProblems.NotFound(NotFoundMessage);
         }
 
+        if (!MayManage(member, key))
+        {
+            return AccountProblems.Forbidden(ManageForbiddenMessage);
+        }
+
         // Deleting a deleted key changes nothing and succeeds: DELETE is idempotent.
-        await keys.DeleteAsync(member.OrgId, keyId, ct);
+        if (await keys.DeleteAsync(member.OrgId, keyId, ct))
+        {
+            await audit.RecordAsync("key.delete", new AuditTarget("key", keyId), AuditState(key), null, ct);
+        }
+
         return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<KeyResponse>, ProblemHttpResult>> RotateAsync(
-        string keyId, OrgMember member, KeyStore keys, TimeProvider time, CancellationToken ct)
+        string keyId, OrgMember member, RequestAudit audit, KeyStore keys, OrgStore orgs, TimeProvider time, CancellationToken ct)
     {
-        var key = await keys.FindAsync(member.OrgId, keyId, ct);
+        var key = await FindVisibleAsync(member, keyId, keys, orgs, ct);
         if (key is null)
         {
             return AccountProblems.NotFound(NotFoundMessage);
+        }
+
+        if (!MayManage(member, key))
+        {
+            return AccountProblems.Forbidden(ManageForbiddenMessage);
         }
 
         if (key.Status == KeyStore.Deleted)
@@ -185,8 +236,36 @@ internal static class KeysApi
             return AccountProblems.Conflict("The key changed while it was being rotated; try again.");
         }
 
+        await audit.RecordAsync("key.rotate", new AuditTarget("key", keyId), new { prefix = key.Prefix }, new { prefix = result.Key.Prefix }, ct);
+
         return TypedResults.Ok(ToResponse(result.Key, time.GetUtcNow().ToUnixTimeMilliseconds(), result.Secret));
     }
+
+    /// <summary>
+    /// The key if the caller may see it: every key for roles that list all keys; otherwise only their
+    /// own keys in projects granted to them. Null (so 404) for everything else.
+    /// </summary>
+    private static async Task<KeyStore.KeyRow?> FindVisibleAsync(OrgMember viewer, string keyId, KeyStore keys, OrgStore orgs, CancellationToken ct)
+    {
+        var key = await keys.FindAsync(viewer.OrgId, keyId, ct);
+        if (key is null || RolePolicy.Can(viewer.Role, Capability.ListAllKeys))
+        {
+            return key;
+        }
+
+        return key.MemberId == viewer.MemberId && await orgs.IsGrantedAsync(viewer.MemberId, key.ProjectId, ct) ? key : null;
+    }
+
+    /// <summary>Any key for roles that manage all keys; own keys (already known visible, so in a granted project) for developers.</summary>
+    private static bool MayManage(OrgMember member, KeyStore.KeyRow key) =>
+        RolePolicy.Can(member.Role, Capability.ManageAllKeys)
+        || (RolePolicy.Can(member.Role, Capability.ManageOwnKeys) && key.MemberId == member.MemberId);
+
+    /// <summary>What the audit log keeps of a key: never its secret or hash.</summary>
+    private static KeyAuditState AuditState(KeyStore.KeyRow key) =>
+        new(key.Name, key.ProjectId, key.MemberId, key.Status, ApiTime.FromUnixMs(key.ExpiresAt));
+
+    private sealed record KeyAuditState(string Name, string ProjectId, string MemberId, string Status, string? ExpiresAt);
 
     private static long? FutureInstant(FieldErrors errors, string? text, long nowMs)
     {

@@ -17,7 +17,4 @@ internal static class OrgRoles
 
     /// <summary>Sees own usage only.</summary>
     public const string Basic = "basic";
-
-    /// <summary>Owner or admin: may rename the org and create, rename and delete projects.</summary>
-    public static bool CanManageOrg(string role) => role is Owner or Admin;
 }

@@ -8,7 +8,10 @@ namespace Tollgate.Accounts;
 internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthenticator keys)
 {
     /// <summary>An org row.</summary>
-    public sealed record OrgRow(string Id, string Name, string Plan, string BillingMode, long CreatedAt);
+    public sealed record OrgRow(string Id, string Name, string Plan, string BillingMode, long CreatedAt, string? TaxRate = null, string? BillingJson = null);
+
+    /// <summary>The org's settings as <c>PATCH /orgs/{orgId}</c> changes them.</summary>
+    public sealed record OrgSettings(string Name, string BillingMode, string? TaxRate, string? BillingJson);
 
     /// <summary>A current (not removed) member row.</summary>
     public sealed record MemberRow(string Id, string OrgId, string UserId, string Role);
@@ -16,7 +19,8 @@ internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthe
     /// <summary>A live (not deleted) project row.</summary>
     public sealed record ProjectRow(string Id, string OrgId, string Name, long CreatedAt);
 
-    private const string OrgColumns = "id, name, plan, billing_mode AS BillingMode, created_at AS CreatedAt";
+    private const string OrgColumns =
+        "id, name, plan, billing_mode AS BillingMode, created_at AS CreatedAt, tax_rate AS TaxRate, billing_json AS BillingJson";
     private const string ProjectColumns = "id, org_id AS OrgId, name, created_at AS CreatedAt";
 
     // :: Orgs ------------------------------------------------------------------------------
@@ -33,7 +37,7 @@ internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthe
             "INSERT INTO orgs (id, name, plan, billing_mode, created_at) VALUES (@Id, @Name, @Plan, @BillingMode, @CreatedAt)",
             org, tx, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(
-            "INSERT INTO members (id, org_id, user_id, role, created_at, removed_at) VALUES (@Id, @OrgId, @UserId, @Role, @now, NULL)",
+            "INSERT INTO members (id, org_id, user_id, role, created_at, removed_at, role_since) VALUES (@Id, @OrgId, @UserId, @Role, @now, NULL, @now)",
             new { owner.Id, owner.OrgId, owner.UserId, owner.Role, now }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return (org, owner);
@@ -63,6 +67,20 @@ internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthe
         await using var connection = await database.OpenAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<OrgRow>(new CommandDefinition(
             $"SELECT {OrgColumns} FROM orgs WHERE id = @orgId", new { orgId }, cancellationToken: ct));
+    }
+
+    /// <summary>Sets the org's name, billing mode, tax rate and billing details; returns it as it now is.</summary>
+    public async Task<OrgRow?> UpdateOrgAsync(string orgId, OrgSettings settings, CancellationToken ct)
+    {
+        await using (var connection = await database.OpenAsync(ct))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE orgs SET name = @Name, billing_mode = @BillingMode, tax_rate = @TaxRate, billing_json = @BillingJson WHERE id = @orgId",
+                new { orgId, settings.Name, settings.BillingMode, settings.TaxRate, settings.BillingJson },
+                cancellationToken: ct));
+        }
+
+        return await FindOrgAsync(orgId, ct);
     }
 
     /// <summary>Renames the org; returns it as it now is.</summary>
@@ -96,19 +114,28 @@ internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthe
     // :: Projects --------------------------------------------------------------------------
 
     /// <summary>The org's live projects, by id; fetches <c>Limit + 1</c> rows.</summary>
-    public async Task<IReadOnlyList<ProjectRow>> ListProjectsAsync(string orgId, Paging paging, CancellationToken ct)
+    public Task<IReadOnlyList<ProjectRow>> ListProjectsAsync(string orgId, Paging paging, CancellationToken ct) =>
+        ListProjectsAsync(orgId, null, paging, ct);
+
+    /// <summary>
+    /// The live projects of the org that <paramref name="viewer"/> may see (all of them for roles
+    /// that see every project, else the granted ones), by id; fetches <c>Limit + 1</c> rows.
+    /// </summary>
+    public async Task<IReadOnlyList<ProjectRow>> ListProjectsAsync(string orgId, OrgMember? viewer, Paging paging, CancellationToken ct)
     {
+        var grantedTo = viewer is not null && RolePolicy.IsProjectScoped(viewer.Role) ? viewer.MemberId : null;
         await using var connection = await database.OpenAsync(ct);
         var rows = await connection.QueryAsync<ProjectRow>(new CommandDefinition(
             $"""
             SELECT {ProjectColumns}
             FROM projects
             WHERE org_id = @orgId AND deleted_at IS NULL
+              {(grantedTo is null ? "" : "AND id IN (SELECT project_id FROM project_grants WHERE member_id = @grantedTo)")}
               {(paging.Cursor is null ? "" : "AND id > @cursor")}
             ORDER BY id
             LIMIT @take
             """,
-            new { orgId, cursor = paging.Cursor, take = paging.Limit + 1 },
+            new { orgId, grantedTo, cursor = paging.Cursor, take = paging.Limit + 1 },
             cancellationToken: ct));
         return rows.AsList();
     }
@@ -121,6 +148,31 @@ internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthe
             $"SELECT {ProjectColumns} FROM projects WHERE id = @projectId AND org_id = @orgId AND deleted_at IS NULL",
             new { orgId, projectId },
             cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// The live project of this org if <paramref name="viewer"/> may see it (every project for roles
+    /// that see all, else only granted ones); null otherwise, which callers answer with 404.
+    /// </summary>
+    public async Task<ProjectRow?> FindVisibleProjectAsync(OrgMember viewer, string projectId, CancellationToken ct)
+    {
+        var project = await FindProjectAsync(viewer.OrgId, projectId, ct);
+        if (project is null || !RolePolicy.IsProjectScoped(viewer.Role))
+        {
+            return project;
+        }
+
+        return await IsGrantedAsync(viewer.MemberId, projectId, ct) ? project : null;
+    }
+
+    /// <summary>True when the member holds a grant to the project.</summary>
+    public async Task<bool> IsGrantedAsync(string memberId, string projectId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM project_grants WHERE member_id = @memberId AND project_id = @projectId",
+            new { memberId, projectId },
+            cancellationToken: ct)) > 0;
     }
 
     /// <summary>Creates a project.</summary>

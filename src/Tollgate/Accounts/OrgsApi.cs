@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Tollgate.Audit;
 
 namespace Tollgate.Accounts;
 
@@ -15,7 +18,7 @@ internal static class OrgsApi
     }
 
     private static async Task<Results<Created<OrgResponse>, ValidationProblem>> CreateAsync(
-        CreateOrgRequest body, CurrentUser user, OrgStore orgs, AccountsOptions options, CancellationToken ct)
+        CreateOrgRequest body, CurrentUser user, HttpContext http, OrgStore orgs, AuditLog audit, AccountsOptions options, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var name = errors.Name("name", body.Name);
@@ -24,7 +27,9 @@ internal static class OrgsApi
             return errors.ToProblem();
         }
 
-        var (org, _) = await orgs.CreateOrgAsync(user.UserId, name!, options.DefaultPlan, options.DefaultBillingMode, ct);
+        var (org, owner) = await orgs.CreateOrgAsync(user.UserId, name!, options.DefaultPlan, options.DefaultBillingMode, ct);
+        await audit.RecordAsync(org.Id, new AuditActor(owner.Id, user.Email), "org.create", new AuditTarget("org", org.Id), null,
+            new { org.Name, org.Plan, org.BillingMode }, RequestAudit.ClientIp(http), ct);
         return TypedResults.Created($"/orgs/{org.Id}", ToResponse(org));
     }
 
@@ -43,28 +48,158 @@ internal static class OrgsApi
     private static async Task<Results<Ok<OrgResponse>, ProblemHttpResult>> GetAsync(OrgMember member, OrgStore orgs, CancellationToken ct)
     {
         var org = await orgs.FindOrgAsync(member.OrgId, ct);
-        return org is null ? AccountProblems.NotFound(OrgMembership.NotFoundMessage) : TypedResults.Ok(ToResponse(org));
+        return org is null ? AccountProblems.NotFound(OrgMembership.NotFoundMessage) : TypedResults.Ok(ToResponse(org, member));
     }
 
+    /// <summary>
+    /// Name, billing mode and tax rate are org settings (owner, admin); billing details are billing's
+    /// too (owner, admin, billing). A request that touches anything the caller may not change is 403
+    /// as a whole. One <c>org.update</c> entry records the fields that changed.
+    /// </summary>
     private static async Task<Results<Ok<OrgResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        UpdateOrgRequest body, OrgMember member, OrgStore orgs, CancellationToken ct)
+        UpdateOrgRequest body, OrgMember member, RequestAudit audit, OrgStore orgs, CancellationToken ct)
     {
-        if (!OrgRoles.CanManageOrg(member.Role))
+        var touchesSettings = body.Name is not null || body.BillingMode is not null || body.TaxRate.ValueKind != JsonValueKind.Undefined;
+        if ((touchesSettings && !RolePolicy.Can(member.Role, Capability.ManageOrgSettings))
+            || (body.Billing is not null && !RolePolicy.Can(member.Role, Capability.ManageBilling))
+            || (!touchesSettings && body.Billing is null && !RolePolicy.Can(member.Role, Capability.ManageBilling)))
         {
-            return AccountProblems.Forbidden("Only owners and admins can change the org.");
+            return AccountProblems.Forbidden(
+                "Only owners and admins can change the org's name, billing mode and tax rate; billing details also billing members.");
         }
 
+        var before = await orgs.FindOrgAsync(member.OrgId, ct);
+        if (before is null)
+        {
+            return AccountProblems.NotFound(OrgMembership.NotFoundMessage);
+        }
+
+        // :: Absent fields keep their value.
         var errors = new FieldErrors();
-        var name = body.Name is null ? null : errors.Name("name", body.Name);
+        var name = body.Name is null ? before.Name : errors.Name("name", body.Name);
+        var billingMode = body.BillingMode ?? before.BillingMode;
+        if (billingMode is not ("credits" or "byok"))
+        {
+            errors.Add("billingMode", "billingMode must be credits or byok.");
+        }
+
+        var taxRate = body.TaxRate.ValueKind switch
+        {
+            JsonValueKind.Undefined => before.TaxRate,
+            JsonValueKind.Null => null,
+            JsonValueKind.Number or JsonValueKind.String => TaxRate(errors, body.TaxRate),
+            _ => Invalid(errors),
+        };
+        var billing = Merge(errors, BillingOf(before), body.Billing);
         if (errors.Any)
         {
             return errors.ToProblem();
         }
 
-        var org = name is null ? await orgs.FindOrgAsync(member.OrgId, ct) : await orgs.RenameOrgAsync(member.OrgId, name, ct);
-        return org is null ? AccountProblems.NotFound(OrgMembership.NotFoundMessage) : TypedResults.Ok(ToResponse(org));
+        var billingJson = billing is null ? null : JsonSerializer.Serialize(billing, JsonSerializerOptions.Web);
+        var org = await orgs.UpdateOrgAsync(member.OrgId, new OrgStore.OrgSettings(name!, billingMode, taxRate, billingJson), ct);
+        if (org is null)
+        {
+            return AccountProblems.NotFound(OrgMembership.NotFoundMessage);
+        }
+
+        var changedBefore = new Dictionary<string, object?>(StringComparer.Ordinal);
+        var changedAfter = new Dictionary<string, object?>(StringComparer.Ordinal);
+        Diff("name", before.Name, org.Name);
+        Diff("billingMode", before.BillingMode, org.BillingMode);
+        Diff("taxRate", before.TaxRate, org.TaxRate);
+        if (before.BillingJson != org.BillingJson)
+        {
+            changedBefore["billing"] = BillingOf(before);
+            changedAfter["billing"] = BillingOf(org);
+        }
+
+        if (changedAfter.Count > 0)
+        {
+            await audit.RecordAsync("org.update", new AuditTarget("org", org.Id), changedBefore, changedAfter, ct);
+        }
+
+        return TypedResults.Ok(ToResponse(org, member));
+
+        void Diff(string field, string? old, string? now)
+        {
+            if (old != now)
+            {
+                changedBefore[field] = old;
+                changedAfter[field] = now;
+            }
+        }
+    }
+
+    private const int MaxBillingFieldLength = 1000;
+
+    private static string? TaxRate(FieldErrors errors, JsonElement value)
+    {
+        var text = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : value.GetString();
+        if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var rate) || rate < 0 || rate > 1)
+        {
+            return Invalid(errors);
+        }
+
+        return (rate / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static string? Invalid(FieldErrors errors)
+    {
+        errors.Add("taxRate", "taxRate must be a fraction from 0 to 1 (0.19 for 19 %), as a number or a decimal string, or null.");
+        return null;
+    }
+
+    private static BillingDetails? BillingOf(OrgStore.OrgRow org) =>
+        org.BillingJson is null ? null : JsonSerializer.Deserialize<BillingDetails>(org.BillingJson, JsonSerializerOptions.Web);
+
+    private static BillingDetails? Merge(FieldErrors errors, BillingDetails? current, BillingDetails? patch)
+    {
+        if (patch is null)
+        {
+            return current;
+        }
+
+        string? Field(string name, string? old, string? value)
+        {
+            if (value is null)
+            {
+                return old;
+            }
+
+            if (value.Length > MaxBillingFieldLength)
+            {
+                errors.Add("billing." + name, $"billing.{name} must be at most {MaxBillingFieldLength} characters.");
+            }
+
+            return value;
+        }
+
+        var email = current?.Email;
+        if (patch.Email is not null)
+        {
+            email = new FieldErrors().Email(patch.Email);
+            if (email is null)
+            {
+                errors.Add("billing.email", "billing.email is not a valid email address.");
+            }
+        }
+
+        return new BillingDetails(
+            email,
+            Field("company", current?.Company, patch.Company),
+            Field("address", current?.Address, patch.Address),
+            Field("country", current?.Country, patch.Country),
+            Field("taxId", current?.TaxId, patch.TaxId),
+            Field("notes", current?.Notes, patch.Notes));
     }
 
     private static OrgResponse ToResponse(OrgStore.OrgRow org) =>
         new(org.Id, org.Name, org.Plan, org.BillingMode, ApiTime.FromUnixMs(org.CreatedAt));
+
+    // Tax rate and billing details only for those who may see billing.
+    private static OrgResponse ToResponse(OrgStore.OrgRow org, OrgMember viewer) =>
+        RolePolicy.Can(viewer.Role, Capability.ManageBilling)
+            ? ToResponse(org) with { TaxRate = org.TaxRate, Billing = BillingOf(org) }
+            : ToResponse(org);
 }

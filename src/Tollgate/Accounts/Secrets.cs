@@ -19,6 +19,9 @@ internal static class Secrets
     /// <summary>Master keys (platform API); not accepted on the gateway or the management API.</summary>
     public const string MasterKeyPrefix = "tgm_";
 
+    /// <summary>Invite tokens, accepted only by <c>POST /invites/{token}/accept</c>.</summary>
+    public const string InvitePrefix = "tgi_";
+
     /// <summary>Random characters after the prefix.</summary>
     public const int RandomLength = 40;
 
@@ -38,6 +41,9 @@ internal static class Secrets
 
     /// <summary>A new session token (<c>tgs_...</c>).</summary>
     public static string NewSessionToken() => SessionPrefix + RandomNumberGenerator.GetString(Base62, RandomLength);
+
+    /// <summary>A new invite token (<c>tgi_...</c>).</summary>
+    public static string NewInviteToken() => InvitePrefix + RandomNumberGenerator.GetString(Base62, RandomLength);
 
     /// <summary>The part of a key that may be shown after creation (<c>tgk_AbCdEfGh</c>).</summary>
     public static string DisplayPrefix(string secret) => secret[..DisplayPrefixLength];

@@ -33,8 +33,8 @@ internal static class BudgetsApi
         return app;
     }
 
-    /// <summary>Owner, admin and billing view and edit every member's and key's budget.</summary>
-    private static bool ManagesBudgets(OrgMember member) => member.Role is "owner" or "admin" or "billing";
+    /// <summary>Owner, admin and billing view and edit every member's and key's budget (roles.md).</summary>
+    private static bool ManagesBudgets(OrgMember member) => RolePolicy.Can(member.Role, Capability.ManageBudgets);
 
     private static async Task<IResult> GetDefaultsAsync(OrgMember member, BudgetStore store, CancellationToken ct)
     {
@@ -46,7 +46,8 @@ internal static class BudgetsApi
         return TypedResults.Ok(BudgetJson.Document(await store.GetAsync(BudgetScope.Default, member.OrgId, ct)));
     }
 
-    private static async Task<IResult> PutDefaultsAsync(HttpRequest request, OrgMember member, BudgetStore store, BudgetEngine engine, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> PutDefaultsAsync(
+        HttpRequest request, OrgMember member, Tollgate.Audit.RequestAudit audit, BudgetStore store, BudgetEngine engine, TimeProvider time, CancellationToken ct)
     {
         if (!ManagesBudgets(member))
         {
@@ -59,8 +60,9 @@ internal static class BudgetsApi
             return problem!;
         }
 
-        var (_, after) = await store.PutAsync(BudgetScope.Default, member.OrgId, member.OrgId, document, time.GetUtcNow(), ct);
+        var (before, after) = await store.PutAsync(BudgetScope.Default, member.OrgId, member.OrgId, document, time.GetUtcNow(), ct);
         engine.InvalidateOrg(member.OrgId);
+        await audit.RecordAsync("defaults.update", new Tollgate.Audit.AuditTarget("org", member.OrgId), BudgetJson.Document(before), BudgetJson.Document(after), ct);
         return TypedResults.Ok(BudgetJson.Document(after));
     }
 
@@ -75,7 +77,7 @@ internal static class BudgetsApi
     }
 
     private static async Task<IResult> PutMemberBudgetAsync(
-        string memberId, HttpRequest request, OrgMember member, BudgetStore store, BudgetEngine engine, Database db, TimeProvider time, CancellationToken ct)
+        string memberId, HttpRequest request, OrgMember member, Tollgate.Audit.RequestAudit audit, BudgetStore store, BudgetEngine engine, Database db, TimeProvider time, CancellationToken ct)
     {
         if (memberId != member.MemberId && !ManagesBudgets(member))
         {
@@ -98,8 +100,9 @@ internal static class BudgetsApi
             return problem!;
         }
 
-        await store.PutAsync(BudgetScope.Member, memberId, member.OrgId, document, time.GetUtcNow(), ct);
+        var (before, after) = await store.PutAsync(BudgetScope.Member, memberId, member.OrgId, document, time.GetUtcNow(), ct);
         engine.InvalidateMember(memberId);
+        await audit.RecordAsync("member.budget.update", new Tollgate.Audit.AuditTarget("member", memberId), BudgetJson.Document(before), BudgetJson.Document(after), ct);
         return await MemberBudgetAsync(member, memberId, engine, db, time, ct);
     }
 
@@ -166,7 +169,7 @@ internal static class BudgetsApi
     }
 
     private static async Task<IResult> PutKeyBudgetAsync(
-        string keyId, HttpRequest request, OrgMember member, KeyStore keys, BudgetStore store, BudgetEngine engine, TimeProvider time, CancellationToken ct)
+        string keyId, HttpRequest request, OrgMember member, Tollgate.Audit.RequestAudit audit, KeyStore keys, BudgetStore store, BudgetEngine engine, TimeProvider time, CancellationToken ct)
     {
         var key = await keys.FindAsync(member.OrgId, keyId, ct);
         var own = key is not null && key.MemberId == member.MemberId;
@@ -175,7 +178,7 @@ internal static class BudgetsApi
             return AccountProblems.NotFound(KeysApi.NotFoundMessage);
         }
 
-        if (!ManagesBudgets(member) && member.Role != "developer")
+        if (!ManagesBudgets(member) && !RolePolicy.Can(member.Role, Capability.SetOwnKeyBudgets))
         {
             return AccountProblems.Forbidden("Your role cannot set key budgets.");
         }
@@ -191,8 +194,9 @@ internal static class BudgetsApi
             return AccountProblems.Validation(tooHigh.Field, tooHigh.Message);
         }
 
-        await store.PutAsync(BudgetScope.Key, keyId, member.OrgId, document, time.GetUtcNow(), ct);
+        var (before, after) = await store.PutAsync(BudgetScope.Key, keyId, member.OrgId, document, time.GetUtcNow(), ct);
         engine.InvalidateMember(key.MemberId);
+        await audit.RecordAsync("key.budget.update", new Tollgate.Audit.AuditTarget("key", keyId), BudgetJson.Document(before, keyBudget: true), BudgetJson.Document(after, keyBudget: true), ct);
         return await KeyUsageAsync(key.Id, key.Name, key.MemberId, engine, ct);
     }
 
@@ -215,7 +219,7 @@ internal static class BudgetsApi
     private static async Task<IResult> GetKeyUsageAsync(string keyId, OrgMember member, KeyStore keys, BudgetEngine engine, CancellationToken ct)
     {
         var key = await keys.FindAsync(member.OrgId, keyId, ct);
-        if (key is null || (key.MemberId != member.MemberId && member.Role is not ("owner" or "admin" or "billing")))
+        if (key is null || (key.MemberId != member.MemberId && !RolePolicy.Can(member.Role, Capability.ListAllKeys)))
         {
             return AccountProblems.NotFound(KeysApi.NotFoundMessage);
         }

@@ -17,8 +17,6 @@ namespace Tollgate.Budgets;
 /// </summary>
 internal static class MasterKeysApi
 {
-    private const string PlanMessage = "This feature requires the enterprise plan.";
-
     /// <summary>Maps <c>/orgs/{orgId}/master-keys</c> and <c>/v1/master/*</c>.</summary>
     public static IEndpointRouteBuilder MapMasterKeysApi(this IEndpointRouteBuilder app)
     {
@@ -42,18 +40,15 @@ internal static class MasterKeysApi
 
     private static async Task<IResult?> ManageGuardAsync(OrgMember member, OrgStore orgs, CancellationToken ct)
     {
-        if (member.Role is not ("owner" or "admin"))
+        if (!RolePolicy.Can(member.Role, Capability.ManageMasterKeys))
         {
             return AccountProblems.Forbidden("Only owners and admins can manage master keys.");
         }
 
-        return (await orgs.FindOrgAsync(member.OrgId, ct))?.Plan == "enterprise" ? null : PlanRequired();
+        return PlanPolicy.Require((await orgs.FindOrgAsync(member.OrgId, ct))?.Plan ?? "", PlanPolicy.Feature.MasterKeys);
     }
 
-    private static IResult PlanRequired() => Results.Problem(PlanMessage, statusCode: StatusCodes.Status403Forbidden, title: "Plan required",
-        extensions: new Dictionary<string, object?> { ["code"] = "plan_required" });
-
-    private static async Task<IResult> CreateAsync(HttpRequest request, OrgMember member, OrgStore orgs, Database db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> CreateAsync(HttpRequest request, OrgMember member, Tollgate.Audit.RequestAudit audit, OrgStore orgs, Database db, TimeProvider time, CancellationToken ct)
     {
         if (await ManageGuardAsync(member, orgs, ct) is { } denied)
         {
@@ -77,6 +72,7 @@ internal static class MasterKeysApi
         await connection.ExecuteAsync(
             "INSERT INTO master_keys (id, org_id, member_id, name, prefix, key_hash, created_at, revoked_at) VALUES (@id, @org, @member, @name, @prefix, @hash, @now, NULL)",
             new { id, org = member.OrgId, member = member.MemberId, name, prefix = Secrets.DisplayPrefix(secret), hash = Secrets.Hash(secret), now });
+        await audit.RecordAsync("masterkey.create", new Tollgate.Audit.AuditTarget("master_key", id), null, new { name, prefix = Secrets.DisplayPrefix(secret) }, ct);
         return Results.Created($"/orgs/{member.OrgId}/master-keys/{id}", new { id, key = secret, prefix = Secrets.DisplayPrefix(secret), name, createdAt = ApiTime.FromUnixMs(now) });
     }
 
@@ -97,7 +93,7 @@ internal static class MasterKeysApi
         });
     }
 
-    private static async Task<IResult> RevokeAsync(string masterKeyId, OrgMember member, OrgStore orgs, Database db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> RevokeAsync(string masterKeyId, OrgMember member, Tollgate.Audit.RequestAudit audit, OrgStore orgs, Database db, TimeProvider time, CancellationToken ct)
     {
         if (await ManageGuardAsync(member, orgs, ct) is { } denied)
         {
@@ -108,7 +104,13 @@ internal static class MasterKeysApi
         var changed = await connection.ExecuteAsync(
             "UPDATE master_keys SET revoked_at = @now WHERE id = @masterKeyId AND org_id = @org AND revoked_at IS NULL",
             new { masterKeyId, org = member.OrgId, now = time.GetUtcNow().ToUnixTimeMilliseconds() });
-        return changed == 0 ? AccountProblems.NotFound("Master key not found.") : Results.NoContent();
+        if (changed == 0)
+        {
+            return AccountProblems.NotFound("Master key not found.");
+        }
+
+        await audit.RecordAsync("masterkey.revoke", new Tollgate.Audit.AuditTarget("master_key", masterKeyId), null, null, ct);
+        return Results.NoContent();
     }
 
     /// <summary>The master key of the request, or the 401/403 that refuses it.</summary>
@@ -132,9 +134,9 @@ internal static class MasterKeysApi
             return (null, AccountProblems.Unauthorized(row.Id is null ? "Invalid master key." : "Master key has been revoked."));
         }
 
-        if ((await orgs.FindOrgAsync(row.OrgId, ct))?.Plan != "enterprise")
+        if (PlanPolicy.Require((await orgs.FindOrgAsync(row.OrgId, ct))?.Plan ?? "", PlanPolicy.Feature.MasterKeys) is { } planProblem)
         {
-            return (null, PlanRequired());
+            return (null, planProblem);
         }
 
         return (new MasterIdentity(row.Id, row.OrgId, row.MemberId), null);

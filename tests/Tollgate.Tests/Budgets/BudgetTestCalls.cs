@@ -2,10 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using Tollgate.Budgets;
-using Tollgate.Hosting;
-using Tollgate.Storage;
 using Tollgate.Tests.Gateway;
 using Tollgate.Tests.Infrastructure;
 
@@ -64,17 +61,29 @@ internal static class BudgetTestCalls
         return json.GetProperty("key").GetString()!;
     }
 
-    /// <summary>Adds a new user to the host's org as a developer (directly in the database) and signs them in.</summary>
+    /// <summary>Invites a new user to the host's org as a developer of the host's project; they sign up and accept.</summary>
     public static async Task<(string Token, string MemberId)> AddDeveloperAsync(GatewayTestHost host)
     {
-        var (token, userId) = await AccountSetup.SignUpAndLogInAsync(host.Server);
-        var memberId = Ids.New("mem");
-        await using var connection = await host.Server.App.Services.GetRequiredService<Database>().OpenAsync();
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await connection.ExecuteAsync(
-            "INSERT INTO members (id, org_id, user_id, role, created_at, removed_at, role_since) VALUES (@memberId, @orgId, @userId, 'developer', @now, NULL, @now)",
-            new { memberId, orgId = host.OrgId, userId, now });
-        return (token, memberId);
+        var email = AccountSetup.NewEmail();
+        using var owner = host.Server.CreateClient(host.Token);
+        var invite = await owner.PostAsJsonAsync($"orgs/{host.OrgId}/invites", new { email, role = "developer", projectIds = new[] { host.ProjectId } });
+        var inviteJson = await JsonAsync(invite);
+        Assert.True(invite.IsSuccessStatusCode, inviteJson.ToString());
+        var (token, _) = await AccountSetup.SignUpAndLogInAsync(host.Server, email);
+        using var developer = host.Server.CreateClient(token);
+        var accepted = await developer.PostAsync($"invites/{inviteJson.GetProperty("token").GetString()}/accept", null);
+        var acceptedJson = await JsonAsync(accepted);
+        Assert.True(accepted.IsSuccessStatusCode, acceptedJson.ToString());
+        var me = await JsonAsync(await developer.GetAsync("me"));
+        foreach (var membership in me.GetProperty("memberships").EnumerateArray())
+        {
+            if (membership.GetProperty("orgId").GetString() == host.OrgId)
+            {
+                return (token, membership.GetProperty("memberId").GetString()!);
+            }
+        }
+
+        throw new InvalidOperationException("The invite did not make a membership.");
     }
 
     public static async Task<long> LedgerSumAsync(GatewayTestHost host) => (await host.LedgerAsync()).Sum(r => r.CostPico);
