@@ -48,7 +48,7 @@ internal static class MembersApi
 
     private static async Task<Results<Ok<Page<MemberResponse>>, ValidationProblem>> ListAsync(
         OrgMember member, string? from, string? to, string? limit, string? cursor,
-        MemberStore members, OrgStore orgs, TimeProvider time, CancellationToken ct)
+        MemberStore members, OrgStore orgs, BudgetEngine budgets, Tollgate.Storage.Database db, TimeProvider time, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (!Paging.TryParse(limit, cursor, out var paging, out var pagingError))
@@ -72,11 +72,34 @@ internal static class MembersApi
             usage = await members.UsageAsync(member.OrgId, range.From, range.To, ct);
         }
 
-        return TypedResults.Ok(paging.ToPage(rows, r => r.Id, r => ToResponse(r, usage, range)));
+        // Owners, admins and billing see every member's effective limits with their source (roles.md).
+        Dictionary<string, object?>? limits = null;
+        if (RolePolicy.Can(member.Role, Capability.ManageBudgets))
+        {
+            limits = [];
+            foreach (var row in rows)
+            {
+                limits[row.Id] = await BudgetOfAsync(budgets, db, row.Id, time, ct);
+            }
+        }
+
+        return TypedResults.Ok(paging.ToPage(rows, r => r.Id, r => ToResponse(r, usage, range, limits?.GetValueOrDefault(r.Id))));
+    }
+
+    /// <summary>The member's budget document as <c>GET .../budget</c> answers it (the numbers admission enforces).</summary>
+    private static async Task<object?> BudgetOfAsync(BudgetEngine budgets, Tollgate.Storage.Database db, string memberId, TimeProvider time, CancellationToken ct)
+    {
+        if (await budgets.ViewMemberAsync(memberId, ct) is not { } view)
+        {
+            return null;
+        }
+
+        await using var connection = await db.OpenAsync(ct);
+        return BudgetJson.MemberBudget(view, await BudgetStore.ActiveKeysAsync(connection, null, memberId, time.GetUtcNow().ToUnixTimeMilliseconds()));
     }
 
     private static async Task<Results<Ok<MemberResponse>, ValidationProblem, ProblemHttpResult>> GetMeAsync(
-        OrgMember member, string? from, string? to, MemberStore members, TimeProvider time, CancellationToken ct)
+        OrgMember member, string? from, string? to, MemberStore members, BudgetEngine budgets, Tollgate.Storage.Database db, TimeProvider time, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var range = UsageRange(errors, from, to, time);
@@ -91,9 +114,9 @@ internal static class MembersApi
             return AccountProblems.NotFound(NotFoundMessage);
         }
 
-        // Own usage is every member's to see.
+        // Own usage, limits and remaining allowance are every member's to see.
         var usage = await members.UsageAsync(member.OrgId, range.From, range.To, ct);
-        return TypedResults.Ok(ToResponse(row, usage, range));
+        return TypedResults.Ok(ToResponse(row, usage, range, await BudgetOfAsync(budgets, db, member.MemberId, time, ct)));
     }
 
     private static async Task<Results<Ok<MemberResponse>, ProblemHttpResult>> GetAsync(
@@ -359,7 +382,7 @@ internal static class MembersApi
     }
 
     private static MemberResponse ToResponse(
-        MemberStore.MemberDetail row, IReadOnlyDictionary<string, MemberStore.MemberUsage>? usage, (long From, long To) range)
+        MemberStore.MemberDetail row, IReadOnlyDictionary<string, MemberStore.MemberUsage>? usage, (long From, long To) range, object? budget = null)
     {
         MemberUsageResponse? usageResponse = null;
         if (usage is not null)
@@ -371,7 +394,7 @@ internal static class MembersApi
         }
 
         return new MemberResponse(row.Id, row.UserId, row.Name, row.Email, row.Role, row.ProjectIds,
-            ApiTime.FromUnixMs(row.CreatedAt), ApiTime.FromUnixMs(row.RoleSince ?? row.CreatedAt), null, usageResponse);
+            ApiTime.FromUnixMs(row.CreatedAt), ApiTime.FromUnixMs(row.RoleSince ?? row.CreatedAt), budget, usageResponse);
     }
 
     private static InviteResponse ToResponse(InviteStore.InviteRow invite, TimeProvider time, string? token = null) =>

@@ -31,6 +31,11 @@ public sealed class ContractorStoryTests
         Assert.Equal("default", own.GetProperty("effective").GetProperty("period").GetProperty("source").GetString());
         Assert.NotEqual("0", own.GetProperty("usage").GetProperty("period").GetProperty("used").GetString());
         Assert.NotNull(own.GetProperty("usage").GetProperty("period").GetProperty("remaining").GetString());
+        var me = await GetAsync(host, $"orgs/{host.OrgId}/members/me", devToken);
+        Assert.Equal("default", me.GetProperty("budget").GetProperty("effective").GetProperty("period").GetProperty("source").GetString());
+        // The Team page shows the owner every member's effective limits with their source.
+        var team = await GetAsync(host, $"orgs/{host.OrgId}/members");
+        Assert.All(team.GetProperty("data").EnumerateArray(), m => Assert.True(m.TryGetProperty("budget", out _)));
         // Sees only their own keys, not the other project, not other members' budgets.
         var keys = await GetAsync(host, $"orgs/{host.OrgId}/keys", devToken);
         Assert.Equal(1, keys.GetProperty("data").GetArrayLength());

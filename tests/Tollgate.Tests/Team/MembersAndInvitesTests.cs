@@ -43,7 +43,7 @@ public sealed class MembersAndInvitesTests
         Assert.Contains(me.Body.GetProperty("memberships").EnumerateArray(), m => m.GetProperty("orgId").GetString() == orgId && m.GetProperty("role").GetString() == "developer");
         Assert.Equal([p], membership.Body.GetProperty("projectIds").EnumerateArray().Select(x => x.GetString()));
         Assert.Equal(users[1].Email, membership.Str("email"));
-        Assert.False(membership.Body.TryGetProperty("budget", out _));
+        Assert.True(membership.Body.GetProperty("budget").TryGetProperty("effective", out _)); // api.md: members/me carries the effective budget
         var listed = Assert.Single(list.Body.GetProperty("data").EnumerateArray());
         Assert.Equal("accepted", listed.GetProperty("status").GetString());
         Assert.False(listed.TryGetProperty("token", out _));
