@@ -78,6 +78,7 @@ for i in range(1000):
     h = hashlib.sha256(secret.encode()).hexdigest()
     print(f"INSERT INTO users (id, email, name, password_hash, created_at) VALUES ('usr_b{i}', 'b{i}@example.com', 'B{i}', 'x', {now});")
     print(f"INSERT INTO members (id, org_id, user_id, role, created_at, removed_at, role_since) VALUES ('mem_b{i}', '{org}', 'usr_b{i}', 'developer', {now}, NULL, {now});")
+    print(f"INSERT INTO project_grants (member_id, project_id, granted_at) VALUES ('mem_b{i}', '{project}', {now});")
     print(f"INSERT INTO api_keys (id, org_id, project_id, member_id, name, prefix, key_hash, status, expires_at, created_at, updated_at, deleted_at) VALUES ('key_b{i}', '{org}', '{project}', 'mem_b{i}', 'k{i}', '{secret[:12]}', '{h}', 'active', NULL, {now}, {now}, NULL);")
 print("COMMIT;")
 with os.fdopen(3, "w") as f:
