@@ -18,7 +18,7 @@ trap cleanup EXIT
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 command -v wrk >/dev/null || { as_root apt-get update -qq && as_root apt-get install -y -qq wrk >/dev/null; }
-cs=$(bash scripts/postgres.sh tollgate_bench | tail -1)
+cs=$(bash scripts/postgres.sh tollgate_bench | tail -1 | sed "s/Maximum Pool Size=[0-9]*/Maximum Pool Size=60/")
 pgport=$(echo "$cs" | sed -E 's/.*Port=([0-9]+).*/\1/')
 # A fresh database for every run.
 as_root runuser -u postgres -- psql -q -p "$pgport" -c "DROP DATABASE IF EXISTS tollgate_bench" >/dev/null

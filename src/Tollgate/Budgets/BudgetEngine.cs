@@ -369,20 +369,31 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         {
             slot.Stale = false;
             slot.State = null;
-            var facts = await store.FindMemberAsync(memberId, ct).ConfigureAwait(false);
-            if (facts is not null)
+            // Every read of a load uses one connection: with several nodes it is the session's, holding
+            // the member's lock, so a load never waits for a second pooled connection while holding it.
+            var owned = session.Connection is null ? await store.OpenAsync(ct).ConfigureAwait(false) : null;
+            try
             {
-                var own = await store.GetAsync(BudgetScope.Member, memberId, ct).ConfigureAwait(false);
-                var defaults = await store.GetAsync(BudgetScope.Default, facts.OrgId, ct).ConfigureAwait(false);
-                if (session.Transaction is { } tx)
+                var connection = session.Connection ?? owned!;
+                var tx = session.Transaction;
+                var facts = await BudgetStore.FindMemberAsync(connection, tx, memberId).ConfigureAwait(false);
+                if (facts is not null)
                 {
-                    slot.LastSeq = await SharedBudgets.MaxSeqAsync(session.Connection!, tx, memberId).ConfigureAwait(false);
-                    slot.State = await MemberState.LoadAsync(session.Connection!, facts, own, defaults, now).ConfigureAwait(false);
-                }
-                else
-                {
-                    await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+                    var own = await BudgetStore.GetAsync(connection, tx, BudgetScope.Member, memberId).ConfigureAwait(false);
+                    var defaults = await BudgetStore.GetAsync(connection, tx, BudgetScope.Default, facts.OrgId).ConfigureAwait(false);
+                    if (tx is not null)
+                    {
+                        slot.LastSeq = await SharedBudgets.MaxSeqAsync(connection, tx, memberId).ConfigureAwait(false);
+                    }
+
                     slot.State = await MemberState.LoadAsync(connection, facts, own, defaults, now).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                if (owned is not null)
+                {
+                    await owned.DisposeAsync().ConfigureAwait(false);
                 }
             }
         }
@@ -406,15 +417,16 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             return key;
         }
 
-        var config = await store.GetAsync(BudgetScope.Key, keyId, ct).ConfigureAwait(false);
         if (session.Connection is { } connection)
         {
             // Under the member's lock, after the tail: the sums hold exactly the rows the member has seen.
+            var config = await BudgetStore.GetAsync(connection, session.Transaction, BudgetScope.Key, keyId).ConfigureAwait(false);
             key = await KeyState.LoadAsync(connection, keyId, config, now).ConfigureAwait(false);
         }
         else
         {
             await using var own = await store.OpenAsync(ct).ConfigureAwait(false);
+            var config = await BudgetStore.GetAsync(own, null, BudgetScope.Key, keyId).ConfigureAwait(false);
             key = await KeyState.LoadAsync(own, keyId, config, now).ConfigureAwait(false);
         }
 

@@ -39,8 +39,14 @@ internal sealed class BudgetStore(Database database)
     public async Task<MemberFacts?> FindMemberAsync(string memberId, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
+        return await FindMemberAsync(connection, null, memberId);
+    }
+
+    /// <summary>As <see cref="FindMemberAsync(string, CancellationToken)"/>, on the caller's connection.</summary>
+    public static async Task<MemberFacts?> FindMemberAsync(DbConnection connection, DbTransaction? tx, string memberId)
+    {
         var row = await connection.QuerySingleOrDefaultAsync<(string id, string org_id, string role, long created_at, long? role_since, long? removed_at)>(
-            "SELECT id, org_id, role, created_at, role_since, removed_at FROM members WHERE id = @memberId", new { memberId });
+            "SELECT id, org_id, role, created_at, role_since, removed_at FROM members WHERE id = @memberId", new { memberId }, tx);
         return row.id is null
             ? null
             : new MemberFacts(row.id, row.org_id, row.role, DateTimeOffset.FromUnixTimeMilliseconds(row.role_since ?? row.created_at), row.removed_at is not null);
@@ -53,7 +59,8 @@ internal sealed class BudgetStore(Database database)
         return await GetAsync(connection, null, scope, scopeId);
     }
 
-    private static async Task<BudgetConfig> GetAsync(DbConnection connection, DbTransaction? tx, BudgetScope scope, string scopeId)
+    /// <summary>As <see cref="GetAsync(BudgetScope, string, CancellationToken)"/>, on the caller's connection.</summary>
+    public static async Task<BudgetConfig> GetAsync(DbConnection connection, DbTransaction? tx, BudgetScope scope, string scopeId)
     {
         var row = await connection.QuerySingleOrDefaultAsync<BudgetRow>(
             """
