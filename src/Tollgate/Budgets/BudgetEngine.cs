@@ -53,7 +53,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var session = await OpenSessionAsync(slot, identity.MemberId, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, identity.MemberId, identity.KeyId, ct).ConfigureAwait(false);
             var now = time.GetUtcNow();
             var state = session.State;
             if (state is null)
@@ -63,9 +63,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             }
 
             var key = await EnsureKeyAsync(session, state, identity.KeyId, now, ct).ConfigureAwait(false);
-            var (otherMember, otherKey) = session.Transaction is { } tx
-                ? await shared.OtherHoldsAsync(session.Connection!, tx, identity.MemberId, identity.KeyId).ConfigureAwait(false)
-                : (0, 0);
+            var (otherMember, otherKey) = (session.OtherMemberHolds, session.OtherKeyHolds);
             var keyCaps = key.Caps(now, "key", slot.ReservedFor(identity.KeyId) + otherKey);
             var memberCaps = state.Caps(now, slot.ReservedMember + otherMember);
 
@@ -125,13 +123,13 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var session = await OpenSessionAsync(slot, identity.MemberId, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, identity.MemberId, null, ct).ConfigureAwait(false);
             if (session.State is not { } state)
             {
                 return new BudgetDenial(StatusCodes.Status403Forbidden, "budget_unavailable", "The member's budget could not be read.", null, null);
             }
 
-            var (others, _) = session.Transaction is { } tx ? await shared.OtherHoldsAsync(session.Connection!, tx, identity.MemberId, "").ConfigureAwait(false) : (0, 0);
+            var others = session.OtherMemberHolds;
             var failing = state.Caps(time.GetUtcNow(), slot.ReservedMember + others).FirstOrDefault(c => c.Exhausted || c.RemainingPico < amountPico);
             return failing is null ? null : Deny(identity, null, failing);
         }
@@ -152,7 +150,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var session = await OpenSessionAsync(slot, entry.MemberId, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, entry.MemberId, null, ct).ConfigureAwait(false);
             entry = entry with { NodeId = shared.NodeId };
             bool inserted;
             if (session.Transaction is { } tx)
@@ -238,7 +236,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var session = await OpenSessionAsync(slot, memberId, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, memberId, null, ct).ConfigureAwait(false);
             var now = time.GetUtcNow();
             var state = session.State;
             if (state is null)
@@ -246,7 +244,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 return null;
             }
 
-            var (others, _) = session.Transaction is { } tx ? await shared.OtherHoldsAsync(session.Connection!, tx, memberId, "").ConfigureAwait(false) : (0, 0);
+            var others = session.OtherMemberHolds;
             var reservedAll = slot.ReservedMember + others;
             return new MemberBudgetView(state.Own, state.Spend, state.Period, state.MaxKeys,
                 state.SpendStatus(now, reservedAll), state.PeriodStatus(now, reservedAll),
@@ -265,7 +263,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var session = await OpenSessionAsync(slot, memberId, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, memberId, keyId, ct).ConfigureAwait(false);
             var now = time.GetUtcNow();
             var state = session.State;
             if (state is null)
@@ -274,7 +272,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             }
 
             var key = await EnsureKeyAsync(session, state, keyId, now, ct).ConfigureAwait(false);
-            var (otherMember, otherKey) = session.Transaction is { } tx ? await shared.OtherHoldsAsync(session.Connection!, tx, memberId, keyId).ConfigureAwait(false) : (0, 0);
+            var (otherMember, otherKey) = (session.OtherMemberHolds, session.OtherKeyHolds);
             var reserved = slot.ReservedFor(keyId) + otherKey;
             var memberRemaining = state.Caps(now, slot.ReservedMember + otherMember).Select(c => (long?)c.RemainingPico).Min();
             return new KeyBudgetView(key.Config, key.SpendStatus(now, reserved), key.PeriodStatus(now, reserved), key.Lifetime.UsedPico(now), memberRemaining);
@@ -354,14 +352,17 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     /// several nodes this opens a transaction holding the member's advisory lock, (re)loads the state
     /// inside it, and applies the ledger rows every node settled since the last look.
     /// </summary>
-    private async Task<MemberSession> OpenSessionAsync(MemberSlot slot, string memberId, CancellationToken ct)
+    private async Task<MemberSession> OpenSessionAsync(MemberSlot slot, string memberId, string? keyId, CancellationToken ct)
     {
         var session = new MemberSession();
+        long maxSeq = 0;
+        List<(string Id, string KeyId, string Service, long CostPico, long EndedAt, long Seq)>? tail = null;
         if (shared.Enabled)
         {
             session.Connection = await store.OpenAsync(ct).ConfigureAwait(false);
             session.Transaction = await Tollgate.Storage.Database.BeginWriteAsync(session.Connection, ct).ConfigureAwait(false);
-            await SharedBudgets.LockMemberAsync(session.Connection, session.Transaction, memberId).ConfigureAwait(false);
+            (maxSeq, tail, session.OtherMemberHolds, session.OtherKeyHolds) = await shared.LockAndReadAsync(
+                session.Connection, session.Transaction, memberId, slot.LastSeq, keyId ?? "").ConfigureAwait(false);
         }
 
         var now = time.GetUtcNow();
@@ -383,7 +384,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                     var defaults = await BudgetStore.GetAsync(connection, tx, BudgetScope.Default, facts.OrgId).ConfigureAwait(false);
                     if (tx is not null)
                     {
-                        slot.LastSeq = await SharedBudgets.MaxSeqAsync(connection, tx, memberId).ConfigureAwait(false);
+                        slot.LastSeq = maxSeq; // read under the lock, so the sums below hold exactly these rows
                     }
 
                     slot.State = await MemberState.LoadAsync(connection, facts, own, defaults, now).ConfigureAwait(false);
@@ -397,11 +398,11 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 }
             }
         }
-        else if (session.Transaction is { } tx)
+        else if (tail is not null)
         {
-            foreach (var (id, keyId, service, cost, endedAt, seq) in await SharedBudgets.TailAsync(session.Connection!, tx, memberId, slot.LastSeq).ConfigureAwait(false))
+            foreach (var (id, rowKeyId, service, cost, endedAt, seq) in tail)
             {
-                slot.State.Apply(id, service == "llm" ? keyId : null, DateTimeOffset.FromUnixTimeMilliseconds(endedAt), cost);
+                slot.State.Apply(id, service == "llm" ? rowKeyId : null, DateTimeOffset.FromUnixTimeMilliseconds(endedAt), cost);
                 slot.LastSeq = seq;
             }
         }
@@ -440,6 +441,12 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         public MemberState? State { get; set; }
         public DbConnection? Connection { get; set; }
         public DbTransaction? Transaction { get; set; }
+
+        /// <summary>What other live nodes hold for the member (PostgreSQL), read with the lock.</summary>
+        public long OtherMemberHolds { get; set; }
+
+        /// <summary>What other live nodes hold for the session's key.</summary>
+        public long OtherKeyHolds { get; set; }
 
         public async Task CommitAsync(CancellationToken ct)
         {

@@ -35,43 +35,36 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
     public bool Enabled => database.IsPostgres;
 
     /// <summary>
-    /// Takes the member's advisory lock for the rest of the transaction. The transaction only writes
-    /// holds, which die with their node anyway, so its commit does not wait for the disk
-    /// (<c>synchronous_commit = off</c>); ledger rows keep full durability in their own transactions.
+    /// One round trip at the start of a member operation: takes the member's lock (hold-only
+    /// transaction: <c>synchronous_commit = off</c>), then reads the member's highest ledger sequence,
+    /// the rows past <paramref name="afterSeq"/> in commit order, and what other live nodes hold.
     /// </summary>
-    public static Task LockMemberAsync(DbConnection connection, DbTransaction tx, string memberId) =>
-        connection.ExecuteAsync("SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock(hashtext(@memberId))", new { memberId }, tx);
-
-    /// <summary>The member's highest ledger sequence (call under the member's lock).</summary>
-    public static Task<long> MaxSeqAsync(DbConnection connection, DbTransaction tx, string memberId) =>
-        connection.ExecuteScalarAsync<long>("SELECT COALESCE(MAX(seq), 0) FROM ledger WHERE member_id = @memberId", new { memberId }, tx);
-
-    /// <summary>The member's ledger rows past <paramref name="afterSeq"/>, in commit order (call under the member's lock).</summary>
-    public static async Task<List<(string Id, string KeyId, string Service, long CostPico, long EndedAt, long Seq)>> TailAsync(
-        DbConnection connection, DbTransaction tx, string memberId, long afterSeq) =>
-        (await connection.QueryAsync<(string, string, string, long, long, long)>(
-            "SELECT id, key_id, service, cost_pico, ended_at, seq FROM ledger WHERE member_id = @memberId AND seq > @afterSeq ORDER BY seq",
-            new { memberId, afterSeq }, tx)).AsList();
-
-    /// <summary>What other live nodes hold for the member, in total and for one key.</summary>
-    public async Task<(long Member, long Key)> OtherHoldsAsync(DbConnection connection, DbTransaction tx, string memberId, string keyId)
+    public async Task<(long MaxSeq, List<(string Id, string KeyId, string Service, long CostPico, long EndedAt, long Seq)> Tail, long OtherMember, long OtherKey)> LockAndReadAsync(
+        DbConnection connection, DbTransaction tx, string memberId, long afterSeq, string keyId)
     {
         var alive = (time.GetUtcNow() - DeadAfter).ToUnixTimeMilliseconds();
-        var rows = await connection.QueryAsync<(string KeyId, long Pico)>(
+        await using var grid = await connection.QueryMultipleAsync(
             """
+            SET LOCAL synchronous_commit = off;
+            SELECT pg_advisory_xact_lock(hashtext(@memberId))::text;
+            SELECT COALESCE(MAX(seq), 0) FROM ledger WHERE member_id = @memberId;
+            SELECT id, key_id, service, cost_pico, ended_at, seq FROM ledger WHERE member_id = @memberId AND seq > @afterSeq ORDER BY seq;
             SELECT h.key_id, SUM(h.amount_pico) FROM budget_holds h JOIN nodes n ON n.node_id = h.node_id
             WHERE h.member_id = @memberId AND h.node_id <> @node AND n.heartbeat_at > @alive
-            GROUP BY h.key_id
+            GROUP BY h.key_id;
             """,
-            new { memberId, node = NodeId, alive }, tx);
+            new { memberId, afterSeq, node = NodeId, alive }, tx);
+        await grid.ReadAsync<string>();
+        var maxSeq = await grid.ReadSingleAsync<long>();
+        var tail = (await grid.ReadAsync<(string, string, string, long, long, long)>()).AsList();
         long member = 0, key = 0;
-        foreach (var (k, pico) in rows)
+        foreach (var (k, pico) in await grid.ReadAsync<(string KeyId, long Pico)>())
         {
             member += pico;
             key += k == keyId ? pico : 0;
         }
 
-        return (member, key);
+        return (maxSeq, tail, member, key);
     }
 
     /// <summary>Writes this node's hold for a reservation.</summary>
