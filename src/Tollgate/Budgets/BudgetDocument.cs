@@ -11,7 +11,7 @@ namespace Tollgate.Budgets;
 public sealed record BudgetDocument(SpendBudget? Spend, PeriodBudget? Period, KeyCountBudget? MaxActiveKeys)
 {
     /// <summary>Amounts are whole pico-dollars: at most 12 decimal places.</summary>
-    public const int MaxDecimals = 12;
+    public const int MaxDecimals = Money.MaxDecimals;
 
     /// <summary>Parses a document; <paramref name="keyBudget"/> documents have no <c>maxActiveKeys</c>.</summary>
     public static (BudgetDocument? Document, Dictionary<string, string[]> Errors) Parse(JsonElement root, bool keyBudget)
@@ -205,38 +205,13 @@ public sealed record BudgetDocument(SpendBudget? Spend, PeriodBudget? Period, Ke
             return null;
         }
 
-        var text = value.ValueKind switch
+        if (!Money.TryRead(value, out var pico, out var problem))
         {
-            JsonValueKind.String => value.GetString(),
-            JsonValueKind.Number => value.GetRawText(),
-            _ => null,
-        };
-        if (text is null || text.Length == 0 || text.Trim() != text
-            || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var amount))
-        {
-            errors[path] = [$"{path} must be a decimal amount in USD, such as \"100\" or \"12.50\"."];
+            errors[path] = [$"{path} {problem}"];
             return null;
         }
 
-        if (amount < 0)
-        {
-            errors[path] = [$"{path} must not be negative."];
-            return null;
-        }
-
-        if (amount.Scale > MaxDecimals && decimal.Round(amount, MaxDecimals) != amount)
-        {
-            errors[path] = [$"{path} has more than {MaxDecimals} decimal places."];
-            return null;
-        }
-
-        if (amount > 1_000_000_000m)
-        {
-            errors[path] = [$"{path} must be at most 1000000000."];
-            return null;
-        }
-
-        return Money.ToPico(amount);
+        return pico;
     }
 }
 

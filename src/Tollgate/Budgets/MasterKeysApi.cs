@@ -185,14 +185,8 @@ internal static class MasterKeysApi
                 return null;
             }
 
-            var text = v.ValueKind == JsonValueKind.String ? v.GetString() : v.ValueKind == JsonValueKind.Number ? v.GetRawText() : null;
-            if (text is null || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d) || decimal.Round(d, BudgetDocument.MaxDecimals) != d)
-            {
-                bad = true;
-                return null;
-            }
-
-            return Money.ToPico(d);
+            bad = !Money.TryRead(v, out var pico, out _);
+            return bad ? null : pico;
         }
 
         var spend = current?.Spend;

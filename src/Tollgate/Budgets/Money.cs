@@ -18,6 +18,53 @@ public static class Money
     /// <summary>Pico-dollars → USD.</summary>
     public static decimal FromPico(long pico) => pico / PicoPerDollar;
 
+    /// <summary>Amounts on the wire have at most 12 decimal places: whole pico-dollars.</summary>
+    public const int MaxDecimals = 12;
+
+    /// <summary>
+    /// Reads a USD amount sent as a JSON string (<c>"12.50"</c>) or number: non-negative, at most
+    /// <see cref="MaxDecimals"/> decimals, at most one billion. On failure <paramref name="problem"/>
+    /// says why, in words that follow the field's name.
+    /// </summary>
+    public static bool TryRead(System.Text.Json.JsonElement value, out long pico, out string problem)
+    {
+        pico = 0;
+        problem = "";
+        var text = value.ValueKind switch
+        {
+            System.Text.Json.JsonValueKind.String => value.GetString(),
+            System.Text.Json.JsonValueKind.Number => value.GetRawText(),
+            _ => null,
+        };
+        if (text is null || text.Length == 0 || text.Trim() != text
+            || !decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var amount))
+        {
+            problem = "must be a decimal amount in USD, such as \"100\" or \"12.50\".";
+            return false;
+        }
+
+        if (amount < 0)
+        {
+            problem = "must not be negative.";
+            return false;
+        }
+
+        if (decimal.Round(amount, MaxDecimals) != amount)
+        {
+            problem = $"has more than {MaxDecimals} decimal places.";
+            return false;
+        }
+
+        if (amount > 1_000_000_000m)
+        {
+            problem = "must be at most 1000000000.";
+            return false;
+        }
+
+        pico = ToPico(amount);
+        return true;
+    }
+
     /// <summary>The canonical wire form: a decimal string with no trailing zeros (<c>"42.13"</c>, <c>"0.000375"</c>).</summary>
     public static string ToWire(decimal usd) => (usd / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
 

@@ -130,17 +130,6 @@ internal static class UsageApi
     private static string? Text(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString()) ? v.GetString() : null;
 
-    private static long? Amount(JsonElement root, string name)
-    {
-        if (!root.TryGetProperty(name, out var v))
-        {
-            return null;
-        }
-
-        var text = v.ValueKind == JsonValueKind.String ? v.GetString() : v.ValueKind == JsonValueKind.Number ? v.GetRawText() : null;
-        return text is not null && decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) && amount >= 0
-            && decimal.Round(amount, BudgetDocument.MaxDecimals) == amount
-            ? Money.ToPico(amount)
-            : null;
-    }
+    private static long? Amount(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && Money.TryRead(v, out var pico, out _) ? pico : null;
 }
