@@ -145,6 +145,10 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
 
                 since = now;
             }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break; // shutting down
+            }
             catch (Exception ex) when (ex is DbException or InvalidOperationException or TimeoutException)
             {
                 LogPollFailed(logger, ex);
@@ -186,7 +190,15 @@ internal sealed class SharedBudgetsService(SharedBudgets shared, BudgetEngine en
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _stop.CancelAsync();
-        await _loop.WaitAsync(cancellationToken);
+        try
+        {
+            await _loop.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop ends by cancellation; a stop that itself times out leaves it to finish alone.
+        }
+
         _stop.Dispose();
     }
 }
