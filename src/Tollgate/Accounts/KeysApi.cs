@@ -36,7 +36,8 @@ internal static class KeysApi
     }
 
     private static async Task<Results<Created<KeyResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        CreateKeyRequest body, OrgMember member, RequestAudit audit, OrgStore orgs, KeyStore keys, Tollgate.Budgets.BudgetEngine budgets, TimeProvider time, CancellationToken ct)
+        CreateKeyRequest body, OrgMember member, RequestAudit audit, OrgStore orgs, KeyStore keys, Tollgate.Budgets.BudgetEngine budgets,
+        Tollgate.Budgets.BudgetStore budgetStore, TimeProvider time, CancellationToken ct)
     {
         if (!RolePolicy.Can(member.Role, Capability.ManageAllKeys) && !RolePolicy.Can(member.Role, Capability.ManageOwnKeys))
         {
@@ -64,11 +65,34 @@ internal static class KeysApi
             return AccountProblems.NotFound(ProjectsApi.NotFoundMessage);
         }
 
+        // A key starts with no caps unless the request gives them (budgets.md); they are checked before the key exists.
+        Tollgate.Budgets.BudgetDocument? keyBudget = null;
+        if (body.Budget.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
+        {
+            var (document, budgetErrors) = Tollgate.Budgets.BudgetDocument.Parse(body.Budget, keyBudget: true);
+            if (document is null)
+            {
+                return AccountProblems.Validation(budgetErrors.ToDictionary(e => e.Key.Length == 0 ? "budget" : "budget." + e.Key, e => e.Value));
+            }
+
+            if (await budgets.ViewMemberAsync(member.MemberId, ct) is { } owner && Tollgate.Budgets.BudgetsApi.KeyWithinMember(document, owner) is { } tooHigh)
+            {
+                return AccountProblems.Validation("budget." + tooHigh.Field, tooHigh.Message);
+            }
+
+            keyBudget = document;
+        }
+
         var maxKeys = await budgets.MaxActiveKeysAsync(member.MemberId, ct);
         var (key, secret) = await keys.CreateAsync(member.OrgId, projectId!, member.MemberId, name!, expiresAt, maxKeys, ct);
         if (key is null)
         {
             return KeyLimitReached(maxKeys!.Value);
+        }
+
+        if (keyBudget is not null)
+        {
+            await budgetStore.PutAsync(Tollgate.Budgets.BudgetScope.Key, key.Id, member.OrgId, keyBudget, time.GetUtcNow(), ct);
         }
 
         await audit.RecordAsync("key.create", new AuditTarget("key", key.Id), null, AuditState(key), ct);

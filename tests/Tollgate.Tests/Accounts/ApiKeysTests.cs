@@ -25,7 +25,7 @@ public sealed class ApiKeysTests
             projectId,
             name = "CI",
             expiresAt = "2099-01-02T03:04:05.678Z",
-            budget = new { usageLimit = "10" },
+            budget = new { spend = new { type = "fixed", limit = "10" } },
         });
 
         Assert.Equal(HttpStatusCode.Created, created.Status);

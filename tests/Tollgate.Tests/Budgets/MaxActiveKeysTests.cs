@@ -73,3 +73,26 @@ public sealed class MaxActiveKeysTests
         Assert.Equal(Tollgate.Budgets.Money.ToWire(spent), used);
     }
 }
+
+public sealed class KeyCreationBudgetTests
+{
+    [Fact]
+    public async Task CreateKey_WithABudget_StartsWithThoseCaps_AndABadOneMakesNoKey()
+    {
+        await using var host = await GatewayTestHost.StartAsync();
+        using var client = host.Server.CreateClient(host.Token);
+
+        var bad = await client.PostAsJsonAsync($"orgs/{host.OrgId}/keys",
+            new { projectId = host.ProjectId, name = "bad", budget = new { spend = new { type = "fixed", limit = "-1" } } });
+        var good = await client.PostAsJsonAsync($"orgs/{host.OrgId}/keys",
+            new { projectId = host.ProjectId, name = "capped", budget = new { spend = new { type = "fixed", limit = "0" } } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True((await JsonAsync(bad)).GetProperty("errors").TryGetProperty("budget.spend.limit", out _));
+        Assert.Equal(2, (await GetAsync(host, $"orgs/{host.OrgId}/keys?status=active")).GetProperty("data").GetArrayLength());
+        var created = await JsonAsync(good);
+        Assert.Equal(HttpStatusCode.Created, good.StatusCode);
+        await AssertDeniedAsync(await ChatAsync(host, created.GetProperty("key").GetString()), "key_budget_exceeded",
+            "API Key capped has reached its budget limit ($0.00 / $0.00). Other Keys are not affected.");
+    }
+}
