@@ -45,72 +45,139 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
 
     private readonly ConcurrentDictionary<string, MemberSlot> _slots = new(StringComparer.Ordinal);
 
+    // Two kinds of exclusion per member (see MemberSlot): `Sync`, a short lock around every read and
+    // change of the in-memory numbers, never held across I/O; and `Gate`, an async gate around I/O
+    // (loads, and on PostgreSQL the whole locked session). On one node a member whose caps are loaded
+    // is admitted, settled and released under `Sync` alone: no await, no queue, no hand-off.
+
     /// <summary>Reserves the worst case of a request on every cap of its key and member, clamps, or denies.</summary>
     public async ValueTask<AdmissionResult> ReserveAsync(AdmissionRequest request, CancellationToken ct)
     {
         var identity = request.Identity;
         var slot = _slots.GetOrAdd(identity.MemberId, static _ => new MemberSlot());
+        if (!shared.Enabled)
+        {
+            while (true)
+            {
+                lock (slot.Sync)
+                {
+                    if (slot.Ready(identity.KeyId) is { } state)
+                    {
+                        var decision = Decide(request, slot, state, state.Keys[identity.KeyId], 0, 0);
+                        if (decision.Denial is not null)
+                        {
+                            return new AdmissionResult(null, decision.Denial);
+                        }
+
+                        slot.Reserve(identity.KeyId, decision.Amount);
+                        return new AdmissionResult(new Reservation(request, decision.Amount, decision.Granted), null);
+                    }
+                }
+
+                if (!await LoadAsync(slot, identity.MemberId, identity.KeyId, ct).ConfigureAwait(false))
+                {
+                    return new AdmissionResult(null, UnreadableMember);
+                }
+            }
+        }
+
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             await using var session = await OpenSessionAsync(slot, identity.MemberId, identity.KeyId, ct).ConfigureAwait(false);
-            var now = time.GetUtcNow();
-            var state = session.State;
-            if (state is null)
+            if (session.State is not { } state)
             {
-                return new AdmissionResult(null, new BudgetDenial(StatusCodes.Status403Forbidden, "budget_unavailable",
-                    "The member's budget could not be read, so the request was not sent.", null, null));
+                return new AdmissionResult(null, UnreadableMember);
             }
 
-            var key = await EnsureKeyAsync(session, state, identity.KeyId, now, ct).ConfigureAwait(false);
-            var (otherMember, otherKey) = (session.OtherMemberHolds, session.OtherKeyHolds);
-            var keyCaps = key.Caps(now, "key", slot.ReservedFor(identity.KeyId) + otherKey);
-            var memberCaps = state.Caps(now, slot.ReservedMember + otherMember);
-
-            // Input at its price plus the smallest useful answer: what a clamped request must still fit.
-            var inputCost = CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 0);
-            var perToken = Math.Max(0, CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 1) - inputCost);
-            var minimum = inputCost + (MinOutputTokens * perToken);
-
-            CapStatus? keyFailing = keyCaps.FirstOrDefault(c => c.Exhausted || c.RemainingPico < Math.Min(minimum, request.EstimatedCostPico));
-            CapStatus? memberFailing = memberCaps.FirstOrDefault(c => c.Exhausted || c.RemainingPico < Math.Min(minimum, request.EstimatedCostPico));
-            if (keyFailing is not null || memberFailing is not null)
+            var key = await EnsureKeyAsync(session, slot, state, identity.KeyId, time.GetUtcNow(), ct).ConfigureAwait(false);
+            Decision decision;
+            lock (slot.Sync)
             {
-                return new AdmissionResult(null, Deny(identity, keyFailing, memberFailing));
+                decision = Decide(request, slot, state, key, session.OtherMemberHolds, session.OtherKeyHolds);
             }
 
-            var room = long.MaxValue;
-            foreach (var cap in keyCaps.Concat(memberCaps))
+            if (decision.Denial is not null)
             {
-                room = Math.Min(room, cap.RemainingPico);
+                return new AdmissionResult(null, decision.Denial);
             }
 
-            var amount = request.EstimatedCostPico;
-            long? granted = null;
-            if (room < amount && perToken > 0)
+            var holdId = Tollgate.Hosting.Ids.New("hold", time);
+            await shared.InsertHoldAsync(session.Connection!, session.Transaction!, holdId, identity.MemberId, identity.KeyId, decision.Amount).ConfigureAwait(false);
+            await session.CommitAsync(ct).ConfigureAwait(false);
+            lock (slot.Sync)
             {
-                // Only a smaller answer fits: clamp the output limit to what the remaining budget pays for.
-                var tokens = Math.Min((room - inputCost) / perToken, request.MaxOutputTokens);
-                granted = tokens;
-                amount = inputCost + (tokens * perToken);
+                slot.Reserve(identity.KeyId, decision.Amount);
             }
 
-            string? holdId = null;
-            if (session.Transaction is { } holdTx)
-            {
-                holdId = Tollgate.Hosting.Ids.New("hold", time);
-                await shared.InsertHoldAsync(session.Connection!, holdTx, holdId, identity.MemberId, identity.KeyId, amount).ConfigureAwait(false);
-                await session.CommitAsync(ct).ConfigureAwait(false);
-            }
-
-            slot.ReservedMember += amount;
-            slot.AddKeyReserved(identity.KeyId, amount);
-            return new AdmissionResult(new Reservation(request, amount, granted) { HoldId = holdId }, null);
+            return new AdmissionResult(new Reservation(request, decision.Amount, decision.Granted) { HoldId = holdId }, null);
         }
         finally
         {
             slot.Gate.Release();
         }
+    }
+
+    private static readonly BudgetDenial UnreadableMember = new(StatusCodes.Status403Forbidden, "budget_unavailable",
+        "The member's budget could not be read, so the request was not sent.", null, null);
+
+    private readonly record struct Decision(BudgetDenial? Denial, long Amount, long? Granted);
+
+    /// <summary>The admission decision on the numbers as they are now (call under the slot's <c>Sync</c>).</summary>
+    private Decision Decide(AdmissionRequest request, MemberSlot slot, MemberState state, KeyState key, long otherMember, long otherKey)
+    {
+        var identity = request.Identity;
+        var now = time.GetUtcNow();
+        var keyCaps = key.Caps(now, "key", slot.ReservedFor(identity.KeyId) + otherKey);
+        var memberCaps = state.Caps(now, slot.ReservedMember + otherMember);
+
+        // Input at its price plus the smallest useful answer: what a clamped request must still fit.
+        var inputCost = CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 0);
+        var perToken = Math.Max(0, CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 1) - inputCost);
+        var needed = Math.Min(inputCost + (MinOutputTokens * perToken), request.EstimatedCostPico);
+
+        var keyFailing = FirstFailing(keyCaps, needed);
+        var memberFailing = FirstFailing(memberCaps, needed);
+        if (keyFailing is not null || memberFailing is not null)
+        {
+            return new Decision(Deny(identity, keyFailing, memberFailing), 0, null);
+        }
+
+        var room = long.MaxValue;
+        foreach (var cap in keyCaps)
+        {
+            room = Math.Min(room, cap.RemainingPico);
+        }
+
+        foreach (var cap in memberCaps)
+        {
+            room = Math.Min(room, cap.RemainingPico);
+        }
+
+        var amount = request.EstimatedCostPico;
+        long? granted = null;
+        if (room < amount && perToken > 0)
+        {
+            // Only a smaller answer fits: clamp the output limit to what the remaining budget pays for.
+            var tokens = Math.Min((room - inputCost) / perToken, request.MaxOutputTokens);
+            granted = tokens;
+            amount = inputCost + (tokens * perToken);
+        }
+
+        return new Decision(null, amount, granted);
+    }
+
+    private static CapStatus? FirstFailing(List<CapStatus> caps, long needed)
+    {
+        foreach (var cap in caps)
+        {
+            if (cap.Exhausted || cap.RemainingPico < needed)
+            {
+                return cap;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -119,55 +186,60 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     /// </summary>
     public async Task<BudgetDenial?> CheckMemberAsync(KeyIdentity identity, long amountPico, CancellationToken ct)
     {
-        var slot = _slots.GetOrAdd(identity.MemberId, static _ => new MemberSlot());
-        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
-        try
+        var view = await ViewMemberAsync(identity.MemberId, ct).ConfigureAwait(false);
+        if (view is null)
         {
-            await using var session = await OpenSessionAsync(slot, identity.MemberId, null, ct).ConfigureAwait(false);
-            if (session.State is not { } state)
-            {
-                return new BudgetDenial(StatusCodes.Status403Forbidden, "budget_unavailable", "The member's budget could not be read.", null, null);
-            }
+            return new BudgetDenial(StatusCodes.Status403Forbidden, "budget_unavailable", "The member's budget could not be read.", null, null);
+        }
 
-            var others = session.OtherMemberHolds;
-            var failing = state.Caps(time.GetUtcNow(), slot.ReservedMember + others).FirstOrDefault(c => c.Exhausted || c.RemainingPico < amountPico);
-            return failing is null ? null : Deny(identity, null, failing);
-        }
-        finally
+        CapStatus? failing = null;
+        foreach (var cap in new[] { view.SpendStatus, view.PeriodStatus })
         {
-            slot.Gate.Release();
+            if (cap is not null && (cap.Exhausted || cap.RemainingPico < amountPico))
+            {
+                failing = cap;
+                break;
+            }
         }
+
+        return failing is null ? null : Deny(identity, null, failing);
     }
 
     /// <summary>
     /// Charges a metered event of another service to the member (never the key), once per
-    /// idempotency key: the row is written under the member's gate (and lock), so a repeated or
-    /// concurrent event with the same key is charged once. Returns false for a repeat.
+    /// idempotency key: a repeated or concurrent event with the same key is charged once (the
+    /// ledger's unique (request_id, attempt)). Returns false for a repeat.
     /// </summary>
     public async Task<bool> ChargeEventAsync(LedgerEntry entry, CancellationToken ct)
     {
         var slot = _slots.GetOrAdd(entry.MemberId, static _ => new MemberSlot());
+        entry = entry with { NodeId = shared.NodeId };
+        if (!shared.Enabled)
+        {
+            bool inserted;
+            await using (var connection = await store.OpenAsync(ct).ConfigureAwait(false))
+            {
+                inserted = await SpendLedger.InsertAsync(connection, null, entry).ConfigureAwait(false);
+            }
+
+            if (inserted)
+            {
+                lock (slot.Sync)
+                {
+                    slot.Count(entry);
+                }
+            }
+
+            return inserted;
+        }
+
+        // Several nodes: written under the member's lock, so the tail of every node sees it in order.
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             await using var session = await OpenSessionAsync(slot, entry.MemberId, null, ct).ConfigureAwait(false);
-            entry = entry with { NodeId = shared.NodeId };
-            bool inserted;
-            if (session.Transaction is { } tx)
-            {
-                inserted = await SpendLedger.InsertAsync(session.Connection!, tx, entry).ConfigureAwait(false);
-                await session.CommitAsync(ct).ConfigureAwait(false);
-            }
-            else
-            {
-                await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
-                inserted = await SpendLedger.InsertAsync(connection, null, entry).ConfigureAwait(false);
-                if (inserted && session.State is { } state)
-                {
-                    state.Apply(entry);
-                }
-            }
-
+            var inserted = await SpendLedger.InsertAsync(session.Connection!, session.Transaction, entry).ConfigureAwait(false);
+            await session.CommitAsync(ct).ConfigureAwait(false);
             return inserted;
         }
         finally
@@ -180,20 +252,27 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     public async Task SettleAsync(Reservation reservation, LedgerEntry entry)
     {
         var slot = _slots.GetOrAdd(entry.MemberId, static _ => new MemberSlot());
+        if (!shared.Enabled)
+        {
+            lock (slot.Sync)
+            {
+                slot.Count(entry);
+                slot.Lower(reservation, Math.Min(reservation.RemainingPico, entry.CostPico));
+            }
+
+            return;
+        }
+
+        // With several nodes every settlement, this node's included, reaches the counters through the
+        // ledger tail read under the member's lock. The reservation is lowered under the gate, so no
+        // admission is between reading the tail (without this row) and deciding (without its hold).
         await slot.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            // With several nodes every settlement, this node's included, reaches the counters through
-            // the ledger tail read under the member's lock; on a single node it is counted here.
-            if (!shared.Enabled && slot.State is { } state && !slot.Stale)
+            lock (slot.Sync)
             {
-                state.Apply(entry);
+                slot.Lower(reservation, Math.Min(reservation.RemainingPico, entry.CostPico));
             }
-
-            var released = Math.Min(reservation.RemainingPico, entry.CostPico);
-            reservation.RemainingPico -= released;
-            slot.ReservedMember -= released;
-            slot.AddKeyReserved(entry.KeyId, -released);
         }
         finally
         {
@@ -210,13 +289,23 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             return;
         }
 
+        if (!shared.Enabled)
+        {
+            lock (slot.Sync)
+            {
+                slot.Lower(reservation, reservation.RemainingPico);
+            }
+
+            return;
+        }
+
         await slot.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            var left = reservation.RemainingPico;
-            reservation.RemainingPico = 0;
-            slot.ReservedMember -= left;
-            slot.AddKeyReserved(reservation.Request.Identity.KeyId, -left);
+            lock (slot.Sync)
+            {
+                slot.Lower(reservation, reservation.RemainingPico);
+            }
         }
         finally
         {
@@ -233,22 +322,38 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     public async Task<MemberBudgetView?> ViewMemberAsync(string memberId, CancellationToken ct)
     {
         var slot = _slots.GetOrAdd(memberId, static _ => new MemberSlot());
+        if (!shared.Enabled)
+        {
+            while (true)
+            {
+                lock (slot.Sync)
+                {
+                    if (slot.Ready(null) is { } ready)
+                    {
+                        return MemberView(slot, ready, 0);
+                    }
+                }
+
+                if (!await LoadAsync(slot, memberId, null, ct).ConfigureAwait(false))
+                {
+                    return null;
+                }
+            }
+        }
+
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             await using var session = await OpenSessionAsync(slot, memberId, null, ct).ConfigureAwait(false);
-            var now = time.GetUtcNow();
-            var state = session.State;
-            if (state is null)
+            if (session.State is not { } state)
             {
                 return null;
             }
 
-            var others = session.OtherMemberHolds;
-            var reservedAll = slot.ReservedMember + others;
-            return new MemberBudgetView(state.Own, state.Spend, state.Period, state.MaxKeys,
-                state.SpendStatus(now, reservedAll), state.PeriodStatus(now, reservedAll),
-                state.Lifetime.UsedPico(now), reservedAll);
+            lock (slot.Sync)
+            {
+                return MemberView(slot, state, session.OtherMemberHolds);
+            }
         }
         finally
         {
@@ -256,31 +361,70 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         }
     }
 
+    private MemberBudgetView MemberView(MemberSlot slot, MemberState state, long otherHolds)
+    {
+        var now = time.GetUtcNow();
+        var reservedAll = slot.ReservedMember + otherHolds;
+        return new MemberBudgetView(state.Own, state.Spend, state.Period, state.MaxKeys,
+            state.SpendStatus(now, reservedAll), state.PeriodStatus(now, reservedAll),
+            state.Lifetime.UsedPico(now), reservedAll);
+    }
+
     /// <summary>A key's caps as enforced now.</summary>
     public async Task<KeyBudgetView?> ViewKeyAsync(string memberId, string keyId, CancellationToken ct)
     {
         var slot = _slots.GetOrAdd(memberId, static _ => new MemberSlot());
+        if (!shared.Enabled)
+        {
+            while (true)
+            {
+                lock (slot.Sync)
+                {
+                    if (slot.Ready(keyId) is { } ready)
+                    {
+                        return KeyView(slot, ready, ready.Keys[keyId], keyId, 0, 0);
+                    }
+                }
+
+                if (!await LoadAsync(slot, memberId, keyId, ct).ConfigureAwait(false))
+                {
+                    return null;
+                }
+            }
+        }
+
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             await using var session = await OpenSessionAsync(slot, memberId, keyId, ct).ConfigureAwait(false);
-            var now = time.GetUtcNow();
-            var state = session.State;
-            if (state is null)
+            if (session.State is not { } state)
             {
                 return null;
             }
 
-            var key = await EnsureKeyAsync(session, state, keyId, now, ct).ConfigureAwait(false);
-            var (otherMember, otherKey) = (session.OtherMemberHolds, session.OtherKeyHolds);
-            var reserved = slot.ReservedFor(keyId) + otherKey;
-            var memberRemaining = state.Caps(now, slot.ReservedMember + otherMember).Select(c => (long?)c.RemainingPico).Min();
-            return new KeyBudgetView(key.Config, key.SpendStatus(now, reserved), key.PeriodStatus(now, reserved), key.Lifetime.UsedPico(now), memberRemaining);
+            var key = await EnsureKeyAsync(session, slot, state, keyId, time.GetUtcNow(), ct).ConfigureAwait(false);
+            lock (slot.Sync)
+            {
+                return KeyView(slot, state, key, keyId, session.OtherMemberHolds, session.OtherKeyHolds);
+            }
         }
         finally
         {
             slot.Gate.Release();
         }
+    }
+
+    private KeyBudgetView KeyView(MemberSlot slot, MemberState state, KeyState key, string keyId, long otherMember, long otherKey)
+    {
+        var now = time.GetUtcNow();
+        var reserved = slot.ReservedFor(keyId) + otherKey;
+        long? memberRemaining = null;
+        foreach (var cap in state.Caps(now, slot.ReservedMember + otherMember))
+        {
+            memberRemaining = Math.Min(memberRemaining ?? long.MaxValue, cap.RemainingPico);
+        }
+
+        return new KeyBudgetView(key.Config, key.SpendStatus(now, reserved), key.PeriodStatus(now, reserved), key.Lifetime.UsedPico(now), memberRemaining);
     }
 
     /// <summary>The member's effective max active keys; null when no cap applies (not set, or unlimited).</summary>
@@ -304,9 +448,12 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     {
         foreach (var slot in _slots.Values)
         {
-            if (slot.State?.Keys.ContainsKey(keyId) == true)
+            lock (slot.Sync)
             {
-                slot.Stale = true;
+                if (slot.State?.Keys.ContainsKey(keyId) == true)
+                {
+                    slot.Stale = true;
+                }
             }
         }
     }
@@ -348,101 +495,187 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     }
 
     /// <summary>
-    /// Brings the member's state up to date for one operation (call under the member's gate). With
-    /// several nodes this opens a transaction holding the member's advisory lock, (re)loads the state
-    /// inside it, and applies the ledger rows every node settled since the last look.
+    /// One node: loads what <see cref="MemberSlot.Ready"/> lacks (the member's state, the key's), under
+    /// the gate so one load runs at a time, and without <c>Sync</c> so admissions of already loaded keys
+    /// go on meanwhile. Settlements that arrive during a load are kept and counted when it is published
+    /// (those the load already read are recognised by id). Returns false for an unknown member.
+    /// </summary>
+    private async Task<bool> LoadAsync(MemberSlot slot, string memberId, string? keyId, CancellationToken ct)
+    {
+        await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            bool loadMember;
+            lock (slot.Sync)
+            {
+                loadMember = slot.State is null || slot.Stale;
+                if (loadMember)
+                {
+                    slot.BeginMemberLoad();
+                }
+            }
+
+            if (loadMember)
+            {
+                MemberState? loaded = null;
+                try
+                {
+                    await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+                    loaded = await LoadMemberAsync(connection, null, memberId, time.GetUtcNow()).ConfigureAwait(false);
+                }
+                finally
+                {
+                    lock (slot.Sync)
+                    {
+                        slot.EndMemberLoad(loaded);
+                    }
+                }
+
+                if (loaded is null)
+                {
+                    return false;
+                }
+            }
+
+            if (keyId is null)
+            {
+                return true;
+            }
+
+            MemberState state;
+            lock (slot.Sync)
+            {
+                state = slot.State!;
+                if (state.Keys.ContainsKey(keyId))
+                {
+                    return true;
+                }
+
+                slot.BeginKeyLoad(keyId);
+            }
+
+            KeyState? key = null;
+            try
+            {
+                await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+                var config = await BudgetStore.GetAsync(connection, null, BudgetScope.Key, keyId).ConfigureAwait(false);
+                key = await KeyState.LoadAsync(connection, keyId, config, time.GetUtcNow()).ConfigureAwait(false);
+            }
+            finally
+            {
+                lock (slot.Sync)
+                {
+                    slot.EndKeyLoad(state, keyId, key);
+                }
+            }
+
+            return true;
+        }
+        finally
+        {
+            slot.Gate.Release();
+        }
+    }
+
+    private static async Task<MemberState?> LoadMemberAsync(DbConnection connection, DbTransaction? tx, string memberId, DateTimeOffset now)
+    {
+        var facts = await BudgetStore.FindMemberAsync(connection, tx, memberId).ConfigureAwait(false);
+        if (facts is null)
+        {
+            return null;
+        }
+
+        var own = await BudgetStore.GetAsync(connection, tx, BudgetScope.Member, memberId).ConfigureAwait(false);
+        var defaults = await BudgetStore.GetAsync(connection, tx, BudgetScope.Default, facts.OrgId).ConfigureAwait(false);
+        return await MemberState.LoadAsync(connection, facts, own, defaults, now).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Several nodes (call under the member's gate): opens a transaction holding the member's advisory
+    /// lock, (re)loads the state inside it, and applies the ledger rows every node settled since the
+    /// last look.
     /// </summary>
     private async Task<MemberSession> OpenSessionAsync(MemberSlot slot, string memberId, string? keyId, CancellationToken ct)
     {
         var session = new MemberSession();
-        long maxSeq = 0;
-        List<(string Id, string KeyId, string Service, long CostPico, long EndedAt, long Seq)>? tail = null;
-        if (shared.Enabled)
+        try
         {
             session.Connection = await store.OpenAsync(ct).ConfigureAwait(false);
             session.Transaction = await Tollgate.Storage.Database.BeginWriteAsync(session.Connection, ct).ConfigureAwait(false);
-            (maxSeq, tail, session.OtherMemberHolds, session.OtherKeyHolds) = await shared.LockAndReadAsync(
+            var (maxSeq, tail, otherMember, otherKey) = await shared.LockAndReadAsync(
                 session.Connection, session.Transaction, memberId, slot.LastSeq, keyId ?? "").ConfigureAwait(false);
-        }
+            session.OtherMemberHolds = otherMember;
+            session.OtherKeyHolds = otherKey;
 
-        var now = time.GetUtcNow();
-        if (slot.State is null || slot.Stale)
-        {
-            slot.Stale = false;
-            slot.State = null;
-            // Every read of a load uses one connection: with several nodes it is the session's, holding
-            // the member's lock, so a load never waits for a second pooled connection while holding it.
-            var owned = session.Connection is null ? await store.OpenAsync(ct).ConfigureAwait(false) : null;
-            try
+            if (slot.State is null || slot.Stale)
             {
-                var connection = session.Connection ?? owned!;
-                var tx = session.Transaction;
-                var facts = await BudgetStore.FindMemberAsync(connection, tx, memberId).ConfigureAwait(false);
-                if (facts is not null)
+                lock (slot.Sync)
                 {
-                    var own = await BudgetStore.GetAsync(connection, tx, BudgetScope.Member, memberId).ConfigureAwait(false);
-                    var defaults = await BudgetStore.GetAsync(connection, tx, BudgetScope.Default, facts.OrgId).ConfigureAwait(false);
-                    if (tx is not null)
+                    slot.Stale = false;
+                    slot.State = null;
+                }
+
+                // Every read of a load uses the session's connection, holding the member's lock, so a
+                // load never waits for a second pooled connection while holding it.
+                var loaded = await LoadMemberAsync(session.Connection, session.Transaction, memberId, time.GetUtcNow()).ConfigureAwait(false);
+                lock (slot.Sync)
+                {
+                    slot.LastSeq = maxSeq; // read under the lock, so the sums hold exactly these rows
+                    slot.State = loaded;
+                }
+            }
+            else
+            {
+                lock (slot.Sync)
+                {
+                    foreach (var (id, rowKeyId, service, cost, endedAt, seq) in tail)
                     {
-                        slot.LastSeq = maxSeq; // read under the lock, so the sums below hold exactly these rows
+                        slot.State.Apply(id, service == "llm" ? rowKeyId : null, DateTimeOffset.FromUnixTimeMilliseconds(endedAt), cost);
+                        slot.LastSeq = seq;
                     }
+                }
+            }
 
-                    slot.State = await MemberState.LoadAsync(connection, facts, own, defaults, now).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                if (owned is not null)
-                {
-                    await owned.DisposeAsync().ConfigureAwait(false);
-                }
-            }
+            session.State = slot.State;
+            return session;
         }
-        else if (tail is not null)
+        catch
         {
-            foreach (var (id, rowKeyId, service, cost, endedAt, seq) in tail)
-            {
-                slot.State.Apply(id, service == "llm" ? rowKeyId : null, DateTimeOffset.FromUnixTimeMilliseconds(endedAt), cost);
-                slot.LastSeq = seq;
-            }
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
-
-        session.State = slot.State;
-        return session;
     }
 
-    private async Task<KeyState> EnsureKeyAsync(MemberSession session, MemberState state, string keyId, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Several nodes: the key's state, loaded under the member's lock, after the tail, so its
+    /// sums hold exactly the rows the member has seen.</summary>
+    private static async Task<KeyState> EnsureKeyAsync(MemberSession session, MemberSlot slot, MemberState state, string keyId, DateTimeOffset now, CancellationToken ct)
     {
-        if (state.Keys.TryGetValue(keyId, out var key))
+        lock (slot.Sync)
         {
-            return key;
+            if (state.Keys.TryGetValue(keyId, out var known))
+            {
+                return known;
+            }
         }
 
-        if (session.Connection is { } connection)
+        var config = await BudgetStore.GetAsync(session.Connection!, session.Transaction, BudgetScope.Key, keyId).ConfigureAwait(false);
+        var key = await KeyState.LoadAsync(session.Connection!, keyId, config, now).ConfigureAwait(false);
+        lock (slot.Sync)
         {
-            // Under the member's lock, after the tail: the sums hold exactly the rows the member has seen.
-            var config = await BudgetStore.GetAsync(connection, session.Transaction, BudgetScope.Key, keyId).ConfigureAwait(false);
-            key = await KeyState.LoadAsync(connection, keyId, config, now).ConfigureAwait(false);
-        }
-        else
-        {
-            await using var own = await store.OpenAsync(ct).ConfigureAwait(false);
-            var config = await BudgetStore.GetAsync(own, null, BudgetScope.Key, keyId).ConfigureAwait(false);
-            key = await KeyState.LoadAsync(own, keyId, config, now).ConfigureAwait(false);
+            state.Keys[keyId] = key;
         }
 
-        state.Keys[keyId] = key;
         return key;
     }
 
-    /// <summary>One operation's view of a member: the state, and on PostgreSQL the locked transaction.</summary>
+    /// <summary>One operation's view of a member on PostgreSQL: the state and the locked transaction.</summary>
     private sealed class MemberSession : IAsyncDisposable
     {
         public MemberState? State { get; set; }
         public DbConnection? Connection { get; set; }
         public DbTransaction? Transaction { get; set; }
 
-        /// <summary>What other live nodes hold for the member (PostgreSQL), read with the lock.</summary>
+        /// <summary>What other live nodes hold for the member, read with the lock.</summary>
         public long OtherMemberHolds { get; set; }
 
         /// <summary>What other live nodes hold for the session's key.</summary>
@@ -470,22 +703,108 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         }
     }
 
-    /// <summary>A member's entry: its gate, its loaded state, and its reservations (which outlive reloads).</summary>
+    /// <summary>
+    /// A member's entry: its loaded state and its reservations (which outlive reloads). Everything
+    /// here is read and changed under <see cref="Sync"/>; <see cref="Gate"/> serialises the I/O.
+    /// </summary>
     private sealed class MemberSlot
     {
         private readonly Dictionary<string, long> _reservedByKey = new(StringComparer.Ordinal);
 
+        /// <summary>Settlements counted while the member's state is being loaded.</summary>
+        private List<LedgerEntry>? _pending;
+
+        /// <summary>Keys being loaded, with the settlements of each that arrive meanwhile.</summary>
+        private Dictionary<string, List<LedgerEntry>>? _pendingKeys;
+
+        public Lock Sync { get; } = new();
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public MemberState? State { get; set; }
         public volatile bool Stale;
-        public long ReservedMember { get; set; }
+        public long ReservedMember { get; private set; }
 
         /// <summary>The member's last ledger sequence applied (PostgreSQL).</summary>
         public long LastSeq { get; set; }
 
+        /// <summary>The state when it is loaded, current, and knows <paramref name="keyId"/>; else null.</summary>
+        public MemberState? Ready(string? keyId) =>
+            State is { } state && !Stale && (keyId is null || state.Keys.ContainsKey(keyId)) ? state : null;
+
         public long ReservedFor(string keyId) => _reservedByKey.GetValueOrDefault(keyId);
 
-        public void AddKeyReserved(string keyId, long delta)
+        public void Reserve(string keyId, long amount)
+        {
+            ReservedMember += amount;
+            AddKeyReserved(keyId, amount);
+        }
+
+        /// <summary>Lowers what <paramref name="reservation"/> holds by <paramref name="amount"/>.</summary>
+        public void Lower(Reservation reservation, long amount)
+        {
+            reservation.RemainingPico -= amount;
+            ReservedMember -= amount;
+            AddKeyReserved(reservation.Request.Identity.KeyId, -amount);
+        }
+
+        /// <summary>Counts a committed row in the loaded state, or keeps it for the load in progress.</summary>
+        public void Count(LedgerEntry entry)
+        {
+            if (State is { } state)
+            {
+                state.Apply(entry);
+                if (entry.Service == "llm" && _pendingKeys?.GetValueOrDefault(entry.KeyId) is { } keyPending)
+                {
+                    keyPending.Add(entry);
+                }
+            }
+            else
+            {
+                _pending?.Add(entry);
+            }
+        }
+
+        public void BeginMemberLoad()
+        {
+            Stale = false;
+            State = null;
+            _pending = [];
+            _pendingKeys = null;
+        }
+
+        public void EndMemberLoad(MemberState? loaded)
+        {
+            if (loaded is not null)
+            {
+                foreach (var entry in _pending!)
+                {
+                    loaded.Apply(entry); // rows the load already summed are skipped by id
+                }
+            }
+
+            State = loaded;
+            _pending = null;
+        }
+
+        public void BeginKeyLoad(string keyId) => (_pendingKeys ??= new(StringComparer.Ordinal))[keyId] = [];
+
+        public void EndKeyLoad(MemberState state, string keyId, KeyState? key)
+        {
+            var pending = _pendingKeys![keyId];
+            _pendingKeys.Remove(keyId);
+            if (key is null)
+            {
+                return;
+            }
+
+            foreach (var entry in pending)
+            {
+                key.Apply(entry.Id, entry.EndedAt, entry.CostPico); // rows the load already summed are skipped by id
+            }
+
+            state.Keys[keyId] = key;
+        }
+
+        private void AddKeyReserved(string keyId, long delta)
         {
             var value = _reservedByKey.GetValueOrDefault(keyId) + delta;
             if (value == 0)
@@ -498,7 +817,6 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             }
         }
     }
-
     /// <summary>Counters of one scope (a member or a key) for its spend budget and period cap.</summary>
     internal abstract class ScopeCounters
     {
