@@ -28,11 +28,18 @@ internal sealed class BudgetAdmission(SpendLedger ledger, BudgetEngine engine)
     /// <summary>
     /// Charges one provider attempt: the ledger row is durable when this completes, and the caps
     /// count it. Called exactly once per attempt, from the attempt's <c>finally</c>.
+    /// <paramref name="lastAttempt"/>: no attempt follows, so other nodes stop counting the
+    /// request's hold in the same transaction as its last charge (one write fewer per request).
     /// </summary>
-    public async Task SettleAttemptAsync(Reservation reservation, LedgerEntry entry)
+    public async Task SettleAttemptAsync(Reservation reservation, LedgerEntry entry, bool lastAttempt)
     {
-        entry = entry with { NodeId = engine.NodeId, HoldId = reservation.HoldId };
+        entry = entry with { NodeId = engine.NodeId, HoldId = reservation.HoldId, DropsHold = lastAttempt && reservation.HoldId is not null };
         await ledger.AppendAsync(entry).ConfigureAwait(false);
+        if (entry.DropsHold)
+        {
+            reservation.HoldDropped = true;
+        }
+
         await engine.SettleAsync(reservation, entry).ConfigureAwait(false);
     }
 
@@ -68,6 +75,9 @@ internal sealed record Reservation(AdmissionRequest Request, long ReservedPico, 
 
     /// <summary>The id of the hold other nodes see (PostgreSQL), null on a single node.</summary>
     public string? HoldId { get; init; }
+
+    /// <summary>The hold's row is gone already (dropped with the last charge).</summary>
+    public bool HoldDropped { get; set; }
 }
 
 /// <summary>Why a request was refused by admission.</summary>

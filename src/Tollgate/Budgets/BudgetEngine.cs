@@ -312,7 +312,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             slot.Gate.Release();
         }
 
-        if (reservation.HoldId is { } holdId)
+        if (reservation.HoldId is { } holdId && !reservation.HoldDropped)
         {
             await shared.DeleteHoldAsync(holdId).ConfigureAwait(false);
         }

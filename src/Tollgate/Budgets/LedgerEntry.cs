@@ -57,6 +57,9 @@ public sealed record LedgerEntry
 
     /// <summary>The reservation hold this charge lowers, in the same transaction (PostgreSQL).</summary>
     public string? HoldId { get; init; }
+
+    /// <summary>True on the request's last attempt: the hold is dropped with this row instead of lowered.</summary>
+    public bool DropsHold { get; init; }
 }
 
 /// <summary>How a provider attempt ended.</summary>

@@ -116,9 +116,14 @@ public sealed partial class SpendLedger : IAsyncDisposable
         // Every row of the batch in one round trip. Each member's rows are written under that member's
         // advisory lock (taken in id order, so batches cannot deadlock), which makes the sequence order
         // of a member's rows their commit order for the nodes that tail them; each charge lowers its
-        // hold in the same transaction.
+        // hold (or drops it, on the last attempt) in the same transaction.
+        // The commit does not wait for the disk while it holds the members' locks (admissions of those
+        // members wait on them): it returns at once, and the barrier below waits for durability.
         await using var dbBatch = connection.CreateBatch();
         dbBatch.Transaction = tx;
+        var asyncCommit = dbBatch.CreateBatchCommand();
+        asyncCommit.CommandText = "SET LOCAL synchronous_commit = off";
+        dbBatch.BatchCommands.Add(asyncCommit);
         foreach (var memberId in batch.Select(r => r.Entry.MemberId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             var lockCommand = dbBatch.CreateBatchCommand();
@@ -135,11 +140,19 @@ public sealed partial class SpendLedger : IAsyncDisposable
             if (row.Entry.HoldId is { } holdId)
             {
                 var hold = dbBatch.CreateBatchCommand();
-                hold.CommandText = "UPDATE budget_holds SET amount_pico = GREATEST(amount_pico - @cost, 0) WHERE id = @hold";
-                var cost = hold.CreateParameter();
-                cost.ParameterName = "@cost";
-                cost.Value = row.Entry.CostPico;
-                hold.Parameters.Add(cost);
+                if (row.Entry.DropsHold)
+                {
+                    hold.CommandText = "DELETE FROM budget_holds WHERE id = @hold";
+                }
+                else
+                {
+                    hold.CommandText = "UPDATE budget_holds SET amount_pico = GREATEST(amount_pico - @cost, 0) WHERE id = @hold";
+                    var cost = hold.CreateParameter();
+                    cost.ParameterName = "@cost";
+                    cost.Value = row.Entry.CostPico;
+                    hold.Parameters.Add(cost);
+                }
+
                 var id = hold.CreateParameter();
                 id.ParameterName = "@hold";
                 id.Value = holdId;
@@ -155,6 +168,25 @@ public sealed partial class SpendLedger : IAsyncDisposable
 
         await dbBatch.ExecuteNonQueryAsync().ConfigureAwait(false);
         await tx.CommitAsync().ConfigureAwait(false);
+
+        // Durability barrier: a write committed synchronously after the batch's commit record returns
+        // only once the WAL is on disk up to it, so the batch is durable when the callers hear of it.
+        await using var barrier = connection.CreateCommand();
+        // (A row rewritten with its own values still writes WAL; a missing row is inserted as long dead.)
+        barrier.CommandText = """
+            INSERT INTO nodes (node_id, started_at, heartbeat_at) VALUES (@node, 0, 0)
+            ON CONFLICT (node_id) DO UPDATE SET node_id = excluded.node_id
+            """;
+        AddParameter(barrier, "@node", batch[0].Entry.NodeId ?? "unknown");
+        await barrier.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    private static void AddParameter(DbCommand command, string name, object value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        command.Parameters.Add(p);
     }
 
     /// <summary>

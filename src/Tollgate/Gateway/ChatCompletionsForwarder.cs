@@ -379,7 +379,7 @@ internal sealed partial class ChatCompletionsForwarder(
             EndedAt = time.GetUtcNow(),
             Error = result.Error,
         };
-        await admission.SettleAttemptAsync(call.Reservation, entry).ConfigureAwait(false);
+        await admission.SettleAttemptAsync(call.Reservation, entry, lastAttempt: !result.TryNext).ConfigureAwait(false);
     }
 
     private static async Task WriteTailAsync(CallContext call, RouteCandidate candidate, Tail tail, CancellationToken ct)
