@@ -249,71 +249,45 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     }
 
     /// <summary>Counts a settled (committed) ledger row and lowers the reservation by what it charged.</summary>
-    public async Task SettleAsync(Reservation reservation, LedgerEntry entry)
+    /// <remarks>
+    /// With several nodes every settlement, this node's included, reaches the counters through the
+    /// ledger tail read under the member's advisory lock, so here only the reservation is lowered. No
+    /// gate is needed for that: an admission holds the member's lock from reading the tail to deciding,
+    /// and a ledger row of the member cannot commit meanwhile (the writer takes the same lock), so a
+    /// settlement that lands during an admission belongs to a row that admission has already read.
+    /// </remarks>
+    public Task SettleAsync(Reservation reservation, LedgerEntry entry)
     {
         var slot = _slots.GetOrAdd(entry.MemberId, static _ => new MemberSlot());
-        if (!shared.Enabled)
+        lock (slot.Sync)
         {
-            lock (slot.Sync)
+            if (!shared.Enabled)
             {
                 slot.Count(entry);
-                slot.Lower(reservation, Math.Min(reservation.RemainingPico, entry.CostPico));
             }
 
-            return;
+            slot.Lower(reservation, Math.Min(reservation.RemainingPico, entry.CostPico));
         }
 
-        // With several nodes every settlement, this node's included, reaches the counters through the
-        // ledger tail read under the member's lock. The reservation is lowered under the gate, so no
-        // admission is between reading the tail (without this row) and deciding (without its hold).
-        await slot.Gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            lock (slot.Sync)
-            {
-                slot.Lower(reservation, Math.Min(reservation.RemainingPico, entry.CostPico));
-            }
-        }
-        finally
-        {
-            slot.Gate.Release();
-        }
+        return Task.CompletedTask;
     }
 
     /// <summary>Releases what the reservation still holds. Idempotent.</summary>
     public async Task ReleaseAsync(Reservation reservation)
     {
-        var memberId = reservation.Request.Identity.MemberId;
-        if (!_slots.TryGetValue(memberId, out var slot))
+        if (!_slots.TryGetValue(reservation.Request.Identity.MemberId, out var slot))
         {
             return;
         }
 
-        if (!shared.Enabled)
+        lock (slot.Sync)
         {
-            lock (slot.Sync)
-            {
-                slot.Lower(reservation, reservation.RemainingPico);
-            }
-
-            return;
-        }
-
-        await slot.Gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            lock (slot.Sync)
-            {
-                slot.Lower(reservation, reservation.RemainingPico);
-            }
-        }
-        finally
-        {
-            slot.Gate.Release();
+            slot.Lower(reservation, reservation.RemainingPico);
         }
 
         if (reservation.HoldId is { } holdId && !reservation.HoldDropped)
         {
+            reservation.HoldDropped = true;
             await shared.DeleteHoldAsync(holdId).ConfigureAwait(false);
         }
     }
