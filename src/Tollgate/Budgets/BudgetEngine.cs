@@ -44,16 +44,23 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     private const long MinOutputTokens = 256;
 
     private readonly ConcurrentDictionary<string, MemberSlot> _slots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, OrgSlot> _orgs = new(StringComparer.Ordinal);
 
-    /// <summary>Reserves the worst case of a request on every cap of its key and member, clamps, or denies.</summary>
+    /// <summary>
+    /// Reserves the worst case of a request on every cap of its key and member, and on the org's
+    /// credits when the org is in credits mode; clamps, or denies. Credits are checked before the
+    /// key's and the member's caps (budgets.md, "Denial").
+    /// </summary>
     public async ValueTask<AdmissionResult> ReserveAsync(AdmissionRequest request, CancellationToken ct)
     {
         var identity = request.Identity;
         var slot = _slots.GetOrAdd(identity.MemberId, static _ => new MemberSlot());
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        CreditsTurn? credits = null;
         try
         {
-            await using var session = await OpenSessionAsync(slot, identity.MemberId, identity.KeyId, ct).ConfigureAwait(false);
+            var creditsOrgId = request.ConsumesCredits ? identity.OrgId : null;
+            await using var session = await OpenSessionAsync(slot, identity.MemberId, identity.KeyId, creditsOrgId, ct).ConfigureAwait(false);
             var now = time.GetUtcNow();
             var state = session.State;
             if (state is null)
@@ -62,6 +69,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                     "The member's budget could not be read, so the request was not sent.", null, null));
             }
 
+            credits = creditsOrgId is null ? null : await EnterCreditsAsync(session, creditsOrgId, ct).ConfigureAwait(false);
             var key = await EnsureKeyAsync(session, state, identity.KeyId, now, ct).ConfigureAwait(false);
             var (otherMember, otherKey) = (session.OtherMemberHolds, session.OtherKeyHolds);
             var keyCaps = key.Caps(now, "key", slot.ReservedFor(identity.KeyId) + otherKey);
@@ -71,15 +79,21 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             var inputCost = CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 0);
             var perToken = Math.Max(0, CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 1) - inputCost);
             var minimum = inputCost + (MinOutputTokens * perToken);
+            var needed = Math.Min(minimum, request.EstimatedCostPico);
 
-            CapStatus? keyFailing = keyCaps.FirstOrDefault(c => c.Exhausted || c.RemainingPico < Math.Min(minimum, request.EstimatedCostPico));
-            CapStatus? memberFailing = memberCaps.FirstOrDefault(c => c.Exhausted || c.RemainingPico < Math.Min(minimum, request.EstimatedCostPico));
+            if (credits?.Cap is { } creditsCap && (creditsCap.Exhausted || creditsCap.RemainingPico < needed))
+            {
+                return new AdmissionResult(null, BudgetDenial.InsufficientCredits);
+            }
+
+            CapStatus? keyFailing = keyCaps.FirstOrDefault(c => c.Exhausted || c.RemainingPico < needed);
+            CapStatus? memberFailing = memberCaps.FirstOrDefault(c => c.Exhausted || c.RemainingPico < needed);
             if (keyFailing is not null || memberFailing is not null)
             {
                 return new AdmissionResult(null, Deny(identity, keyFailing, memberFailing));
             }
 
-            var room = long.MaxValue;
+            var room = credits?.Cap.RemainingPico ?? long.MaxValue;
             foreach (var cap in keyCaps.Concat(memberCaps))
             {
                 room = Math.Min(room, cap.RemainingPico);
@@ -95,38 +109,53 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 amount = inputCost + (tokens * perToken);
             }
 
+            var heldCreditsOrg = credits is null ? null : creditsOrgId;
             string? holdId = null;
             if (session.Transaction is { } holdTx)
             {
                 holdId = Tollgate.Hosting.Ids.New("hold", time);
-                await shared.InsertHoldAsync(session.Connection!, holdTx, holdId, identity.MemberId, identity.KeyId, amount).ConfigureAwait(false);
+                await shared.InsertHoldAsync(session.Connection!, holdTx, holdId, identity.MemberId, identity.KeyId, amount, heldCreditsOrg).ConfigureAwait(false);
                 await session.CommitAsync(ct).ConfigureAwait(false);
             }
 
             slot.ReservedMember += amount;
             slot.AddKeyReserved(identity.KeyId, amount);
-            return new AdmissionResult(new Reservation(request, amount, granted) { HoldId = holdId }, null);
+            if (credits is not null)
+            {
+                credits.Org.Reserved += amount;
+            }
+
+            return new AdmissionResult(new Reservation(request, amount, granted) { HoldId = holdId, CreditsOrgId = heldCreditsOrg }, null);
         }
         finally
         {
+            credits?.Org.Gate.Release();
             slot.Gate.Release();
         }
     }
 
     /// <summary>
-    /// Whether the member's caps (never a key's) have room for <paramref name="amountPico"/> now: the
-    /// check a service makes before it creates a time-billed resource. Null when they do.
+    /// Whether the org's credits (in credits mode) and the member's caps (never a key's) have room for
+    /// <paramref name="amountPico"/> now: the check a service makes before it creates a time-billed
+    /// resource. Null when they do.
     /// </summary>
     public async Task<BudgetDenial?> CheckMemberAsync(KeyIdentity identity, long amountPico, CancellationToken ct)
     {
         var slot = _slots.GetOrAdd(identity.MemberId, static _ => new MemberSlot());
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        CreditsTurn? credits = null;
         try
         {
-            await using var session = await OpenSessionAsync(slot, identity.MemberId, null, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, identity.MemberId, null, identity.OrgId, ct).ConfigureAwait(false);
             if (session.State is not { } state)
             {
                 return new BudgetDenial(StatusCodes.Status403Forbidden, "budget_unavailable", "The member's budget could not be read.", null, null);
+            }
+
+            credits = await EnterCreditsAsync(session, identity.OrgId, ct).ConfigureAwait(false);
+            if (credits?.Cap is { } creditsCap && (creditsCap.Exhausted || creditsCap.RemainingPico < amountPico))
+            {
+                return BudgetDenial.InsufficientCredits;
             }
 
             var others = session.OtherMemberHolds;
@@ -135,6 +164,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         }
         finally
         {
+            credits?.Org.Gate.Release();
             slot.Gate.Release();
         }
     }
@@ -148,20 +178,35 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     {
         var slot = _slots.GetOrAdd(entry.MemberId, static _ => new MemberSlot());
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        CreditsTurn? credits = null;
         try
         {
-            await using var session = await OpenSessionAsync(slot, entry.MemberId, null, ct).ConfigureAwait(false);
-            entry = entry with { NodeId = shared.NodeId };
+            await using var session = await OpenSessionAsync(slot, entry.MemberId, null, entry.OrgId, ct).ConfigureAwait(false);
+            // In credits mode the org is charged too, in the same transaction as the ledger row.
+            credits = await EnterCreditsAsync(session, entry.OrgId, ct, readCredits: false).ConfigureAwait(false);
+            entry = entry with { NodeId = shared.NodeId, CreditsPico = credits is null ? 0 : entry.CostPico };
             bool inserted;
             if (session.Transaction is { } tx)
             {
                 inserted = await SpendLedger.InsertAsync(session.Connection!, tx, entry).ConfigureAwait(false);
+                if (inserted && entry.CreditsPico != 0)
+                {
+                    await OrgCredits.ChargeAsync(session.Connection!, tx, entry.OrgId, entry.CreditsPico).ConfigureAwait(false);
+                }
+
                 await session.CommitAsync(ct).ConfigureAwait(false);
             }
             else
             {
                 await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
-                inserted = await SpendLedger.InsertAsync(connection, null, entry).ConfigureAwait(false);
+                await using var tx2 = await Tollgate.Storage.Database.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+                inserted = await SpendLedger.InsertAsync(connection, tx2, entry).ConfigureAwait(false);
+                if (inserted && entry.CreditsPico != 0)
+                {
+                    await OrgCredits.ChargeAsync(connection, tx2, entry.OrgId, entry.CreditsPico).ConfigureAwait(false);
+                }
+
+                await tx2.CommitAsync(ct).ConfigureAwait(false);
                 if (inserted && session.State is { } state)
                 {
                     state.Apply(entry);
@@ -172,6 +217,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         }
         finally
         {
+            credits?.Org.Gate.Release();
             slot.Gate.Release();
         }
     }
@@ -180,6 +226,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     public async Task SettleAsync(Reservation reservation, LedgerEntry entry)
     {
         var slot = _slots.GetOrAdd(entry.MemberId, static _ => new MemberSlot());
+        long released;
         await slot.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -190,7 +237,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 state.Apply(entry);
             }
 
-            var released = Math.Min(reservation.RemainingPico, entry.CostPico);
+            released = Math.Min(reservation.RemainingPico, entry.CostPico);
             reservation.RemainingPico -= released;
             slot.ReservedMember -= released;
             slot.AddKeyReserved(entry.KeyId, -released);
@@ -199,6 +246,8 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         {
             slot.Gate.Release();
         }
+
+        await ReleaseCreditsAsync(reservation, released).ConfigureAwait(false);
     }
 
     /// <summary>Releases what the reservation still holds. Idempotent.</summary>
@@ -210,10 +259,11 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             return;
         }
 
+        long left;
         await slot.Gate.WaitAsync().ConfigureAwait(false);
         try
         {
-            var left = reservation.RemainingPico;
+            left = reservation.RemainingPico;
             reservation.RemainingPico = 0;
             slot.ReservedMember -= left;
             slot.AddKeyReserved(reservation.Request.Identity.KeyId, -left);
@@ -223,10 +273,124 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             slot.Gate.Release();
         }
 
+        await ReleaseCreditsAsync(reservation, left).ConfigureAwait(false);
         if (reservation.HoldId is { } holdId)
         {
             await shared.DeleteHoldAsync(holdId).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Lowers the org's credits reservation by what the member's reservation just gave up (taken after the member's gate).</summary>
+    private async Task ReleaseCreditsAsync(Reservation reservation, long amount)
+    {
+        if (amount == 0 || reservation.CreditsOrgId is not { } orgId || !_orgs.TryGetValue(orgId, out var org))
+        {
+            return;
+        }
+
+        await org.Gate.WaitAsync().ConfigureAwait(false);
+        org.Reserved -= amount;
+        org.Gate.Release();
+    }
+
+    /// <summary>
+    /// An org's credits as enforced now: billing mode, credited and charged (settled), and what
+    /// requests in flight on every live node hold on them.
+    /// </summary>
+    public async Task<CreditsView> ViewCreditsAsync(string orgId, CancellationToken ct)
+    {
+        var org = _orgs.GetOrAdd(orgId, static _ => new OrgSlot());
+        await org.Gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (shared.Enabled)
+            {
+                var (mode, read) = await shared.ReadCreditsAsync(orgId, ct).ConfigureAwait(false);
+                return new CreditsView(mode ?? "byok", read.CreditedPico, read.ChargedPico, org.Reserved + read.OtherHoldsPico);
+            }
+
+            var creditsMode = await IsCreditsModeAsync(org, orgId, ct).ConfigureAwait(false);
+            await using (var connection = await store.OpenAsync(ct).ConfigureAwait(false))
+            {
+                var (credited, charged) = await OrgCredits.ReadAsync(connection, null, orgId).ConfigureAwait(false);
+                return new CreditsView(creditsMode ? OrgCredits.CreditsMode : "byok", credited, charged, org.Reserved);
+            }
+        }
+        finally
+        {
+            org.Gate.Release();
+        }
+    }
+
+    /// <summary>Forgets the org's billing mode as loaded on this node (it changed); the next request reads it again.</summary>
+    public void InvalidateBillingMode(string orgId)
+    {
+        if (_orgs.TryGetValue(orgId, out var org))
+        {
+            org.ModeStale = true;
+        }
+    }
+
+    /// <summary>
+    /// The org's credits as a cap for one operation of a member (call under the member's gate, after
+    /// <see cref="OpenSessionAsync"/>): enters the org's gate and returns the turn, which the caller
+    /// leaves by releasing <see cref="CreditsTurn.Org"/>'s gate; null (and no gate) when the org is not
+    /// in credits mode. On PostgreSQL the mode and the credits were read under the org's lock by the
+    /// session; on SQLite the mode is kept per org and the credits are read from the database here.
+    /// </summary>
+    private async Task<CreditsTurn?> EnterCreditsAsync(MemberSession session, string orgId, CancellationToken ct, bool readCredits = true)
+    {
+        var org = _orgs.GetOrAdd(orgId, static _ => new OrgSlot());
+        long credited = 0, charged = 0, others = 0;
+        if (shared.Enabled)
+        {
+            if (session.Credits is not { } read)
+            {
+                return null;
+            }
+
+            (credited, charged, others) = (read.CreditedPico, read.ChargedPico, read.OtherHoldsPico);
+            await org.Gate.WaitAsync(ct).ConfigureAwait(false);
+        }
+        else
+        {
+            if (!await IsCreditsModeAsync(org, orgId, ct).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            await org.Gate.WaitAsync(ct).ConfigureAwait(false);
+            if (readCredits)
+            {
+                try
+                {
+                    await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+                    (credited, charged) = await OrgCredits.ReadAsync(connection, null, orgId).ConfigureAwait(false);
+                }
+                catch
+                {
+                    org.Gate.Release();
+                    throw;
+                }
+            }
+        }
+
+        return new CreditsTurn(org, new CapStatus("org", "credits", credited, charged, org.Reserved + others, null));
+    }
+
+    /// <summary>Whether the org is in credits mode, as kept on this node (SQLite: one process serves the database, and changes invalidate it).</summary>
+    private async ValueTask<bool> IsCreditsModeAsync(OrgSlot org, string orgId, CancellationToken ct)
+    {
+        if (org.Mode is not { } mode || org.ModeStale)
+        {
+            // Cleared before the read: an invalidation during the read marks it stale again.
+            org.ModeStale = false;
+            await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+            mode = await OrgCredits.BillingModeAsync(connection, orgId).ConfigureAwait(false) ?? "byok";
+            org.Mode = mode;
+        }
+
+        return mode == OrgCredits.CreditsMode;
     }
 
     /// <summary>The member's caps as enforced now; null for an unknown member.</summary>
@@ -236,7 +400,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var session = await OpenSessionAsync(slot, memberId, null, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, memberId, null, null, ct).ConfigureAwait(false);
             var now = time.GetUtcNow();
             var state = session.State;
             if (state is null)
@@ -263,7 +427,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var session = await OpenSessionAsync(slot, memberId, keyId, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, memberId, keyId, null, ct).ConfigureAwait(false);
             var now = time.GetUtcNow();
             var state = session.State;
             if (state is null)
@@ -352,7 +516,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     /// several nodes this opens a transaction holding the member's advisory lock, (re)loads the state
     /// inside it, and applies the ledger rows every node settled since the last look.
     /// </summary>
-    private async Task<MemberSession> OpenSessionAsync(MemberSlot slot, string memberId, string? keyId, CancellationToken ct)
+    private async Task<MemberSession> OpenSessionAsync(MemberSlot slot, string memberId, string? keyId, string? creditsOrgId, CancellationToken ct)
     {
         var session = new MemberSession();
         long maxSeq = 0;
@@ -361,8 +525,9 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         {
             session.Connection = await store.OpenAsync(ct).ConfigureAwait(false);
             session.Transaction = await Tollgate.Storage.Database.BeginWriteAsync(session.Connection, ct).ConfigureAwait(false);
-            (maxSeq, tail, session.OtherMemberHolds, session.OtherKeyHolds) = await shared.LockAndReadAsync(
-                session.Connection, session.Transaction, memberId, slot.LastSeq, keyId ?? "").ConfigureAwait(false);
+            var read = await shared.LockAndReadAsync(
+                session.Connection, session.Transaction, memberId, slot.LastSeq, keyId ?? "", creditsOrgId).ConfigureAwait(false);
+            (maxSeq, tail, session.OtherMemberHolds, session.OtherKeyHolds, session.Credits) = (read.MaxSeq, read.Tail, read.OtherMember, read.OtherKey, read.Credits);
         }
 
         var now = time.GetUtcNow();
@@ -448,6 +613,9 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         /// <summary>What other live nodes hold for the session's key.</summary>
         public long OtherKeyHolds { get; set; }
 
+        /// <summary>The org's credits read under its lock (PostgreSQL, org in credits mode).</summary>
+        public CreditsRead? Credits { get; set; }
+
         public async Task CommitAsync(CancellationToken ct)
         {
             if (Transaction is not null)
@@ -469,6 +637,21 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             }
         }
     }
+
+    /// <summary>
+    /// An org's entry, for its credits: its gate (always entered after a member's gate, never before),
+    /// what this node's requests in flight hold on the credits, and (SQLite) the billing mode as loaded.
+    /// </summary>
+    private sealed class OrgSlot
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public long Reserved { get; set; }
+        public string? Mode { get; set; }
+        public volatile bool ModeStale;
+    }
+
+    /// <summary>One operation's turn on an org's credits: the org's gate is held until the caller releases it.</summary>
+    private sealed record CreditsTurn(OrgSlot Org, CapStatus Cap);
 
     /// <summary>A member's entry: its gate, its loaded state, and its reservations (which outlive reloads).</summary>
     private sealed class MemberSlot
@@ -677,6 +860,16 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
 internal sealed record MemberBudgetView(
     BudgetConfig Configured, EffectiveSpend? Spend, EffectivePeriod? Period, (KeyCountBudget Budget, string Source)? MaxKeys,
     CapStatus? SpendStatus, CapStatus? PeriodStatus, long LifetimePico, long ReservedPico);
+
+/// <summary>An org's credits: billing mode, credited and charged (settled), reserved by requests in flight on every node.</summary>
+internal sealed record CreditsView(string BillingMode, long CreditedPico, long ChargedPico, long ReservedPico)
+{
+    /// <summary>credited − charged: negative when metered usage reported after the fact went past it.</summary>
+    public long BalancePico => CreditedPico - ChargedPico;
+
+    /// <summary>What a new request may still reserve: balance − reserved, never negative.</summary>
+    public long AvailablePico => Math.Max(0, BalancePico - ReservedPico);
+}
 
 /// <summary>A key's budget as configured and as used, with the owning member's smallest remaining allowance.</summary>
 internal sealed record KeyBudgetView(BudgetConfig Configured, CapStatus? SpendStatus, CapStatus? PeriodStatus, long LifetimePico, long? MemberRemainingPico);

@@ -1,5 +1,6 @@
-using System.Threading.Channels;
 using System.Data.Common;
+using System.Globalization;
+using System.Threading.Channels;
 using Tollgate.Storage;
 
 namespace Tollgate.Budgets;
@@ -15,17 +16,24 @@ public sealed partial class SpendLedger : IAsyncDisposable
 {
     private const int MaxBatch = 256;
 
-    private const string InsertSql = """
-        INSERT INTO ledger (id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint,
+    private const string Columns = """
+        id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint,
             model, provider, provider_model, status, http_status, input_tokens, cached_input_tokens,
             cache_write_tokens, output_tokens, reasoning_tokens, cost_pico, usage_estimated, streamed, cancelled,
-            latency_ms, started_at, ended_at, error, node_id)
-        VALUES (@Id, @RequestId, @Attempt, @OrgId, @ProjectId, @MemberId, @KeyId, @Service, @Endpoint,
-            @Model, @Provider, @ProviderModel, @Status, @HttpStatus, @InputTokens, @CachedInputTokens,
-            @CacheWriteTokens, @OutputTokens, @ReasoningTokens, @CostPico, @UsageEstimated, @Streamed, @Cancelled,
-            @LatencyMs, @StartedAt, @EndedAt, @Error, @NodeId)
-        ON CONFLICT (request_id, attempt) DO NOTHING
+            latency_ms, started_at, ended_at, error, node_id, credits_pico
         """;
+
+    // The parameters of one row, in column order; several rows in one statement suffix them (@Id_3).
+    private static readonly string[] ParameterNames =
+    [
+        "Id", "RequestId", "Attempt", "OrgId", "ProjectId", "MemberId", "KeyId", "Service", "Endpoint",
+        "Model", "Provider", "ProviderModel", "Status", "HttpStatus", "InputTokens", "CachedInputTokens",
+        "CacheWriteTokens", "OutputTokens", "ReasoningTokens", "CostPico", "UsageEstimated", "Streamed", "Cancelled",
+        "LatencyMs", "StartedAt", "EndedAt", "Error", "NodeId", "CreditsPico",
+    ];
+
+    private static readonly string InsertSql =
+        $"INSERT INTO ledger ({Columns}) VALUES {Values("")} ON CONFLICT (request_id, attempt) DO NOTHING";
 
     private readonly Database _database;
     private readonly ILogger<SpendLedger> _logger;
@@ -99,17 +107,33 @@ public sealed partial class SpendLedger : IAsyncDisposable
             // that member's advisory lock (taken in id order, so batches cannot deadlock), which makes the
             // sequence order of a member's rows their commit order for the nodes that tail them; each
             // charge lowers its hold in the same transaction.
+            //
+            // Rows charged to credits also raise their org's charged credits, under the org's credits lock
+            // (orgs sorted, after every member lock: the global order). They are inserted in one
+            // statement that adds only the rows actually inserted, per org, so a repeated row is never
+            // charged twice.
             await using var dbBatch = connection.CreateBatch();
             dbBatch.Transaction = tx;
-            foreach (var memberId in batch.Select(r => r.Entry.MemberId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            void Lock(string sql, string name, string id)
             {
                 var lockCommand = dbBatch.CreateBatchCommand();
-                lockCommand.CommandText = "SELECT pg_advisory_xact_lock(hashtext(@m))";
+                lockCommand.CommandText = sql;
                 var p = lockCommand.CreateParameter();
-                p.ParameterName = "@m";
-                p.Value = memberId;
+                p.ParameterName = name;
+                p.Value = id;
                 lockCommand.Parameters.Add(p);
                 dbBatch.BatchCommands.Add(lockCommand);
+            }
+
+            foreach (var memberId in batch.Select(r => r.Entry.MemberId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                Lock("SELECT pg_advisory_xact_lock(hashtext(@m))", "@m", memberId);
+            }
+
+            var credited = batch.Where(r => r.Entry.CreditsPico != 0).ToList();
+            foreach (var orgId in credited.Select(r => r.Entry.OrgId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                Lock(OrgCredits.LockSql, "@orgId", orgId);
             }
 
             foreach (var row in batch)
@@ -129,9 +153,33 @@ public sealed partial class SpendLedger : IAsyncDisposable
                     dbBatch.BatchCommands.Add(hold);
                 }
 
+                if (row.Entry.CreditsPico == 0)
+                {
+                    var command = dbBatch.CreateBatchCommand();
+                    command.CommandText = InsertSql;
+                    Bind(command.Parameters, command.CreateParameter, row.Entry);
+                    dbBatch.BatchCommands.Add(command);
+                }
+            }
+
+            if (credited.Count > 0)
+            {
                 var command = dbBatch.CreateBatchCommand();
-                command.CommandText = InsertSql;
-                Bind(command.Parameters, command.CreateParameter, row.Entry);
+                command.CommandText = $"""
+                    WITH inserted AS (
+                        INSERT INTO ledger ({Columns})
+                        VALUES {string.Join(", ", credited.Select((_, i) => Values("_" + i.ToString(CultureInfo.InvariantCulture))))}
+                        ON CONFLICT (request_id, attempt) DO NOTHING
+                        RETURNING org_id, credits_pico)
+                    INSERT INTO org_credits (org_id, credited_pico, charged_pico)
+                    SELECT org_id, 0, SUM(credits_pico) FROM inserted GROUP BY org_id ORDER BY org_id
+                    ON CONFLICT (org_id) DO UPDATE SET charged_pico = org_credits.charged_pico + excluded.charged_pico
+                    """;
+                for (var i = 0; i < credited.Count; i++)
+                {
+                    Bind(command.Parameters, command.CreateParameter, credited[i].Entry, "_" + i.ToString(CultureInfo.InvariantCulture));
+                }
+
                 dbBatch.BatchCommands.Add(command);
             }
 
@@ -142,14 +190,25 @@ public sealed partial class SpendLedger : IAsyncDisposable
             // SQLite: one prepared statement, re-bound per row. Parameter names carry their '@' so
             // the driver finds each with one lookup (profiling showed name probing and re-preparing
             // as a third of the gateway's CPU when every row was a fresh command).
+            // Credits charged by the rows actually inserted are added per org at the end.
             await using var command = connection.CreateCommand();
             command.Transaction = tx;
             command.CommandText = InsertSql;
+            Dictionary<string, long>? charged = null;
             foreach (var row in batch)
             {
                 command.Parameters.Clear();
                 Bind(command.Parameters, command.CreateParameter, row.Entry);
-                await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+                if (await command.ExecuteNonQueryAsync().ConfigureAwait(false) == 1 && row.Entry.CreditsPico != 0)
+                {
+                    charged ??= new Dictionary<string, long>(StringComparer.Ordinal);
+                    charged[row.Entry.OrgId] = charged.GetValueOrDefault(row.Entry.OrgId) + row.Entry.CreditsPico;
+                }
+            }
+
+            foreach (var (orgId, pico) in charged ?? [])
+            {
+                await OrgCredits.ChargeAsync(connection, tx, orgId, pico).ConfigureAwait(false);
             }
         }
 
@@ -169,12 +228,14 @@ public sealed partial class SpendLedger : IAsyncDisposable
         return await command.ExecuteNonQueryAsync().ConfigureAwait(false) == 1;
     }
 
-    private static void Bind(DbParameterCollection parameters, Func<DbParameter> create, LedgerEntry e)
+    private static string Values(string suffix) => "(" + string.Join(", ", ParameterNames.Select(n => "@" + n + suffix)) + ")";
+
+    private static void Bind(DbParameterCollection parameters, Func<DbParameter> create, LedgerEntry e, string suffix = "")
     {
         void Add(string name, object? value)
         {
             var p = create();
-            p.ParameterName = name;
+            p.ParameterName = name + suffix;
             p.Value = value ?? DBNull.Value;
             parameters.Add(p);
         }
@@ -207,6 +268,7 @@ public sealed partial class SpendLedger : IAsyncDisposable
         Add("@EndedAt", e.EndedAt.ToUnixTimeMilliseconds());
         Add("@Error", e.Error);
         Add("@NodeId", e.NodeId);
+        Add("@CreditsPico", e.CreditsPico);
     }
 
     /// <summary>The stored name of a status.</summary>
