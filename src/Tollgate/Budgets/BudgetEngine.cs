@@ -29,6 +29,12 @@ public sealed record CapStatus(string Scope, string Cap, long LimitPico, long Us
 /// requests in flight. Every operation on a member runs under that member's gate, so a reservation
 /// is all-or-nothing across the key's and the member's caps, and concurrent first requests of a new
 /// member wait for one load instead of racing past the defaults.
+/// An org in credits mode adds one cap, its credits: credited − charged, read from the database
+/// for each decision (the database is their only truth, so purchases, refunds and other nodes'
+/// charges need no invalidation), less what requests in flight hold on them (this node's in
+/// memory, other nodes' in <c>budget_holds</c>). It is decided under the org's gate, always entered
+/// after the member's gate and never the other way round; on PostgreSQL also under the org's
+/// credits lock, taken after the member's lock. Byok orgs never enter the org's gate or lock.
 /// Invariant (per cap): reserved ≤ limit − used at the moment of reserving; after traffic stops,
 /// reserved is 0 and used equals the ledger's sum.
 /// </summary>
@@ -69,8 +75,8 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                     "The member's budget could not be read, so the request was not sent.", null, null));
             }
 
-            credits = creditsOrgId is null ? null : await EnterCreditsAsync(session, creditsOrgId, ct).ConfigureAwait(false);
             var key = await EnsureKeyAsync(session, state, identity.KeyId, now, ct).ConfigureAwait(false);
+            credits = creditsOrgId is null ? null : await EnterCreditsAsync(session, creditsOrgId, ct).ConfigureAwait(false);
             var (otherMember, otherKey) = (session.OtherMemberHolds, session.OtherKeyHolds);
             var keyCaps = key.Caps(now, "key", slot.ReservedFor(identity.KeyId) + otherKey);
             var memberCaps = state.Caps(now, slot.ReservedMember + otherMember);
@@ -299,27 +305,28 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     /// </summary>
     public async Task<CreditsView> ViewCreditsAsync(string orgId, CancellationToken ct)
     {
+        // This node's holds first, then the database, outside the org's gate (a holder of the gate
+        // never waits for a pooled connection, which admissions waiting for the gate may all hold): a
+        // settlement in between is counted twice, never not at all.
         var org = _orgs.GetOrAdd(orgId, static _ => new OrgSlot());
         await org.Gate.WaitAsync(ct).ConfigureAwait(false);
-        try
+        var reserved = org.Reserved;
+        org.Gate.Release();
+        string mode;
+        long credited, charged, others = 0;
+        if (shared.Enabled)
         {
-            if (shared.Enabled)
-            {
-                var (mode, read) = await shared.ReadCreditsAsync(orgId, ct).ConfigureAwait(false);
-                return new CreditsView(mode ?? "byok", read.CreditedPico, read.ChargedPico, org.Reserved + read.OtherHoldsPico);
-            }
+            var (stored, read) = await shared.ReadCreditsAsync(orgId, ct).ConfigureAwait(false);
+            (mode, credited, charged, others) = (stored ?? "byok", read.CreditedPico, read.ChargedPico, read.OtherHoldsPico);
+        }
+        else
+        {
+            mode = await IsCreditsModeAsync(org, orgId, ct).ConfigureAwait(false) ? OrgCredits.CreditsMode : "byok";
+            await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+            (credited, charged) = await OrgCredits.ReadAsync(connection, null, orgId).ConfigureAwait(false);
+        }
 
-            var creditsMode = await IsCreditsModeAsync(org, orgId, ct).ConfigureAwait(false);
-            await using (var connection = await store.OpenAsync(ct).ConfigureAwait(false))
-            {
-                var (credited, charged) = await OrgCredits.ReadAsync(connection, null, orgId).ConfigureAwait(false);
-                return new CreditsView(creditsMode ? OrgCredits.CreditsMode : "byok", credited, charged, org.Reserved);
-            }
-        }
-        finally
-        {
-            org.Gate.Release();
-        }
+        return new CreditsView(mode, credited, charged, reserved + others);
     }
 
     /// <summary>Forgets the org's billing mode as loaded on this node (it changed); the next request reads it again.</summary>

@@ -10,7 +10,9 @@ namespace Tollgate.Budgets;
 /// transaction, and each caller's task completes only once its row is committed. One commit per
 /// batch instead of one per request is what keeps SQLite's single writer off the critical path.
 /// Invariant: a row is never written twice — (request_id, attempt) is unique and inserts ignore
-/// a conflict, so a retried append after an ambiguous failure cannot double-charge.
+/// a conflict, so a retried append after an ambiguous failure cannot double-charge. A row charged
+/// to credits (<see cref="LedgerEntry.CreditsPico"/>) raises its org's charged credits in the same
+/// transaction, and only when the row is actually inserted.
 /// </summary>
 public sealed partial class SpendLedger : IAsyncDisposable
 {
