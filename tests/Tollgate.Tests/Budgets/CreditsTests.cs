@@ -288,6 +288,85 @@ public sealed class CreditsTests
         Assert.Equal(HttpStatusCode.OK, (await ChatOnAsync(second, host.Key)).StatusCode);
     }
 
+    [Fact]
+    public async Task CreditHoldsOfALiveNodeCount_HoldsOfADeadNodeAreIgnored()
+    {
+        await using var host = await GatewayTestHost.StartAsync(DbDialect.Postgres);
+        await PurchaseOkAsync(host, "1");
+        await SetModeAsync(host, "credits");
+        await using var connection = await host.Server.App.Services.GetRequiredService<Database>().OpenAsync();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await connection.ExecuteAsync(
+            "INSERT INTO nodes (node_id, started_at, heartbeat_at) VALUES ('node_dead', @old, @old), ('node_live', @now, @now)",
+            new { old = now - 60_000, now });
+        // Holds of another member of the org: only the org's credits bind them to this request.
+        await connection.ExecuteAsync(
+            "INSERT INTO budget_holds (id, node_id, member_id, key_id, amount_pico, created_at, org_id) VALUES ('hold_dead', 'node_dead', 'mem_x', 'key_x', 1000000000000, @now, @org)",
+            new { now, org = host.OrgId });
+
+        Assert.Equal(HttpStatusCode.OK, (await ChatAsync(host)).StatusCode);
+
+        await connection.ExecuteAsync(
+            "INSERT INTO budget_holds (id, node_id, member_id, key_id, amount_pico, created_at, org_id) VALUES ('hold_live', 'node_live', 'mem_x', 'key_x', 1000000000000, @now, @org)",
+            new { now, org = host.OrgId });
+        await AssertInsufficientCreditsAsync(await ChatAsync(host));
+        Assert.True(Money.ToPico(decimal.Parse((await CreditsAsync(host)).GetProperty("reserved").GetString()!, System.Globalization.CultureInfo.InvariantCulture)) >= Money.ToPico(1m));
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
+    public async Task Ledger_ChargesCreditsPerOrgOncePerRow_EvenWhenARowIsAppendedTwice(DbDialect dialect)
+    {
+        await using var db = await TestDatabases.CreateAsync(dialect);
+        await using (var connection = await db.OpenAsync())
+        {
+            await connection.ExecuteAsync(
+                "INSERT INTO orgs (id, name, plan, billing_mode, created_at) VALUES ('org_a', 'A', 'enterprise', 'credits', 0), ('org_b', 'B', 'enterprise', 'credits', 0)");
+        }
+
+        LedgerEntry Row(string requestId, string orgId, long cost, bool credits) => new()
+        {
+            Id = Tollgate.Hosting.Ids.New("led"),
+            RequestId = requestId,
+            Attempt = 1,
+            OrgId = orgId,
+            ProjectId = "prj_x",
+            MemberId = "mem_" + orgId,
+            KeyId = "key_x",
+            Service = "llm",
+            Endpoint = "chat.completions",
+            Model = "fake-model",
+            Provider = "openai",
+            ProviderModel = "fake",
+            Status = LedgerStatus.Ok,
+            HttpStatus = 200,
+            CostPico = cost,
+            CreditsPico = credits ? cost : 0,
+            StartedAt = DateTimeOffset.UtcNow,
+            EndedAt = DateTimeOffset.UtcNow,
+        };
+
+        await using (var ledger = new SpendLedger(db, Microsoft.Extensions.Logging.Abstractions.NullLogger<SpendLedger>.Instance))
+        {
+            var repeated = Row("req_1", "org_a", 100, credits: true);
+            await Task.WhenAll(
+                ledger.AppendAsync(repeated),
+                ledger.AppendAsync(Row("req_2", "org_a", 20, credits: true)),
+                ledger.AppendAsync(Row("req_3", "org_b", 7, credits: true)),
+                ledger.AppendAsync(Row("req_4", "org_b", 1000, credits: false)));
+            await ledger.AppendAsync(repeated with { Id = Tollgate.Hosting.Ids.New("led") });
+            await ledger.AppendAsync(repeated);
+        }
+
+        await using (var connection = await db.OpenAsync())
+        {
+            var charged = (await connection.QueryAsync<(string OrgId, long Charged)>("SELECT org_id, charged_pico FROM org_credits ORDER BY org_id")).ToList();
+            Assert.Equal([("org_a", 120L), ("org_b", 7L)], charged);
+            Assert.Equal(4, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM ledger"));
+            Assert.Equal(127, await connection.ExecuteScalarAsync<long>("SELECT SUM(credits_pico) FROM ledger"));
+        }
+    }
+
     // :: Purchases and billing mode
 
     [Theory]
