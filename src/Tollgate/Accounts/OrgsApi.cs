@@ -57,7 +57,7 @@ internal static class OrgsApi
     /// as a whole. One <c>org.update</c> entry records the fields that changed.
     /// </summary>
     private static async Task<Results<Ok<OrgResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        UpdateOrgRequest body, OrgMember member, RequestAudit audit, OrgStore orgs, CancellationToken ct)
+        UpdateOrgRequest body, OrgMember member, RequestAudit audit, OrgStore orgs, Tollgate.Budgets.BudgetEngine budgets, CancellationToken ct)
     {
         var touchesSettings = body.Name is not null || body.BillingMode is not null || body.TaxRate.ValueKind != JsonValueKind.Undefined;
         if ((touchesSettings && !RolePolicy.Can(member.Role, Capability.ManageOrgSettings))
@@ -101,6 +101,11 @@ internal static class OrgsApi
         if (org is null)
         {
             return AccountProblems.NotFound(OrgMembership.NotFoundMessage);
+        }
+
+        if (before.BillingMode != org.BillingMode)
+        {
+            budgets.InvalidateBillingMode(org.Id); // the next request is admitted in the new mode
         }
 
         var changedBefore = new Dictionary<string, object?>(StringComparer.Ordinal);

@@ -33,7 +33,13 @@ internal sealed class BudgetAdmission(SpendLedger ledger, BudgetEngine engine)
     /// </summary>
     public async Task SettleAttemptAsync(Reservation reservation, LedgerEntry entry, bool lastAttempt)
     {
-        entry = entry with { NodeId = engine.NodeId, HoldId = reservation.HoldId, DropsHold = lastAttempt && reservation.HoldId is not null };
+        entry = entry with
+        {
+            NodeId = engine.NodeId,
+            HoldId = reservation.HoldId,
+            DropsHold = lastAttempt && reservation.HoldId is not null,
+            CreditsPico = reservation.CreditsOrgId is null ? 0 : entry.CostPico,
+        };
         await ledger.AppendAsync(entry).ConfigureAwait(false);
         if (entry.DropsHold)
         {
@@ -62,7 +68,14 @@ internal sealed record AdmissionRequest(
     ModelPrice Price,
     long EstimatedInputTokens,
     long MaxOutputTokens,
-    long EstimatedCostPico);
+    long EstimatedCostPico)
+{
+    /// <summary>
+    /// Whether the request draws on the org's credits when the org is in credits mode. A request
+    /// served with the org's own provider key does not (gateway.md); member and key caps apply either way.
+    /// </summary>
+    public bool ConsumesCredits { get; init; } = true;
+}
 
 /// <summary>A hold on the caps for one request.</summary>
 /// <param name="Request">What was reserved for.</param>
@@ -78,6 +91,13 @@ internal sealed record Reservation(AdmissionRequest Request, long ReservedPico, 
 
     /// <summary>The hold's row is gone already (dropped with the last charge).</summary>
     public bool HoldDropped { get; set; }
+
+    /// <summary>
+    /// The org whose credits this reservation holds: set when the org was in credits mode at admission
+    /// (and the request consumes credits), so its settlements are charged to the credits whatever the
+    /// mode is by then. Null when no credits are involved.
+    /// </summary>
+    public string? CreditsOrgId { get; init; }
 }
 
 /// <summary>Why a request was refused by admission.</summary>
@@ -86,7 +106,20 @@ internal sealed record Reservation(AdmissionRequest Request, long ReservedPico, 
 /// <param name="Message">The exact message of budgets.md.</param>
 /// <param name="Detail">A sentence for people.</param>
 /// <param name="Cap">The cap that refused, for the <c>budget</c> object.</param>
-internal sealed record BudgetDenial(int Status, string Code, string Message, string? Detail, CapStatus? Cap);
+internal sealed record BudgetDenial(int Status, string Code, string Message, string? Detail, CapStatus? Cap)
+{
+    /// <summary>The OpenAI error <c>type</c> when it is not derived from the cap (<c>insufficient_credits</c>).</summary>
+    public string? Type { get; init; }
+
+    /// <summary>402: the org's credits have no room for the request (budgets.md, "Denial").</summary>
+    public static BudgetDenial InsufficientCredits { get; } = new(
+        StatusCodes.Status402PaymentRequired,
+        "insufficient_credits",
+        BudgetMessages.InsufficientCredits,
+        "The organization's prepaid credits cannot pay for this request. An owner or admin can add credits.",
+        null)
+    { Type = "insufficient_credits" };
+}
 
 /// <summary>Admitted with a reservation, or denied.</summary>
 internal readonly record struct AdmissionResult(Reservation? Reservation, BudgetDenial? Denial);

@@ -29,6 +29,12 @@ public sealed record CapStatus(string Scope, string Cap, long LimitPico, long Us
 /// requests in flight. Every operation on a member runs under that member's gate, so a reservation
 /// is all-or-nothing across the key's and the member's caps, and concurrent first requests of a new
 /// member wait for one load instead of racing past the defaults.
+/// An org in credits mode adds one cap, its credits: credited − charged, read from the database
+/// for each decision (the database is their only truth, so purchases, refunds and other nodes'
+/// charges need no invalidation), less what requests in flight hold on them (this node's in
+/// memory, other nodes' in <c>budget_holds</c>). It is decided under the org's gate, which is never
+/// waited for while a member's gate is awaited in the other order; on PostgreSQL also under the
+/// org's credits lock, taken after the member's lock. Byok orgs never enter the org's gate or lock.
 /// Invariant (per cap): reserved ≤ limit − used at the moment of reserving; after traffic stops,
 /// reserved is 0 and used equals the ledger's sum.
 /// </summary>
@@ -44,26 +50,36 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     private const long MinOutputTokens = 256;
 
     private readonly ConcurrentDictionary<string, MemberSlot> _slots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, OrgSlot> _orgs = new(StringComparer.Ordinal);
 
     // Two kinds of exclusion per member (see MemberSlot): `Sync`, a short lock around every read and
     // change of the in-memory numbers, never held across I/O; and `Gate`, an async gate around I/O
     // (loads, and on PostgreSQL the whole locked session). On one node a member whose caps are loaded
     // is admitted, settled and released under `Sync` alone: no await, no queue, no hand-off.
 
-    /// <summary>Reserves the worst case of a request on every cap of its key and member, clamps, or denies.</summary>
+    /// <summary>
+    /// Reserves the worst case of a request on every cap of its key and member, and on the org's
+    /// credits when the org is in credits mode; clamps, or denies. Credits are checked before the
+    /// key's and the member's caps (budgets.md, "Denial").
+    /// </summary>
     public async ValueTask<AdmissionResult> ReserveAsync(AdmissionRequest request, CancellationToken ct)
     {
         var identity = request.Identity;
         var slot = _slots.GetOrAdd(identity.MemberId, static _ => new MemberSlot());
         if (!shared.Enabled)
         {
+            if (request.ConsumesCredits && await CreditsOrgAsync(identity.OrgId, ct).ConfigureAwait(false) is { } org)
+            {
+                return await ReserveWithCreditsAsync(request, slot, org, ct).ConfigureAwait(false);
+            }
+
             while (true)
             {
                 lock (slot.Sync)
                 {
                     if (slot.Ready(identity.KeyId) is { } state)
                     {
-                        var decision = Decide(request, slot, state, state.Keys[identity.KeyId], 0, 0);
+                        var decision = Decide(request, slot, state, state.Keys[identity.KeyId], 0, 0, null);
                         if (decision.Denial is not null)
                         {
                             return new AdmissionResult(null, decision.Denial);
@@ -82,19 +98,22 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         }
 
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        CreditsTurn? credits = null;
         try
         {
-            await using var session = await OpenSessionAsync(slot, identity.MemberId, identity.KeyId, ct).ConfigureAwait(false);
+            var creditsOrgId = request.ConsumesCredits ? identity.OrgId : null;
+            await using var session = await OpenSessionAsync(slot, identity.MemberId, identity.KeyId, creditsOrgId, ct).ConfigureAwait(false);
             if (session.State is not { } state)
             {
                 return new AdmissionResult(null, UnreadableMember);
             }
 
             var key = await EnsureKeyAsync(session, slot, state, identity.KeyId, time.GetUtcNow(), ct).ConfigureAwait(false);
+            credits = creditsOrgId is null ? null : await EnterCreditsAsync(session, creditsOrgId, ct).ConfigureAwait(false);
             Decision decision;
             lock (slot.Sync)
             {
-                decision = Decide(request, slot, state, key, session.OtherMemberHolds, session.OtherKeyHolds);
+                decision = Decide(request, slot, state, key, session.OtherMemberHolds, session.OtherKeyHolds, credits?.Cap);
             }
 
             if (decision.Denial is not null)
@@ -102,19 +121,87 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 return new AdmissionResult(null, decision.Denial);
             }
 
+            var heldCreditsOrg = credits is null ? null : creditsOrgId;
             var holdId = Tollgate.Hosting.Ids.New("hold", time);
-            await shared.InsertHoldAsync(session.Connection!, session.Transaction!, holdId, identity.MemberId, identity.KeyId, decision.Amount).ConfigureAwait(false);
+            await shared.InsertHoldAsync(session.Connection!, session.Transaction!, holdId, identity.MemberId, identity.KeyId, decision.Amount, heldCreditsOrg).ConfigureAwait(false);
             await session.CommitAsync(ct).ConfigureAwait(false);
             lock (slot.Sync)
             {
                 slot.Reserve(identity.KeyId, decision.Amount);
             }
 
-            return new AdmissionResult(new Reservation(request, decision.Amount, decision.Granted) { HoldId = holdId }, null);
+            if (credits is not null)
+            {
+                credits.Org.Reserved += decision.Amount; // under the org's gate
+            }
+
+            return new AdmissionResult(new Reservation(request, decision.Amount, decision.Granted) { HoldId = holdId, CreditsOrgId = heldCreditsOrg }, null);
         }
         finally
         {
+            credits?.Org.Gate.Release();
             slot.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// One node, an org in credits mode: the member's state is made ready first (under the member's
+    /// gate alone), then the decision is made under the org's gate with the credits read afresh, so
+    /// the org's gate is never held while a member's gate is awaited.
+    /// </summary>
+    private async ValueTask<AdmissionResult> ReserveWithCreditsAsync(AdmissionRequest request, MemberSlot slot, OrgSlot org, CancellationToken ct)
+    {
+        var identity = request.Identity;
+        while (true)
+        {
+            bool ready;
+            lock (slot.Sync)
+            {
+                ready = slot.Ready(identity.KeyId) is not null;
+            }
+
+            if (!ready)
+            {
+                if (!await LoadAsync(slot, identity.MemberId, identity.KeyId, ct).ConfigureAwait(false))
+                {
+                    return new AdmissionResult(null, UnreadableMember);
+                }
+
+                continue;
+            }
+
+            await org.Gate.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                long credited, charged;
+                await using (var connection = await store.OpenAsync(ct).ConfigureAwait(false))
+                {
+                    (credited, charged) = await OrgCredits.ReadAsync(connection, null, identity.OrgId).ConfigureAwait(false);
+                }
+
+                lock (slot.Sync)
+                {
+                    if (slot.Ready(identity.KeyId) is not { } state)
+                    {
+                        continue; // invalidated meanwhile: load again, outside the org's gate
+                    }
+
+                    var creditsCap = new CapStatus("org", "credits", credited, charged, org.Reserved, null);
+                    var decision = Decide(request, slot, state, state.Keys[identity.KeyId], 0, 0, creditsCap);
+                    if (decision.Denial is not null)
+                    {
+                        return new AdmissionResult(null, decision.Denial);
+                    }
+
+                    slot.Reserve(identity.KeyId, decision.Amount);
+                    org.Reserved += decision.Amount;
+                    return new AdmissionResult(new Reservation(request, decision.Amount, decision.Granted) { CreditsOrgId = identity.OrgId }, null);
+                }
+            }
+            finally
+            {
+                org.Gate.Release();
+            }
         }
     }
 
@@ -124,7 +211,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     private readonly record struct Decision(BudgetDenial? Denial, long Amount, long? Granted);
 
     /// <summary>The admission decision on the numbers as they are now (call under the slot's <c>Sync</c>).</summary>
-    private Decision Decide(AdmissionRequest request, MemberSlot slot, MemberState state, KeyState key, long otherMember, long otherKey)
+    private Decision Decide(AdmissionRequest request, MemberSlot slot, MemberState state, KeyState key, long otherMember, long otherKey, CapStatus? credits)
     {
         var identity = request.Identity;
         var now = time.GetUtcNow();
@@ -136,6 +223,11 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         var perToken = Math.Max(0, CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 1) - inputCost);
         var needed = Math.Min(inputCost + (MinOutputTokens * perToken), request.EstimatedCostPico);
 
+        if (credits is not null && (credits.Exhausted || credits.RemainingPico < needed))
+        {
+            return new Decision(BudgetDenial.InsufficientCredits, 0, null);
+        }
+
         var keyFailing = FirstFailing(keyCaps, needed);
         var memberFailing = FirstFailing(memberCaps, needed);
         if (keyFailing is not null || memberFailing is not null)
@@ -143,7 +235,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             return new Decision(Deny(identity, keyFailing, memberFailing), 0, null);
         }
 
-        var room = long.MaxValue;
+        var room = credits?.RemainingPico ?? long.MaxValue;
         foreach (var cap in keyCaps)
         {
             room = Math.Min(room, cap.RemainingPico);
@@ -181,11 +273,18 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     }
 
     /// <summary>
-    /// Whether the member's caps (never a key's) have room for <paramref name="amountPico"/> now: the
-    /// check a service makes before it creates a time-billed resource. Null when they do.
+    /// Whether the org's credits (in credits mode) and the member's caps (never a key's) have room for
+    /// <paramref name="amountPico"/> now: the check a service makes before it creates a time-billed
+    /// resource. Null when they do.
     /// </summary>
     public async Task<BudgetDenial?> CheckMemberAsync(KeyIdentity identity, long amountPico, CancellationToken ct)
     {
+        var credits = await ViewCreditsAsync(identity.OrgId, ct).ConfigureAwait(false);
+        if (credits.BillingMode == OrgCredits.CreditsMode && (credits.BalancePico <= 0 || credits.AvailablePico < amountPico))
+        {
+            return BudgetDenial.InsufficientCredits;
+        }
+
         var view = await ViewMemberAsync(identity.MemberId, ct).ConfigureAwait(false);
         if (view is null)
         {
@@ -216,10 +315,31 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         entry = entry with { NodeId = shared.NodeId };
         if (!shared.Enabled)
         {
+            // In credits mode the org is charged too, in the same transaction as the ledger row, under
+            // the org's gate so no credits decision is between reading the credits and reserving.
+            var org = await CreditsOrgAsync(entry.OrgId, ct).ConfigureAwait(false);
+            entry = entry with { CreditsPico = org is null ? 0 : entry.CostPico };
             bool inserted;
-            await using (var connection = await store.OpenAsync(ct).ConfigureAwait(false))
+            if (org is not null)
             {
-                inserted = await SpendLedger.InsertAsync(connection, null, entry).ConfigureAwait(false);
+                await org.Gate.WaitAsync(ct).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+                await using var tx = await Tollgate.Storage.Database.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+                inserted = await SpendLedger.InsertAsync(connection, tx, entry).ConfigureAwait(false);
+                if (inserted && entry.CreditsPico != 0)
+                {
+                    await OrgCredits.ChargeAsync(connection, tx, entry.OrgId, entry.CreditsPico).ConfigureAwait(false);
+                }
+
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                org?.Gate.Release();
             }
 
             if (inserted)
@@ -233,17 +353,27 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             return inserted;
         }
 
-        // Several nodes: written under the member's lock, so the tail of every node sees it in order.
+        // Several nodes: written under the member's lock (and the org's, in credits mode), so the
+        // tail of every node sees it in order.
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+        CreditsTurn? credits = null;
         try
         {
-            await using var session = await OpenSessionAsync(slot, entry.MemberId, null, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, entry.MemberId, null, entry.OrgId, ct).ConfigureAwait(false);
+            credits = await EnterCreditsAsync(session, entry.OrgId, ct).ConfigureAwait(false);
+            entry = entry with { CreditsPico = credits is null ? 0 : entry.CostPico };
             var inserted = await SpendLedger.InsertAsync(session.Connection!, session.Transaction, entry).ConfigureAwait(false);
+            if (inserted && entry.CreditsPico != 0)
+            {
+                await OrgCredits.ChargeAsync(session.Connection!, session.Transaction, entry.OrgId, entry.CreditsPico).ConfigureAwait(false);
+            }
+
             await session.CommitAsync(ct).ConfigureAwait(false);
             return inserted;
         }
         finally
         {
+            credits?.Org.Gate.Release();
             slot.Gate.Release();
         }
     }
@@ -259,6 +389,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     public Task SettleAsync(Reservation reservation, LedgerEntry entry)
     {
         var slot = _slots.GetOrAdd(entry.MemberId, static _ => new MemberSlot());
+        long released;
         lock (slot.Sync)
         {
             if (!shared.Enabled)
@@ -266,10 +397,11 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 slot.Count(entry);
             }
 
-            slot.Lower(reservation, Math.Min(reservation.RemainingPico, entry.CostPico));
+            released = Math.Min(reservation.RemainingPico, entry.CostPico);
+            slot.Lower(reservation, released);
         }
 
-        return Task.CompletedTask;
+        return ReleaseCreditsAsync(reservation, released);
     }
 
     /// <summary>Releases what the reservation still holds. Idempotent.</summary>
@@ -280,16 +412,112 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             return;
         }
 
+        long left;
         lock (slot.Sync)
         {
-            slot.Lower(reservation, reservation.RemainingPico);
+            left = reservation.RemainingPico;
+            slot.Lower(reservation, left);
         }
 
+        await ReleaseCreditsAsync(reservation, left).ConfigureAwait(false);
         if (reservation.HoldId is { } holdId && !reservation.HoldDropped)
         {
             reservation.HoldDropped = true;
             await shared.DeleteHoldAsync(holdId).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Lowers the org's credits reservation by what the member's reservation just gave up (taken after the member's gate).</summary>
+    private async Task ReleaseCreditsAsync(Reservation reservation, long amount)
+    {
+        if (amount == 0 || reservation.CreditsOrgId is not { } orgId || !_orgs.TryGetValue(orgId, out var org))
+        {
+            return;
+        }
+
+        await org.Gate.WaitAsync().ConfigureAwait(false);
+        org.Reserved -= amount;
+        org.Gate.Release();
+    }
+
+    /// <summary>
+    /// An org's credits as enforced now: billing mode, credited and charged (settled), and what
+    /// requests in flight on every live node hold on them.
+    /// </summary>
+    public async Task<CreditsView> ViewCreditsAsync(string orgId, CancellationToken ct)
+    {
+        // This node's holds first, then the database, outside the org's gate (a holder of the gate
+        // never waits for a pooled connection, which admissions waiting for the gate may all hold): a
+        // settlement in between is counted twice, never not at all.
+        var org = _orgs.GetOrAdd(orgId, static _ => new OrgSlot());
+        await org.Gate.WaitAsync(ct).ConfigureAwait(false);
+        var reserved = org.Reserved;
+        org.Gate.Release();
+        string mode;
+        long credited, charged, others = 0;
+        if (shared.Enabled)
+        {
+            var (stored, read) = await shared.ReadCreditsAsync(orgId, ct).ConfigureAwait(false);
+            (mode, credited, charged, others) = (stored ?? "byok", read.CreditedPico, read.ChargedPico, read.OtherHoldsPico);
+        }
+        else
+        {
+            mode = await IsCreditsModeAsync(org, orgId, ct).ConfigureAwait(false) ? OrgCredits.CreditsMode : "byok";
+            await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+            (credited, charged) = await OrgCredits.ReadAsync(connection, null, orgId).ConfigureAwait(false);
+        }
+
+        return new CreditsView(mode, credited, charged, reserved + others);
+    }
+
+    /// <summary>Forgets the org's billing mode as loaded on this node (it changed); the next request reads it again.</summary>
+    public void InvalidateBillingMode(string orgId)
+    {
+        if (_orgs.TryGetValue(orgId, out var org))
+        {
+            org.ModeStale = true;
+        }
+    }
+
+    /// <summary>
+    /// Several nodes: the org's credits as a cap for one operation of a member (call under the
+    /// member's gate, after <see cref="OpenSessionAsync"/>, which read the mode and the credits under
+    /// the org's lock): enters the org's gate and returns the turn, which the caller leaves by
+    /// releasing <see cref="CreditsTurn.Org"/>'s gate; null (and no gate) when the org is not in
+    /// credits mode.
+    /// </summary>
+    private async Task<CreditsTurn?> EnterCreditsAsync(MemberSession session, string orgId, CancellationToken ct)
+    {
+        if (session.Credits is not { } read)
+        {
+            return null;
+        }
+
+        var org = _orgs.GetOrAdd(orgId, static _ => new OrgSlot());
+        await org.Gate.WaitAsync(ct).ConfigureAwait(false);
+        return new CreditsTurn(org, new CapStatus("org", "credits", read.CreditedPico, read.ChargedPico, org.Reserved + read.OtherHoldsPico, null));
+    }
+
+    /// <summary>One node: the org's slot when the org is in credits mode, else null.</summary>
+    private async ValueTask<OrgSlot?> CreditsOrgAsync(string orgId, CancellationToken ct)
+    {
+        var org = _orgs.GetOrAdd(orgId, static _ => new OrgSlot());
+        return await IsCreditsModeAsync(org, orgId, ct).ConfigureAwait(false) ? org : null;
+    }
+
+    /// <summary>Whether the org is in credits mode, as kept on this node (SQLite: one process serves the database, and changes invalidate it).</summary>
+    private async ValueTask<bool> IsCreditsModeAsync(OrgSlot org, string orgId, CancellationToken ct)
+    {
+        if (org.Mode is not { } mode || org.ModeStale)
+        {
+            // Cleared before the read: an invalidation during the read marks it stale again.
+            org.ModeStale = false;
+            await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+            mode = await OrgCredits.BillingModeAsync(connection, orgId).ConfigureAwait(false) ?? "byok";
+            org.Mode = mode;
+        }
+
+        return mode == OrgCredits.CreditsMode;
     }
 
     /// <summary>The member's caps as enforced now; null for an unknown member.</summary>
@@ -318,7 +546,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var session = await OpenSessionAsync(slot, memberId, null, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, memberId, null, null, ct).ConfigureAwait(false);
             if (session.State is not { } state)
             {
                 return null;
@@ -370,7 +598,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var session = await OpenSessionAsync(slot, memberId, keyId, ct).ConfigureAwait(false);
+            await using var session = await OpenSessionAsync(slot, memberId, keyId, null, ct).ConfigureAwait(false);
             if (session.State is not { } state)
             {
                 return null;
@@ -569,17 +797,19 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     /// lock, (re)loads the state inside it, and applies the ledger rows every node settled since the
     /// last look.
     /// </summary>
-    private async Task<MemberSession> OpenSessionAsync(MemberSlot slot, string memberId, string? keyId, CancellationToken ct)
+    private async Task<MemberSession> OpenSessionAsync(MemberSlot slot, string memberId, string? keyId, string? creditsOrgId, CancellationToken ct)
     {
         var session = new MemberSession();
         try
         {
             session.Connection = await store.OpenAsync(ct).ConfigureAwait(false);
             session.Transaction = await Tollgate.Storage.Database.BeginWriteAsync(session.Connection, ct).ConfigureAwait(false);
-            var (maxSeq, tail, otherMember, otherKey) = await shared.LockAndReadAsync(
-                session.Connection, session.Transaction, memberId, slot.LastSeq, keyId ?? "").ConfigureAwait(false);
-            session.OtherMemberHolds = otherMember;
-            session.OtherKeyHolds = otherKey;
+            var read = await shared.LockAndReadAsync(
+                session.Connection, session.Transaction, memberId, slot.LastSeq, keyId ?? "", creditsOrgId).ConfigureAwait(false);
+            var (maxSeq, tail) = (read.MaxSeq, read.Tail);
+            session.OtherMemberHolds = read.OtherMember;
+            session.OtherKeyHolds = read.OtherKey;
+            session.Credits = read.Credits;
 
             if (slot.State is null || slot.Stale)
             {
@@ -655,6 +885,9 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         /// <summary>What other live nodes hold for the session's key.</summary>
         public long OtherKeyHolds { get; set; }
 
+        /// <summary>The org's credits read under its lock (org in credits mode).</summary>
+        public CreditsRead? Credits { get; set; }
+
         public async Task CommitAsync(CancellationToken ct)
         {
             if (Transaction is not null)
@@ -676,6 +909,21 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             }
         }
     }
+
+    /// <summary>
+    /// An org's entry, for its credits: its gate (always entered after a member's gate, never before),
+    /// what this node's requests in flight hold on the credits, and (SQLite) the billing mode as loaded.
+    /// </summary>
+    private sealed class OrgSlot
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public long Reserved { get; set; }
+        public string? Mode { get; set; }
+        public volatile bool ModeStale;
+    }
+
+    /// <summary>One operation's turn on an org's credits: the org's gate is held until the caller releases it.</summary>
+    private sealed record CreditsTurn(OrgSlot Org, CapStatus Cap);
 
     /// <summary>
     /// A member's entry: its loaded state and its reservations (which outlive reloads). Everything
@@ -969,6 +1217,16 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
 internal sealed record MemberBudgetView(
     BudgetConfig Configured, EffectiveSpend? Spend, EffectivePeriod? Period, (KeyCountBudget Budget, string Source)? MaxKeys,
     CapStatus? SpendStatus, CapStatus? PeriodStatus, long LifetimePico, long ReservedPico);
+
+/// <summary>An org's credits: billing mode, credited and charged (settled), reserved by requests in flight on every node.</summary>
+internal sealed record CreditsView(string BillingMode, long CreditedPico, long ChargedPico, long ReservedPico)
+{
+    /// <summary>credited − charged: negative when metered usage reported after the fact went past it.</summary>
+    public long BalancePico => CreditedPico - ChargedPico;
+
+    /// <summary>What a new request may still reserve: balance − reserved, never negative.</summary>
+    public long AvailablePico => Math.Max(0, BalancePico - ReservedPico);
+}
 
 /// <summary>A key's budget as configured and as used, with the owning member's smallest remaining allowance.</summary>
 internal sealed record KeyBudgetView(BudgetConfig Configured, CapStatus? SpendStatus, CapStatus? PeriodStatus, long LifetimePico, long? MemberRemainingPico);

@@ -42,6 +42,12 @@ public sealed record LedgerEntry
     /// <summary>Exact cost in pico-dollars.</summary>
     public required long CostPico { get; init; }
 
+    /// <summary>
+    /// How much of <see cref="CostPico"/> was charged to the org's credits: all of it when the org was in
+    /// credits mode at admission and the request consumed credits, else 0.
+    /// </summary>
+    public long CreditsPico { get; init; }
+
     /// <summary>True when the provider reported no usage and the tokens were estimated from the content.</summary>
     public bool UsageEstimated { get; init; }
 

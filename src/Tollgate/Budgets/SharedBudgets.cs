@@ -18,6 +18,10 @@ namespace Tollgate.Budgets;
 /// then deleted, so a killed node's reservations are released.</item>
 /// <item>Budget and role changes are polled every <see cref="PollInterval"/>, so a change made on one
 /// node is enforced by the others within a second.</item>
+/// <item>An org in credits mode is a cap of its own: its admission also takes the org's credits lock
+/// (after the member's), reads <c>org_credits</c> and the org's holds of other live nodes, and writes
+/// its hold with the org's id. The billing mode and the credits are read afresh under the locks, so a
+/// purchase or a change of mode made on one node holds on every node at once.</item>
 /// </list>
 /// </summary>
 internal sealed partial class SharedBudgets(Database database, TimeProvider time, ILogger<SharedBudgets> logger)
@@ -38,13 +42,15 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
     /// One round trip at the start of a member operation: takes the member's lock (hold-only
     /// transaction: <c>synchronous_commit = off</c>), then reads the member's highest ledger sequence,
     /// the rows past <paramref name="afterSeq"/> in commit order, and what other live nodes hold.
+    /// With <paramref name="creditsOrgId"/>, and only when that org is in credits mode, it also takes
+    /// the org's credits lock (after the member's) and reads the org's credits and what other live
+    /// nodes hold on them; byok orgs take no org lock.
     /// </summary>
-    public async Task<(long MaxSeq, List<(string Id, string KeyId, string Service, long CostPico, long EndedAt, long Seq)> Tail, long OtherMember, long OtherKey)> LockAndReadAsync(
-        DbConnection connection, DbTransaction tx, string memberId, long afterSeq, string keyId)
+    public async Task<SessionRead> LockAndReadAsync(
+        DbConnection connection, DbTransaction tx, string memberId, long afterSeq, string keyId, string? creditsOrgId)
     {
         var alive = (time.GetUtcNow() - DeadAfter).ToUnixTimeMilliseconds();
-        await using var grid = await connection.QueryMultipleAsync(
-            """
+        const string memberSql = """
             SET LOCAL synchronous_commit = off;
             SELECT pg_advisory_xact_lock(hashtext(@memberId))::text;
             SELECT COALESCE(MAX(seq), 0) FROM ledger WHERE member_id = @memberId;
@@ -52,8 +58,21 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
             SELECT h.key_id, SUM(h.amount_pico) FROM budget_holds h JOIN nodes n ON n.node_id = h.node_id
             WHERE h.member_id = @memberId AND h.node_id <> @node AND n.heartbeat_at > @alive
             GROUP BY h.key_id;
-            """,
-            new { memberId, afterSeq, node = NodeId, alive }, tx);
+            """;
+        // The mode decides the lock in the same statement; the credits are read by the next one, so
+        // after the lock is held. Both must say credits for the org to be treated as in credits mode.
+        const string orgSql = $"""
+            SELECT o.billing_mode, CASE WHEN o.billing_mode = 'credits' THEN pg_advisory_xact_lock({OrgCredits.LockSpace}, hashtext(o.id))::text END
+            FROM orgs o WHERE o.id = @orgId;
+            SELECT COALESCE(c.credited_pico, 0), COALESCE(c.charged_pico, 0),
+                (SELECT COALESCE(SUM(h.amount_pico), 0)::bigint FROM budget_holds h JOIN nodes n ON n.node_id = h.node_id
+                 WHERE h.org_id = o.id AND h.node_id <> @node AND n.heartbeat_at > @alive)
+            FROM orgs o LEFT JOIN org_credits c ON c.org_id = o.id
+            WHERE o.id = @orgId AND o.billing_mode = 'credits';
+            """;
+        await using var grid = await connection.QueryMultipleAsync(
+            creditsOrgId is null ? memberSql : memberSql + "\n" + orgSql,
+            new { memberId, afterSeq, node = NodeId, alive, orgId = creditsOrgId }, tx);
         await grid.ReadAsync<string>();
         var maxSeq = await grid.ReadSingleAsync<long>();
         var tail = (await grid.ReadAsync<(string, string, string, long, long, long)>()).AsList();
@@ -64,14 +83,45 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
             key += k == keyId ? pico : 0;
         }
 
-        return (maxSeq, tail, member, key);
+        CreditsRead? credits = null;
+        if (creditsOrgId is not null)
+        {
+            var mode = (await grid.ReadAsync<(string Mode, string? Locked)>()).Select(r => r.Mode).FirstOrDefault();
+            var row = (await grid.ReadAsync<(long Credited, long Charged, long Others)>()).Select(r => ((long, long, long)?)r).FirstOrDefault();
+            if (mode == OrgCredits.CreditsMode && row is (var credited, var charged, var others))
+            {
+                credits = new CreditsRead(credited, charged, others);
+            }
+        }
+
+        return new SessionRead(maxSeq, tail, member, key, credits);
     }
 
-    /// <summary>Writes this node's hold for a reservation.</summary>
-    public Task InsertHoldAsync(DbConnection connection, DbTransaction tx, string holdId, string memberId, string keyId, long amountPico) =>
+    /// <summary>Writes this node's hold for a reservation; with <paramref name="creditsOrgId"/> it also holds on that org's credits.</summary>
+    public Task InsertHoldAsync(DbConnection connection, DbTransaction tx, string holdId, string memberId, string keyId, long amountPico, string? creditsOrgId) =>
         connection.ExecuteAsync(
-            "INSERT INTO budget_holds (id, node_id, member_id, key_id, amount_pico, created_at) VALUES (@holdId, @node, @memberId, @keyId, @amountPico, @now)",
-            new { holdId, node = NodeId, memberId, keyId, amountPico, now = time.GetUtcNow().ToUnixTimeMilliseconds() }, tx);
+            "INSERT INTO budget_holds (id, node_id, member_id, key_id, amount_pico, created_at, org_id) VALUES (@holdId, @node, @memberId, @keyId, @amountPico, @now, @creditsOrgId)",
+            new { holdId, node = NodeId, memberId, keyId, amountPico, now = time.GetUtcNow().ToUnixTimeMilliseconds(), creditsOrgId }, tx);
+
+    /// <summary>
+    /// An org's billing mode and credits, with what other live nodes hold on them, read in one
+    /// statement (one snapshot) without the lock: for showing, not for deciding.
+    /// </summary>
+    public async Task<(string? Mode, CreditsRead Credits)> ReadCreditsAsync(string orgId, CancellationToken ct)
+    {
+        var alive = (time.GetUtcNow() - DeadAfter).ToUnixTimeMilliseconds();
+        await using var connection = await database.OpenAsync(ct);
+        var (mode, credited, charged, others) = await connection.QuerySingleAsync<(string?, long, long, long)>(
+            """
+            SELECT (SELECT billing_mode FROM orgs WHERE id = @orgId),
+                   COALESCE((SELECT credited_pico FROM org_credits WHERE org_id = @orgId), 0),
+                   COALESCE((SELECT charged_pico FROM org_credits WHERE org_id = @orgId), 0),
+                   (SELECT COALESCE(SUM(h.amount_pico), 0)::bigint FROM budget_holds h JOIN nodes n ON n.node_id = h.node_id
+                    WHERE h.org_id = @orgId AND h.node_id <> @node AND n.heartbeat_at > @alive)
+            """,
+            new { orgId, node = NodeId, alive });
+        return (mode, new CreditsRead(credited, charged, others));
+    }
 
     /// <summary>Deletes a hold (the request is over).</summary>
     public async Task DeleteHoldAsync(string holdId)
@@ -168,6 +218,22 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
     [LoggerMessage(Level = LogLevel.Warning, Message = "Polling shared budget state failed")]
     private static partial void LogPollFailed(ILogger logger, Exception exception);
 }
+
+/// <summary>What a member operation reads under the member's lock (and, for an org in credits mode, the org's).</summary>
+/// <param name="MaxSeq">The member's highest ledger sequence.</param>
+/// <param name="Tail">The member's ledger rows past the sequence last seen, in commit order.</param>
+/// <param name="OtherMember">What other live nodes hold for the member.</param>
+/// <param name="OtherKey">What other live nodes hold for the operation's key.</param>
+/// <param name="Credits">The org's credits, read under its lock; null when the org is not in credits mode (or was not asked for).</param>
+internal sealed record SessionRead(
+    long MaxSeq,
+    List<(string Id, string KeyId, string Service, long CostPico, long EndedAt, long Seq)> Tail,
+    long OtherMember,
+    long OtherKey,
+    CreditsRead? Credits);
+
+/// <summary>An org's credits as read from the database, with what other live nodes hold on them.</summary>
+internal readonly record struct CreditsRead(long CreditedPico, long ChargedPico, long OtherHoldsPico);
 
 /// <summary>Runs the node's beat and change poll on PostgreSQL.</summary>
 internal sealed class SharedBudgetsService(SharedBudgets shared, BudgetEngine engine, TimeProvider time) : IHostedService

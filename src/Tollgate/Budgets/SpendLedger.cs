@@ -1,5 +1,6 @@
-using System.Threading.Channels;
 using System.Data.Common;
+using System.Globalization;
+using System.Threading.Channels;
 using Tollgate.Storage;
 
 namespace Tollgate.Budgets;
@@ -9,23 +10,32 @@ namespace Tollgate.Budgets;
 /// transaction, and each caller's task completes only once its row is committed. One commit per
 /// batch instead of one per request is what keeps SQLite's single writer off the critical path.
 /// Invariant: a row is never written twice — (request_id, attempt) is unique and inserts ignore
-/// a conflict, so a retried append after an ambiguous failure cannot double-charge.
+/// a conflict, so a retried append after an ambiguous failure cannot double-charge. A row charged
+/// to credits (<see cref="LedgerEntry.CreditsPico"/>) raises its org's charged credits in the same
+/// transaction, and only when the row is actually inserted.
 /// </summary>
 public sealed partial class SpendLedger : IAsyncDisposable
 {
     private const int MaxBatch = 256;
 
-    private const string InsertSql = """
-        INSERT INTO ledger (id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint,
+    private const string Columns = """
+        id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint,
             model, provider, provider_model, status, http_status, input_tokens, cached_input_tokens,
             cache_write_tokens, output_tokens, reasoning_tokens, cost_pico, usage_estimated, streamed, cancelled,
-            latency_ms, started_at, ended_at, error, node_id)
-        VALUES (@Id, @RequestId, @Attempt, @OrgId, @ProjectId, @MemberId, @KeyId, @Service, @Endpoint,
-            @Model, @Provider, @ProviderModel, @Status, @HttpStatus, @InputTokens, @CachedInputTokens,
-            @CacheWriteTokens, @OutputTokens, @ReasoningTokens, @CostPico, @UsageEstimated, @Streamed, @Cancelled,
-            @LatencyMs, @StartedAt, @EndedAt, @Error, @NodeId)
-        ON CONFLICT (request_id, attempt) DO NOTHING
+            latency_ms, started_at, ended_at, error, node_id, credits_pico
         """;
+
+    // The parameters of one row, in column order; several rows in one statement suffix them (@Id_3).
+    private static readonly string[] ParameterNames =
+    [
+        "Id", "RequestId", "Attempt", "OrgId", "ProjectId", "MemberId", "KeyId", "Service", "Endpoint",
+        "Model", "Provider", "ProviderModel", "Status", "HttpStatus", "InputTokens", "CachedInputTokens",
+        "CacheWriteTokens", "OutputTokens", "ReasoningTokens", "CostPico", "UsageEstimated", "Streamed", "Cancelled",
+        "LatencyMs", "StartedAt", "EndedAt", "Error", "NodeId", "CreditsPico",
+    ];
+
+    private static readonly string InsertSql =
+        $"INSERT INTO ledger ({Columns}) VALUES {Values("")} ON CONFLICT (request_id, attempt) DO NOTHING";
 
     private readonly Database _database;
     private readonly ILogger<SpendLedger> _logger;
@@ -117,52 +127,83 @@ public sealed partial class SpendLedger : IAsyncDisposable
         // advisory lock (taken in id order, so batches cannot deadlock), which makes the sequence order
         // of a member's rows their commit order for the nodes that tail them; each charge lowers its
         // hold (or drops it, on the last attempt) in the same transaction.
-        // The commit does not wait for the disk while it holds the members' locks (admissions of those
-        // members wait on them): it returns at once, and the barrier below waits for durability.
+        //
+        // Rows charged to credits also raise their org's charged credits, under the org's credits lock
+        // (orgs sorted, after every member lock: the global order). They are inserted in one statement
+        // that adds only the rows actually inserted, per org, so a repeated row is never charged twice.
+        //
+        // The commit does not wait for the disk while it holds those locks (admissions wait on them):
+        // it returns at once, and the barrier below waits for durability.
         await using var dbBatch = connection.CreateBatch();
         dbBatch.Transaction = tx;
-        var asyncCommit = dbBatch.CreateBatchCommand();
-        asyncCommit.CommandText = "SET LOCAL synchronous_commit = off";
-        dbBatch.BatchCommands.Add(asyncCommit);
+        void Add(string sql, params (string Name, object Value)[] parameters)
+        {
+            var command = dbBatch.CreateBatchCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                var p = command.CreateParameter();
+                p.ParameterName = name;
+                p.Value = value;
+                command.Parameters.Add(p);
+            }
+
+            dbBatch.BatchCommands.Add(command);
+        }
+
+        Add("SET LOCAL synchronous_commit = off");
         foreach (var memberId in batch.Select(r => r.Entry.MemberId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
-            var lockCommand = dbBatch.CreateBatchCommand();
-            lockCommand.CommandText = "SELECT pg_advisory_xact_lock(hashtext(@m))";
-            var p = lockCommand.CreateParameter();
-            p.ParameterName = "@m";
-            p.Value = memberId;
-            lockCommand.Parameters.Add(p);
-            dbBatch.BatchCommands.Add(lockCommand);
+            Add("SELECT pg_advisory_xact_lock(hashtext(@m))", ("@m", memberId));
+        }
+
+        var credited = batch.Where(r => r.Entry.CreditsPico != 0).ToList();
+        foreach (var orgId in credited.Select(r => r.Entry.OrgId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            Add(OrgCredits.LockSql, ("@orgId", orgId));
         }
 
         foreach (var row in batch)
         {
             if (row.Entry.HoldId is { } holdId)
             {
-                var hold = dbBatch.CreateBatchCommand();
                 if (row.Entry.DropsHold)
                 {
-                    hold.CommandText = "DELETE FROM budget_holds WHERE id = @hold";
+                    Add("DELETE FROM budget_holds WHERE id = @hold", ("@hold", holdId));
                 }
                 else
                 {
-                    hold.CommandText = "UPDATE budget_holds SET amount_pico = GREATEST(amount_pico - @cost, 0) WHERE id = @hold";
-                    var cost = hold.CreateParameter();
-                    cost.ParameterName = "@cost";
-                    cost.Value = row.Entry.CostPico;
-                    hold.Parameters.Add(cost);
+                    Add("UPDATE budget_holds SET amount_pico = GREATEST(amount_pico - @cost, 0) WHERE id = @hold", ("@cost", row.Entry.CostPico), ("@hold", holdId));
                 }
-
-                var id = hold.CreateParameter();
-                id.ParameterName = "@hold";
-                id.Value = holdId;
-                hold.Parameters.Add(id);
-                dbBatch.BatchCommands.Add(hold);
             }
 
+            if (row.Entry.CreditsPico == 0)
+            {
+                var command = dbBatch.CreateBatchCommand();
+                command.CommandText = InsertSql;
+                Bind(command.Parameters, command.CreateParameter, row.Entry);
+                dbBatch.BatchCommands.Add(command);
+            }
+        }
+
+        if (credited.Count > 0)
+        {
             var command = dbBatch.CreateBatchCommand();
-            command.CommandText = InsertSql;
-            Bind(command.Parameters, command.CreateParameter, row.Entry);
+            command.CommandText = $"""
+                WITH inserted AS (
+                    INSERT INTO ledger ({Columns})
+                    VALUES {string.Join(", ", credited.Select((_, i) => Values("_" + i.ToString(CultureInfo.InvariantCulture))))}
+                    ON CONFLICT (request_id, attempt) DO NOTHING
+                    RETURNING org_id, credits_pico)
+                INSERT INTO org_credits (org_id, credited_pico, charged_pico)
+                SELECT org_id, 0, SUM(credits_pico) FROM inserted GROUP BY org_id ORDER BY org_id
+                ON CONFLICT (org_id) DO UPDATE SET charged_pico = org_credits.charged_pico + excluded.charged_pico
+                """;
+            for (var i = 0; i < credited.Count; i++)
+            {
+                Bind(command.Parameters, command.CreateParameter, credited[i].Entry, "_" + i.ToString(CultureInfo.InvariantCulture));
+            }
+
             dbBatch.BatchCommands.Add(command);
         }
 
@@ -171,28 +212,24 @@ public sealed partial class SpendLedger : IAsyncDisposable
 
         // Durability barrier: a write committed synchronously after the batch's commit record returns
         // only once the WAL is on disk up to it, so the batch is durable when the callers hear of it.
-        await using var barrier = connection.CreateCommand();
         // (A row rewritten with its own values still writes WAL; a missing row is inserted as long dead.)
+        await using var barrier = connection.CreateCommand();
         barrier.CommandText = """
             INSERT INTO nodes (node_id, started_at, heartbeat_at) VALUES (@node, 0, 0)
             ON CONFLICT (node_id) DO UPDATE SET node_id = excluded.node_id
             """;
-        AddParameter(barrier, "@node", batch[0].Entry.NodeId ?? "unknown");
+        var node = barrier.CreateParameter();
+        node.ParameterName = "@node";
+        node.Value = batch[0].Entry.NodeId ?? "unknown";
+        barrier.Parameters.Add(node);
         await barrier.ExecuteNonQueryAsync().ConfigureAwait(false);
-    }
-
-    private static void AddParameter(DbCommand command, string name, object value)
-    {
-        var p = command.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value;
-        command.Parameters.Add(p);
     }
 
     /// <summary>
     /// SQLite: the writer keeps one connection and one prepared insert for its whole life and only
     /// re-binds values per row (opening, configuring and preparing per batch was a tenth of the
-    /// gateway's CPU under load). After a failure both are rebuilt.
+    /// gateway's CPU under load); after a failure both are rebuilt. Credits charged by the rows
+    /// actually inserted are added per org at the end, in the same transaction.
     /// </summary>
     private void WriteSqliteBatch(List<PendingRow> batch)
     {
@@ -209,10 +246,20 @@ public sealed partial class SpendLedger : IAsyncDisposable
 
             using var tx = _sqliteConnection!.BeginTransaction();
             _sqliteInsert.Transaction = tx;
+            Dictionary<string, long>? charged = null;
             foreach (var row in batch)
             {
                 Rebind(_sqliteInsert.Parameters, row.Entry);
-                _sqliteInsert.ExecuteNonQuery();
+                if (_sqliteInsert.ExecuteNonQuery() == 1 && row.Entry.CreditsPico != 0)
+                {
+                    charged ??= new Dictionary<string, long>(StringComparer.Ordinal);
+                    charged[row.Entry.OrgId] = charged.GetValueOrDefault(row.Entry.OrgId) + row.Entry.CreditsPico;
+                }
+            }
+
+            foreach (var (orgId, pico) in charged ?? [])
+            {
+                OrgCredits.ChargeAsync(_sqliteConnection, tx, orgId, pico).GetAwaiter().GetResult(); // SQLite runs synchronously
             }
 
             tx.Commit();
@@ -240,36 +287,30 @@ public sealed partial class SpendLedger : IAsyncDisposable
         return await command.ExecuteNonQueryAsync().ConfigureAwait(false) == 1;
     }
 
+    private static string Values(string suffix) => "(" + string.Join(", ", ParameterNames.Select(n => "@" + n + suffix)) + ")";
+
     private static readonly LedgerEntry EmptyEntry = new()
     {
         Id = "", RequestId = "", Attempt = 0, OrgId = "", ProjectId = "", MemberId = "", KeyId = "", Service = "", Endpoint = "",
         Model = "", Provider = "", ProviderModel = "", Status = LedgerStatus.Ok, HttpStatus = 0, CostPico = 0, StartedAt = default, EndedAt = default,
     };
 
-    private static readonly string[] ParameterNames =
-    [
-        "@Id", "@RequestId", "@Attempt", "@OrgId", "@ProjectId", "@MemberId", "@KeyId", "@Service", "@Endpoint",
-        "@Model", "@Provider", "@ProviderModel", "@Status", "@HttpStatus", "@InputTokens", "@CachedInputTokens",
-        "@CacheWriteTokens", "@OutputTokens", "@ReasoningTokens", "@CostPico", "@UsageEstimated", "@Streamed", "@Cancelled",
-        "@LatencyMs", "@StartedAt", "@EndedAt", "@Error", "@NodeId",
-    ];
-
     /// <summary>The row's values, in <see cref="ParameterNames"/> order.</summary>
-    private static object?[] Values(LedgerEntry e) =>
+    private static object?[] ValuesOf(LedgerEntry e) =>
     [
         e.Id, e.RequestId, e.Attempt, e.OrgId, e.ProjectId, e.MemberId, e.KeyId, e.Service, e.Endpoint,
         e.Model, e.Provider, e.ProviderModel, StatusName(e.Status), e.HttpStatus, e.InputTokens, e.CachedInputTokens,
         e.CacheWriteTokens, e.OutputTokens, e.ReasoningTokens, e.CostPico, e.UsageEstimated, e.Streamed, e.Cancelled,
-        e.LatencyMs, e.StartedAt.ToUnixTimeMilliseconds(), e.EndedAt.ToUnixTimeMilliseconds(), e.Error, e.NodeId,
+        e.LatencyMs, e.StartedAt.ToUnixTimeMilliseconds(), e.EndedAt.ToUnixTimeMilliseconds(), e.Error, e.NodeId, e.CreditsPico,
     ];
 
-    private static void Bind(DbParameterCollection parameters, Func<DbParameter> create, LedgerEntry e)
+    private static void Bind(DbParameterCollection parameters, Func<DbParameter> create, LedgerEntry e, string suffix = "")
     {
-        var values = Values(e);
+        var values = ValuesOf(e);
         for (var i = 0; i < ParameterNames.Length; i++)
         {
             var p = create();
-            p.ParameterName = ParameterNames[i];
+            p.ParameterName = "@" + ParameterNames[i] + suffix;
             p.Value = values[i] ?? DBNull.Value;
             parameters.Add(p);
         }
@@ -277,7 +318,7 @@ public sealed partial class SpendLedger : IAsyncDisposable
 
     private static void Rebind(DbParameterCollection parameters, LedgerEntry e)
     {
-        var values = Values(e);
+        var values = ValuesOf(e);
         for (var i = 0; i < values.Length; i++)
         {
             parameters[i].Value = values[i] ?? DBNull.Value;

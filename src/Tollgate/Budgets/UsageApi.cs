@@ -8,8 +8,8 @@ namespace Tollgate.Budgets;
 
 /// <summary>
 /// Other services that share member budgets (api.md "Other services"): authorize before creating a
-/// time-billed resource, then report metered usage. Charges count toward the member and the org,
-/// never toward the calling key's budget.
+/// time-billed resource, then report metered usage. Charges count toward the member and the org
+/// (its credits, in credits mode), never toward the calling key's budget.
 /// </summary>
 internal static class UsageApi
 {
@@ -45,7 +45,7 @@ internal static class UsageApi
             var denial = await engine.CheckMemberAsync(identity, estimate.Value, context.RequestAborted);
             if (denial is not null)
             {
-                await OpenAIErrors.WriteAsync(context.Response, new GatewayError(denial.Status, "budget_exceeded", denial.Code, denial.Message) { Detail = denial.Detail, Budget = denial.Cap });
+                await OpenAIErrors.WriteAsync(context.Response, new GatewayError(denial.Status, denial.Type ?? "budget_exceeded", denial.Code, denial.Message) { Detail = denial.Detail, Budget = denial.Cap });
                 return;
             }
 

@@ -86,7 +86,7 @@ internal sealed partial class ChatCompletionsForwarder(
         if (admitted.Reservation is not { } reservation)
         {
             var denial = admitted.Denial!;
-            await OpenAIErrors.WriteAsync(response, new GatewayError(denial.Status, denial.Cap is null ? "server_error" : "budget_exceeded", denial.Code, denial.Message)
+            await OpenAIErrors.WriteAsync(response, new GatewayError(denial.Status, denial.Type ?? (denial.Cap is null ? "server_error" : "budget_exceeded"), denial.Code, denial.Message)
             {
                 Detail = denial.Detail,
                 Budget = denial.Cap,

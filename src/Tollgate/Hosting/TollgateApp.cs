@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Tollgate.Accounts;
+using Tollgate.Billing;
 using Tollgate.Budgets;
 using Tollgate.Catalog;
 using Tollgate.Gateway;
@@ -36,6 +37,7 @@ public static class TollgateApp
         builder.Services.AddTollgateCatalog(builder.Configuration);
         builder.Services.AddTollgateAccounts(builder.Configuration);
         builder.Services.AddTollgateGateway(builder.Configuration);
+        builder.Services.AddTollgateBilling();
         builder.Services.AddProblemDetails();
 
         var app = builder.Build();
@@ -47,6 +49,7 @@ public static class TollgateApp
         app.MapBudgetsApi();
         app.MapUsageApi();
         app.MapMasterKeysApi();
+        app.MapBillingApi();
         return app;
     }
 }

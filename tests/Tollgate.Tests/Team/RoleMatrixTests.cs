@@ -117,6 +117,12 @@ public sealed class RoleMatrixTests
         R("GET", "/orgs/{orgId}/master-keys", "list", (o, _) => $"orgs/{o.OrgId}/master-keys", [Ok, Ok, Forbidden, Forbidden, Forbidden]),
         R("DELETE", "/orgs/{orgId}/master-keys/{masterKeyId}", "unknown id", (o, _) => $"orgs/{o.OrgId}/master-keys/mk_unknown", [NotFound, NotFound, Forbidden, Forbidden, Forbidden]),
 
+        // :: Credits and transactions (roles.md: owner/admin/billing; without a payment provider a purchase is an owner/admin grant)
+        R("GET", "/orgs/{orgId}/credits", "balance", (o, _) => $"orgs/{o.OrgId}/credits", [Ok, Ok, Ok, Forbidden, Forbidden]),
+        R("POST", "/orgs/{orgId}/credits/purchase", "grant", (o, _) => $"orgs/{o.OrgId}/credits/purchase", [Created, Created, Forbidden, Forbidden, Forbidden],
+            _ => new { amount = "10" }),
+        R("GET", "/orgs/{orgId}/transactions", "list", (o, _) => $"orgs/{o.OrgId}/transactions", [Ok, Ok, Ok, Forbidden, Forbidden]),
+
         // :: Audit log (the org is on the enterprise plan, so export is allowed)
         R("GET", "/orgs/{orgId}/audit-logs", "json", (o, _) => $"orgs/{o.OrgId}/audit-logs", [Ok, Ok, Ok, Forbidden, Forbidden]),
         R("GET", "/orgs/{orgId}/audit-logs", "csv", (o, _) => $"orgs/{o.OrgId}/audit-logs?format=csv", [Ok, Ok, Ok, Forbidden, Forbidden]),
