@@ -270,8 +270,8 @@ public sealed class CreditsTests
             ChatOnAsync(i % 2 == 0 ? host.Server : second, i % 4 < 2 ? host.Key : developerKey)));
 
         Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.PaymentRequired }));
-        Assert.Contains(responses.Where((_, i) => i % 2 == 0), r => r.StatusCode == HttpStatusCode.OK);
-        Assert.Contains(responses.Where((_, i) => i % 2 == 1), r => r.StatusCode == HttpStatusCode.OK);
+        // Which node wins the small balance is a race; that the balance is never overspent is not.
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
         var (charged, mismatched) = await LedgerCreditsAsync(host);
         Assert.True(charged <= balance, $"charged {charged} > balance {balance}");
         Assert.Equal(0, mismatched);

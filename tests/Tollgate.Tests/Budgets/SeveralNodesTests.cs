@@ -32,8 +32,8 @@ public sealed class SeveralNodesTests
         Assert.All(responses, r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.Forbidden }));
         var charged = await LedgerSumAsync(host);
         Assert.True(charged <= cap, $"charged {charged} > cap {cap}");
-        Assert.Contains(responses.Where((_, i) => i % 2 == 1), r => r.StatusCode == HttpStatusCode.OK);
-        Assert.Contains(responses.Where((_, i) => i % 2 == 0), r => r.StatusCode == HttpStatusCode.OK);
+        // Which node wins the last of the cap is a race; that the cap is never overspent is not.
+        Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
         foreach (var node in new[] { host.Server, second })
         {
             using var client = node.CreateClient(host.Token);
@@ -42,8 +42,12 @@ public sealed class SeveralNodesTests
             Assert.Equal(Money.ToWire(charged), spend.GetProperty("used").GetString());
         }
 
+        // No phantom denial: with room made on one node, a fitting request is admitted on the other
+        // once the change has reached it (within a second).
         await PutOkAsync(host, path, $$$"""{"spend":{"type":"fixed","limit":"{{{Money.ToWire(charged + 1_000_000_000L)}}}"}}""");
+        await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.Equal(HttpStatusCode.OK, (await ChatOnAsync(second, host.Key)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ChatOnAsync(host.Server, host.Key)).StatusCode);
     }
 
     [Fact]
