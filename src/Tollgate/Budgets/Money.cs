@@ -12,6 +12,12 @@ public static class Money
 {
     private const decimal PicoPerDollar = 1_000_000_000_000m;
 
+    /// <summary>
+    /// The largest amount accepted on the wire: 10^18 pico-dollars, so sums of many amounts still fit in
+    /// 64 bits (9.2 × 10^18); a larger value is a 400, never an overflow.
+    /// </summary>
+    public const decimal MaxUsd = 1_000_000m;
+
     /// <summary>USD → pico-dollars.</summary>
     public static long ToPico(decimal usd) => (long)decimal.Round(usd * PicoPerDollar, 0, MidpointRounding.AwayFromZero);
 
@@ -55,9 +61,9 @@ public static class Money
             return false;
         }
 
-        if (amount > 1_000_000_000m)
+        if (amount > MaxUsd)
         {
-            problem = "must be at most 1000000000.";
+            problem = $"must be at most {MaxUsd}.";
             return false;
         }
 

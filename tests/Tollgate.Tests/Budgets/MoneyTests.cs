@@ -19,6 +19,27 @@ public sealed class MoneyTests
     [InlineData(1L, "0.000000000001")]
     public void ToWire_PicoDollars_IsCanonicalDecimalString(long pico, string wire) => Assert.Equal(wire, Money.ToWire(pico));
 
+    [Theory]
+    [InlineData("1000000", true)]
+    [InlineData("999999.999999999999", true)]
+    [InlineData("1000000.000000000001", false)]
+    [InlineData("1000000000", false)] // would not fit in 64-bit pico-dollars: refused, not overflowed
+    [InlineData("99999999999999999999", false)]
+    public void TryRead_AmountsUpToOneMillionUsd_LargerOnesAreRefusedWithAReason(string wire, bool accepted)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse($"\"{wire}\"");
+        var ok = Money.TryRead(document.RootElement, out var pico, out var problem);
+        Assert.Equal(accepted, ok);
+        if (accepted)
+        {
+            Assert.Equal(Money.ToPico(decimal.Parse(wire, System.Globalization.CultureInfo.InvariantCulture)), pico);
+        }
+        else
+        {
+            Assert.Equal("must be at most 1000000.", problem);
+        }
+    }
+
     [Fact]
     public void ToPico_TokenCostsOfSixDecimalPrices_SumExactly()
     {
