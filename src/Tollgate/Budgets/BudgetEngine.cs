@@ -97,6 +97,11 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             }
         }
 
+        if (await TryFastHoldAsync(request, slot, ct).ConfigureAwait(false) is { } fast)
+        {
+            return new AdmissionResult(fast, null);
+        }
+
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
         CreditsTurn? credits = null;
         try
@@ -109,6 +114,11 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             }
 
             var key = await EnsureKeyAsync(session, slot, state, identity.KeyId, time.GetUtcNow(), ct).ConfigureAwait(false);
+            if (creditsOrgId is not null)
+            {
+                _orgs.GetOrAdd(creditsOrgId, static _ => new OrgSlot()).CreditsSeen = session.Credits is not null;
+            }
+
             credits = creditsOrgId is null ? null : await EnterCreditsAsync(session, creditsOrgId, ct).ConfigureAwait(false);
             Decision decision;
             lock (slot.Sync)
@@ -203,6 +213,71 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 org.Gate.Release();
             }
         }
+    }
+
+    /// <summary>
+    /// Several nodes, the common case: the member's and key's caps are loaded and have room for the
+    /// whole request as of the last ledger sequence seen, so one round trip (see
+    /// <see cref="SharedBudgets.TryHoldAsync"/>) checks what changed since and writes the hold, without
+    /// this node's gate. The amount is counted as reserved here before it is sent, so a locked
+    /// admission on this node meanwhile counts it too. Null when the locked path must decide.
+    /// </summary>
+    private async Task<Reservation?> TryFastHoldAsync(AdmissionRequest request, MemberSlot slot, CancellationToken ct)
+    {
+        var identity = request.Identity;
+        if (request.ConsumesCredits && _orgs.TryGetValue(identity.OrgId, out var org) && org.CreditsSeen)
+        {
+            return null; // the org's credits are a cap: the locked path decides
+        }
+
+        var amount = request.EstimatedCostPico;
+        long afterSeq;
+        var room = long.MaxValue;
+        lock (slot.Sync)
+        {
+            if (slot.Ready(identity.KeyId) is not { } state)
+            {
+                return null;
+            }
+
+            var now = time.GetUtcNow();
+            foreach (var cap in state.Keys[identity.KeyId].Caps(now, "key", 0).Concat(state.Caps(now, 0)))
+            {
+                room = Math.Min(room, cap.LimitPico - cap.UsedPico);
+            }
+
+            if (room <= 0 || room < amount)
+            {
+                return null; // tight, clamped or denied (a limit of 0 blocks zero-cost requests too): decided exactly on the locked path
+            }
+
+            afterSeq = slot.LastSeq;
+            slot.Reserve(identity.KeyId, amount);
+        }
+
+        var holdId = Tollgate.Hosting.Ids.New("hold", time);
+        var held = false;
+        try
+        {
+            var (ok, tail) = await shared.TryHoldAsync(identity.MemberId, identity.KeyId, identity.OrgId, afterSeq, room, amount, holdId, ct).ConfigureAwait(false);
+            held = ok;
+            lock (slot.Sync)
+            {
+                slot.ApplyTail(tail);
+            }
+        }
+        finally
+        {
+            if (!held)
+            {
+                lock (slot.Sync)
+                {
+                    slot.Unreserve(identity.KeyId, amount);
+                }
+            }
+        }
+
+        return held ? new Reservation(request, amount, null) { HoldId = holdId } : null;
     }
 
     private static readonly BudgetDenial UnreadableMember = new(StatusCodes.Status403Forbidden, "budget_unavailable",
@@ -832,11 +907,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             {
                 lock (slot.Sync)
                 {
-                    foreach (var (id, rowKeyId, service, cost, endedAt, seq) in tail)
-                    {
-                        slot.State.Apply(id, service == "llm" ? rowKeyId : null, DateTimeOffset.FromUnixTimeMilliseconds(endedAt), cost);
-                        slot.LastSeq = seq;
-                    }
+                    slot.ApplyTail(tail);
                 }
             }
 
@@ -920,6 +991,9 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         public long Reserved { get; set; }
         public string? Mode { get; set; }
         public volatile bool ModeStale;
+
+        /// <summary>Several nodes: whether the last locked admission found the org in credits mode.</summary>
+        public volatile bool CreditsSeen;
     }
 
     /// <summary>One operation's turn on an org's credits: the org's gate is held until the caller releases it.</summary>
@@ -958,6 +1032,36 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         {
             ReservedMember += amount;
             AddKeyReserved(keyId, amount);
+        }
+
+        public void Unreserve(string keyId, long amount)
+        {
+            ReservedMember -= amount;
+            AddKeyReserved(keyId, -amount);
+        }
+
+        /// <summary>
+        /// Counts ledger rows read under the member's lock past some sequence. Each such read is
+        /// complete from its start (per member, sequence order is commit order), and reads may arrive
+        /// out of order, so only rows past the last sequence applied are counted, in order.
+        /// </summary>
+        public void ApplyTail(List<(string Id, string KeyId, string Service, long CostPico, long EndedAt, long Seq)> tail)
+        {
+            if (State is not { } state)
+            {
+                return;
+            }
+
+            foreach (var (id, rowKeyId, service, cost, endedAt, seq) in tail)
+            {
+                if (seq <= LastSeq)
+                {
+                    continue;
+                }
+
+                state.Apply(id, service == "llm" ? rowKeyId : null, DateTimeOffset.FromUnixTimeMilliseconds(endedAt), cost);
+                LastSeq = seq;
+            }
         }
 
         /// <summary>Lowers what <paramref name="reservation"/> holds by <paramref name="amount"/>.</summary>

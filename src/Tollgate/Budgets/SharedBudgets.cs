@@ -97,6 +97,66 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
         return new SessionRead(maxSeq, tail, member, key, credits);
     }
 
+    /// <summary>
+    /// The one-round-trip admission of the common case: in one transaction sent as one message, takes
+    /// the member's lock, writes the hold only if <paramref name="roomPico"/> (the smallest room over
+    /// the caps as of ledger sequence <paramref name="afterSeq"/>, reservations not counted) less every
+    /// row settled since and every live hold of the member (this node's included) still leaves
+    /// <paramref name="amountPico"/>, and reads the rows settled since. Subtracting the member's whole
+    /// tail and all its holds from every cap (a key's too) over-counts, never under-counts: a request
+    /// refused here is decided again exactly on the locked path. Orgs in credits mode always take that
+    /// path. The lock is held only while the server runs the statements, never across a round trip.
+    /// </summary>
+    public async Task<(bool Held, List<(string Id, string KeyId, string Service, long CostPico, long EndedAt, long Seq)> Tail)> TryHoldAsync(
+        string memberId, string keyId, string orgId, long afterSeq, long roomPico, long amountPico, string holdId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var alive = now - (long)DeadAfter.TotalMilliseconds;
+        await using var connection = await database.OpenAsync(ct);
+        try
+        {
+            await using var grid = await connection.QueryMultipleAsync(
+                """
+                BEGIN;
+                SET LOCAL synchronous_commit = off;
+                SELECT pg_advisory_xact_lock(hashtext(@memberId))::text;
+                INSERT INTO budget_holds (id, node_id, member_id, key_id, amount_pico, created_at)
+                SELECT @holdId, @node, @memberId, @keyId, @amountPico, @now
+                WHERE NOT EXISTS (SELECT 1 FROM orgs WHERE id = @orgId AND billing_mode = 'credits')
+                  AND @roomPico
+                      - (SELECT COALESCE(SUM(cost_pico), 0) FROM ledger WHERE member_id = @memberId AND seq > @afterSeq)
+                      - (SELECT COALESCE(SUM(h.amount_pico), 0) FROM budget_holds h JOIN nodes n ON n.node_id = h.node_id
+                         WHERE h.member_id = @memberId AND n.heartbeat_at > @alive)
+                      >= @amountPico
+                RETURNING id;
+                SELECT id, key_id, service, cost_pico, ended_at, seq FROM ledger WHERE member_id = @memberId AND seq > @afterSeq ORDER BY seq;
+                COMMIT;
+                """,
+                new { memberId, keyId, orgId, afterSeq, roomPico = Math.Min(roomPico, MaxRoom), amountPico, holdId, node = NodeId, now, alive });
+            await grid.ReadAsync<string>();
+            var held = (await grid.ReadAsync<string>()).Any();
+            var tail = (await grid.ReadAsync<(string, string, string, long, long, long)>()).AsList();
+            return (held, tail);
+        }
+        catch
+        {
+            // Whatever failed, the connection goes back to the pool outside any transaction.
+            try
+            {
+                await connection.ExecuteAsync("ROLLBACK");
+            }
+            catch (Exception ex) when (ex is DbException or InvalidOperationException)
+            {
+                // The connection is broken; the pool discards it.
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Room passed to the database is capped here, far above any limit (10^18), so the sums cannot overflow.</summary>
+    private const long MaxRoom = 4_000_000_000_000_000_000;
+
     /// <summary>Writes this node's hold for a reservation; with <paramref name="creditsOrgId"/> it also holds on that org's credits.</summary>
     public Task InsertHoldAsync(DbConnection connection, DbTransaction tx, string holdId, string memberId, string keyId, long amountPico, string? creditsOrgId) =>
         connection.ExecuteAsync(
