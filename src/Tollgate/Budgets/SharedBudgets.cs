@@ -141,15 +141,7 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
         catch
         {
             // Whatever failed, the connection goes back to the pool outside any transaction.
-            try
-            {
-                await connection.ExecuteAsync("ROLLBACK");
-            }
-            catch (Exception ex) when (ex is DbException or InvalidOperationException)
-            {
-                // The connection is broken; the pool discards it.
-            }
-
+            await SpendLedger.RollBackQuietlyAsync(connection);
             throw;
         }
     }

@@ -121,9 +121,8 @@ public sealed partial class SpendLedger : IAsyncDisposable
     private async Task WritePostgresBatchAsync(List<PendingRow> batch)
     {
         await using var connection = await _database.OpenAsync().ConfigureAwait(false);
-        await using var tx = await Database.BeginWriteAsync(connection).ConfigureAwait(false);
 
-        // Every row of the batch in one round trip. Each member's rows are written under that member's
+        // The whole transaction, BEGIN to COMMIT, in one round trip. Each member's rows are written under that member's
         // advisory lock (taken in id order, so batches cannot deadlock), which makes the sequence order
         // of a member's rows their commit order for the nodes that tail them; each charge lowers its
         // hold (or drops it, on the last attempt) in the same transaction.
@@ -135,7 +134,6 @@ public sealed partial class SpendLedger : IAsyncDisposable
         // The commit does not wait for the disk while it holds those locks (admissions wait on them):
         // it returns at once, and the barrier below waits for durability.
         await using var dbBatch = connection.CreateBatch();
-        dbBatch.Transaction = tx;
         void Add(string sql, params (string Name, object Value)[] parameters)
         {
             var command = dbBatch.CreateBatchCommand();
@@ -151,6 +149,7 @@ public sealed partial class SpendLedger : IAsyncDisposable
             dbBatch.BatchCommands.Add(command);
         }
 
+        Add("BEGIN");
         Add("SET LOCAL synchronous_commit = off");
         foreach (var memberId in batch.Select(r => r.Entry.MemberId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
@@ -207,8 +206,16 @@ public sealed partial class SpendLedger : IAsyncDisposable
             dbBatch.BatchCommands.Add(command);
         }
 
-        await dbBatch.ExecuteNonQueryAsync().ConfigureAwait(false);
-        await tx.CommitAsync().ConfigureAwait(false);
+        Add("COMMIT");
+        try
+        {
+            await dbBatch.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await RollBackQuietlyAsync(connection).ConfigureAwait(false);
+            throw;
+        }
 
         // Durability barrier: a write committed synchronously after the batch's commit record returns
         // only once the WAL is on disk up to it, so the batch is durable when the callers hear of it.
@@ -223,6 +230,21 @@ public sealed partial class SpendLedger : IAsyncDisposable
         node.Value = batch[0].Entry.NodeId ?? "unknown";
         barrier.Parameters.Add(node);
         await barrier.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Leaves no transaction open on a connection going back to the pool after a failed batch.</summary>
+    internal static async Task RollBackQuietlyAsync(DbConnection connection)
+    {
+        try
+        {
+            await using var rollback = connection.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException)
+        {
+            // The connection is broken; the pool discards it.
+        }
     }
 
     /// <summary>
