@@ -11,10 +11,11 @@ namespace Tollgate.Budgets;
 /// <list type="number">
 /// <item>Admission of a member runs under that member's advisory lock. Inside it the node reads the
 /// member's ledger rows past the last sequence it has seen (settlements of every node), and the holds
-/// of other live nodes, before it decides and writes its own hold.</item>
+/// of other live nodes, before it decides and writes its own hold. The common case (room for the
+/// whole request) does this in one round trip, see <see cref="TryHoldAsync"/>.</item>
 /// <item>Settlement writes the ledger row and lowers its hold in one transaction, under the same lock,
 /// so per member the sequence order is the commit order and no spend is ever visible twice or not at all.</item>
-/// <item>Nodes beat every second; holds of a node silent for <see cref="DeadAfter"/> are ignored and
+/// <item>Nodes beat every <see cref="PollInterval"/>; holds of a node silent for <see cref="DeadAfter"/> are ignored and
 /// then deleted, so a killed node's reservations are released.</item>
 /// <item>Budget and role changes are polled every <see cref="PollInterval"/>, so a change made on one
 /// node is enforced by the others within a second.</item>
