@@ -8,6 +8,7 @@
 #   DURATION=30 bash bench/load.sh     # longer runs
 #   CONNS=32 MODES=json SKIP_DIRECT=1 bash bench/load.sh   # a subset
 #   EXTRA_GATEWAY_ARGS="--Tollgate:Database:Provider=postgres ..." bash bench/load.sh
+#   GATEWAY_ENV="DOTNET_gcServer=1" bash bench/load.sh          # runtime settings for the gateway only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -38,7 +39,7 @@ JSON
 dotnet tools/FakeProviders/bin/Release/net10.0/FakeProviders.dll --urls "http://127.0.0.1:$fake_port" \
   --Logging:LogLevel:Default=Warning >"$work/fake.log" 2>&1 &
 fake_pid=$!; pids+=("$fake_pid")
-dotnet src/Tollgate/bin/Release/net10.0/Tollgate.dll --urls "http://127.0.0.1:$gw_port" \
+env ${GATEWAY_ENV:-} dotnet src/Tollgate/bin/Release/net10.0/Tollgate.dll --urls "http://127.0.0.1:$gw_port" \
   --Tollgate:Database:ConnectionString="Data Source=$work/tollgate.db" \
   --Tollgate:Catalog:Path="$work/catalog.json" \
   --Tollgate:Providers:openai:BaseUrl="http://127.0.0.1:$fake_port/openai/v1" \
