@@ -8,14 +8,24 @@ namespace Tollgate.Budgets;
 /// goes upstream, <see cref="SettleAttemptAsync"/> once per provider attempt, and
 /// <see cref="ReleaseAsync"/> when the request is over.
 /// </summary>
-internal sealed class BudgetAdmission(SpendLedger ledger, BudgetEngine engine)
+internal sealed class BudgetAdmission
 {
+    private readonly SpendLedger _ledger;
+    private readonly BudgetEngine _engine;
+
+    public BudgetAdmission(SpendLedger ledger, BudgetEngine engine)
+    {
+        _ledger = ledger;
+        _engine = engine;
+        ledger.OnCommitted = engine.CountCommitted; // one node: rows are counted as they commit
+    }
+
     /// <summary>Reserves the worst-case cost of a request on every applicable cap, or denies it.</summary>
     public async ValueTask<AdmissionResult> ReserveAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         try
         {
-            return await engine.ReserveAsync(request, cancellationToken).ConfigureAwait(false);
+            return await _engine.ReserveAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (System.Data.Common.DbException)
         {
@@ -35,22 +45,22 @@ internal sealed class BudgetAdmission(SpendLedger ledger, BudgetEngine engine)
     {
         entry = entry with
         {
-            NodeId = engine.NodeId,
+            NodeId = _engine.NodeId,
             HoldId = reservation.HoldId,
             DropsHold = lastAttempt && reservation.HoldId is not null,
             CreditsPico = reservation.CreditsOrgId is null ? 0 : entry.CostPico,
         };
-        await ledger.AppendAsync(entry).ConfigureAwait(false);
+        await _ledger.AppendAsync(entry).ConfigureAwait(false);
         if (entry.DropsHold)
         {
             reservation.HoldDropped = true;
         }
 
-        await engine.SettleAsync(reservation, entry).ConfigureAwait(false);
+        await _engine.SettleAsync(reservation, entry).ConfigureAwait(false);
     }
 
     /// <summary>Releases what is still held by the reservation. Idempotent.</summary>
-    public Task ReleaseAsync(Reservation reservation) => engine.ReleaseAsync(reservation);
+    public Task ReleaseAsync(Reservation reservation) => _engine.ReleaseAsync(reservation);
 }
 
 /// <summary>What a request asks admission for.</summary>

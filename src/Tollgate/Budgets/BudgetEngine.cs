@@ -43,10 +43,6 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     /// <summary>This node's id, written on its ledger rows.</summary>
     public string NodeId => shared.NodeId;
 
-    /// <summary>Settled rows younger than this at load time are remembered by id, so a settlement that
-    /// committed before the load but is applied after it is not counted twice.</summary>
-    private static readonly TimeSpan RecentWindow = TimeSpan.FromMinutes(10);
-
     private const long MinOutputTokens = 256;
 
     private readonly ConcurrentDictionary<string, MemberSlot> _slots = new(StringComparer.Ordinal);
@@ -410,19 +406,21 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                     await OrgCredits.ChargeAsync(connection, tx, entry.OrgId, entry.CreditsPico).ConfigureAwait(false);
                 }
 
-                await tx.CommitAsync(ct).ConfigureAwait(false);
+                lock (store.Database.LedgerCommitLock)
+                {
+                    tx.Commit();
+                    if (inserted)
+                    {
+                        lock (slot.Sync)
+                        {
+                            slot.Count(entry);
+                        }
+                    }
+                }
             }
             finally
             {
                 org?.Gate.Release();
-            }
-
-            if (inserted)
-            {
-                lock (slot.Sync)
-                {
-                    slot.Count(entry);
-                }
             }
 
             return inserted;
@@ -453,7 +451,23 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         }
     }
 
-    /// <summary>Counts a settled (committed) ledger row and lowers the reservation by what it charged.</summary>
+    /// <summary>
+    /// One node: counts a ledger row the moment it commits (called by the ledger writer under
+    /// <see cref="Database.LedgerCommitLock"/>), so a load's snapshot either holds the row or the
+    /// row is counted after the load began — exactly once either way.
+    /// </summary>
+    public void CountCommitted(LedgerEntry entry)
+    {
+        if (!shared.Enabled && _slots.TryGetValue(entry.MemberId, out var slot))
+        {
+            lock (slot.Sync)
+            {
+                slot.Count(entry);
+            }
+        }
+    }
+
+    /// <summary>Lowers the reservation by what a settled (committed, counted) ledger row charged.</summary>
     /// <remarks>
     /// With several nodes every settlement, this node's included, reaches the counters through the
     /// ledger tail read under the member's advisory lock, so here only the reservation is lowered. No
@@ -467,11 +481,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         long released;
         lock (slot.Sync)
         {
-            if (!shared.Enabled)
-            {
-                slot.Count(entry);
-            }
-
+            // The row itself was counted as it committed (one node: CountCommitted; several nodes: the tail).
             released = Math.Min(reservation.RemainingPico, entry.CostPico);
             slot.Lower(reservation, released);
         }
@@ -550,7 +560,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     {
         if (_orgs.TryGetValue(orgId, out var org))
         {
-            org.ModeStale = true;
+            Interlocked.Increment(ref org.ModeVersion);
         }
     }
 
@@ -583,13 +593,23 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     /// <summary>Whether the org is in credits mode, as kept on this node (SQLite: one process serves the database, and changes invalidate it).</summary>
     private async ValueTask<bool> IsCreditsModeAsync(OrgSlot org, string orgId, CancellationToken ct)
     {
-        if (org.Mode is not { } mode || org.ModeStale)
+        // The cache holds the mode with the invalidation count it was read at: a stale value is never
+        // used, and a read that overlapped an invalidation is used once but not kept.
+        var version = Volatile.Read(ref org.ModeVersion);
+        if (org.Mode is { } cached && cached.Version == version)
         {
-            // Cleared before the read: an invalidation during the read marks it stale again.
-            org.ModeStale = false;
-            await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+            return cached.Mode == OrgCredits.CreditsMode;
+        }
+
+        string mode;
+        await using (var connection = await store.OpenAsync(ct).ConfigureAwait(false))
+        {
             mode = await OrgCredits.BillingModeAsync(connection, orgId).ConfigureAwait(false) ?? "byok";
-            org.Mode = mode;
+        }
+
+        if (Volatile.Read(ref org.ModeVersion) == version)
+        {
+            org.Mode = new CachedMode(mode, version);
         }
 
         return mode == OrgCredits.CreditsMode;
@@ -786,25 +806,33 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             lock (slot.Sync)
             {
                 loadMember = slot.State is null || slot.Stale;
-                if (loadMember)
-                {
-                    slot.BeginMemberLoad();
-                }
             }
 
             if (loadMember)
             {
                 MemberState? loaded = null;
+                var begun = false;
                 try
                 {
                     await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+                    await using var snapshot = await ReadSnapshot.BeginAsync(connection, store.Database, () =>
+                    {
+                        lock (slot.Sync)
+                        {
+                            slot.BeginMemberLoad();
+                            begun = true;
+                        }
+                    }, ct).ConfigureAwait(false);
                     loaded = await LoadMemberAsync(connection, null, memberId, time.GetUtcNow()).ConfigureAwait(false);
                 }
                 finally
                 {
-                    lock (slot.Sync)
+                    if (begun)
                     {
-                        slot.EndMemberLoad(loaded);
+                        lock (slot.Sync)
+                        {
+                            slot.EndMemberLoad(loaded);
+                        }
                     }
                 }
 
@@ -827,22 +855,32 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 {
                     return true;
                 }
-
-                slot.BeginKeyLoad(keyId);
             }
 
             KeyState? key = null;
+            var keyBegun = false;
             try
             {
                 await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+                await using var snapshot = await ReadSnapshot.BeginAsync(connection, store.Database, () =>
+                {
+                    lock (slot.Sync)
+                    {
+                        slot.BeginKeyLoad(keyId);
+                        keyBegun = true;
+                    }
+                }, ct).ConfigureAwait(false);
                 var config = await BudgetStore.GetAsync(connection, null, BudgetScope.Key, keyId).ConfigureAwait(false);
                 key = await KeyState.LoadAsync(connection, keyId, config, time.GetUtcNow()).ConfigureAwait(false);
             }
             finally
             {
-                lock (slot.Sync)
+                if (keyBegun)
                 {
-                    slot.EndKeyLoad(state, keyId, key);
+                    lock (slot.Sync)
+                    {
+                        slot.EndKeyLoad(state, keyId, key);
+                    }
                 }
             }
 
@@ -989,12 +1027,15 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     {
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public long Reserved { get; set; }
-        public string? Mode { get; set; }
-        public volatile bool ModeStale;
+        public CachedMode? Mode { get; set; }
+        public long ModeVersion;
 
         /// <summary>Several nodes: whether the last locked admission found the org in credits mode.</summary>
         public volatile bool CreditsSeen;
     }
+
+    /// <summary>An org's billing mode as read at invalidation count <paramref name="Version"/> (one node).</summary>
+    private sealed record CachedMode(string Mode, long Version);
 
     /// <summary>One operation's turn on an org's credits: the org's gate is held until the caller releases it.</summary>
     private sealed record CreditsTurn(OrgSlot Org, CapStatus Cap);
@@ -1103,7 +1144,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             {
                 foreach (var entry in _pending!)
                 {
-                    loaded.Apply(entry); // rows the load already summed are skipped by id
+                    loaded.Apply(entry); // committed after the load's snapshot: not in its sums
                 }
             }
 
@@ -1124,7 +1165,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
 
             foreach (var entry in pending)
             {
-                key.Apply(entry.Id, entry.EndedAt, entry.CostPico); // rows the load already summed are skipped by id
+                key.Apply(entry.Id, entry.EndedAt, entry.CostPico); // committed after the load's snapshot
             }
 
             state.Keys[keyId] = key;
@@ -1149,18 +1190,12 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         public required TotalCounter Lifetime { get; init; }
         public CapCounter? SpendCounter { get; init; }
         public CapCounter? PeriodCounter { get; init; }
-        public required HashSet<string> RecentIds { get; init; }
 
         protected abstract SpendBudget? SpendCap { get; }
         protected abstract PeriodBudget? PeriodCap { get; }
 
         public void Apply(string id, DateTimeOffset endedAt, long costPico)
         {
-            if (RecentIds.Remove(id))
-            {
-                return; // already in the sums read at load time
-            }
-
             Lifetime.Add(endedAt, costPico);
             SpendCounter?.Add(endedAt, costPico);
             PeriodCounter?.Add(endedAt, costPico);
@@ -1192,7 +1227,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             return caps;
         }
 
-        protected static async Task<(TotalCounter Lifetime, CapCounter? Spend, CapCounter? Period, HashSet<string> Recent)> LoadCountersAsync(
+        protected static async Task<(TotalCounter Lifetime, CapCounter? Spend, CapCounter? Period)> LoadCountersAsync(
             DbConnection connection, BudgetScope scope, string id, SpendBudget? spend, PeriodBudget? period, DateTimeOffset? periodFrom, DateTimeOffset now)
         {
             var lifetime = new TotalCounter(await BudgetStore.SumAsync(connection, scope, id, null).ConfigureAwait(false), null);
@@ -1225,15 +1260,8 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 periodCounter = new RollingCounter(period.Window, periodFrom, await BudgetStore.BucketsAsync(connection, scope, id, width, since).ConfigureAwait(false));
             }
 
-            var recent = scope == BudgetScope.Member
-                ? await BudgetStore.RecentIdsAsync(connection, id, (now - RecentWindow).ToUnixTimeMilliseconds()).ConfigureAwait(false)
-                : await RecentKeyIdsAsync(connection, id, (now - RecentWindow).ToUnixTimeMilliseconds()).ConfigureAwait(false);
-            return (lifetime, spendCounter, periodCounter, recent);
+            return (lifetime, spendCounter, periodCounter);
         }
-
-        private static async Task<HashSet<string>> RecentKeyIdsAsync(DbConnection connection, string keyId, long sinceMs) =>
-            (await Dapper.SqlMapper.QueryAsync<string>(connection, "SELECT id FROM ledger WHERE key_id = @keyId AND service = 'llm' AND ended_at >= @sinceMs", new { keyId, sinceMs }).ConfigureAwait(false))
-            .ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>A member's effective caps and counters.</summary>
@@ -1278,7 +1306,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 : inherits && defaults.MaxActiveKeys is { } dk ? (dk, "default")
                 : null;
 
-            var (lifetime, spendCounter, periodCounter, recent) = await LoadCountersAsync(
+            var (lifetime, spendCounter, periodCounter) = await LoadCountersAsync(
                 connection, BudgetScope.Member, facts.MemberId, spend?.Budget, period?.Budget, period?.CountingFrom, now).ConfigureAwait(false);
             return new MemberState
             {
@@ -1290,7 +1318,6 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 Lifetime = lifetime,
                 SpendCounter = spendCounter,
                 PeriodCounter = periodCounter,
-                RecentIds = recent,
             };
         }
 
@@ -1311,8 +1338,66 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
 
         public static async Task<KeyState> LoadAsync(DbConnection connection, string keyId, BudgetConfig config, DateTimeOffset now)
         {
-            var (lifetime, spend, period, recent) = await LoadCountersAsync(connection, BudgetScope.Key, keyId, config.Spend, config.Period, null, now).ConfigureAwait(false);
-            return new KeyState { Config = config, Lifetime = lifetime, SpendCounter = spend, PeriodCounter = period, RecentIds = recent };
+            var (lifetime, spend, period) = await LoadCountersAsync(connection, BudgetScope.Key, keyId, config.Spend, config.Period, null, now).ConfigureAwait(false);
+            return new KeyState { Config = config, Lifetime = lifetime, SpendCounter = spend, PeriodCounter = period };
+        }
+    }
+}
+
+/// <summary>
+/// One node (SQLite): a read transaction whose snapshot is taken under the ledger commit lock, with
+/// <c>onSnapshot</c> run in the same critical section — so what a load reads and what it is told of
+/// later (rows counted after <c>onSnapshot</c>) split the ledger exactly. On PostgreSQL loads run under
+/// the member's advisory lock instead and this is a no-op.
+/// </summary>
+internal sealed class ReadSnapshot : IAsyncDisposable
+{
+    private readonly DbConnection? _connection;
+
+    private ReadSnapshot(DbConnection? connection) => _connection = connection;
+
+    public static async Task<ReadSnapshot> BeginAsync(DbConnection connection, Tollgate.Storage.Database database, Action onSnapshot, CancellationToken ct)
+    {
+        if (database.IsPostgres)
+        {
+            onSnapshot();
+            return new ReadSnapshot(null);
+        }
+
+        // A raw BEGIN: the reads below are plain commands on this connection, inside it.
+        await using (var begin = connection.CreateCommand())
+        {
+            begin.CommandText = "BEGIN";
+            await begin.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        var snapshot = new ReadSnapshot(connection);
+        try
+        {
+            using var first = connection.CreateCommand();
+            first.CommandText = "SELECT COUNT(*) FROM (SELECT 1 FROM ledger LIMIT 1)"; // the first read fixes the snapshot
+            lock (database.LedgerCommitLock)
+            {
+                first.ExecuteScalar();
+                onSnapshot();
+            }
+        }
+        catch
+        {
+            await snapshot.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return snapshot;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await using var end = _connection.CreateCommand();
+            end.CommandText = "COMMIT";
+            await end.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
     }
 }

@@ -20,6 +20,9 @@ public enum BudgetScope
 /// <summary>Budget configuration and spend sums in the database. The ledger is the truth for spend.</summary>
 internal sealed class BudgetStore(Database database)
 {
+    /// <summary>The database (for its ledger commit lock).</summary>
+    public Database Database => database;
+
     /// <summary>What admission needs to know of a member.</summary>
     public sealed record MemberFacts(string MemberId, string OrgId, string Role, DateTimeOffset RoleSince, bool Removed);
 
@@ -147,11 +150,6 @@ internal sealed class BudgetStore(Database database)
     /// key's gateway spend (other services never count toward a key's budget).
     /// </summary>
     public static string ScopeFilter(BudgetScope scope) => scope == BudgetScope.Key ? "key_id = @id AND service = 'llm'" : "member_id = @id";
-
-    /// <summary>Ids of the member's ledger rows settled at or after <paramref name="sinceMs"/>.</summary>
-    public static async Task<HashSet<string>> RecentIdsAsync(DbConnection connection, string memberId, long sinceMs) =>
-        (await connection.QueryAsync<string>("SELECT id FROM ledger WHERE member_id = @memberId AND ended_at >= @sinceMs", new { memberId, sinceMs }))
-        .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Opens a connection for a load.</summary>
     public ValueTask<DbConnection> OpenAsync(CancellationToken ct) => database.OpenAsync(ct);

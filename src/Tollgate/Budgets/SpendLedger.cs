@@ -42,6 +42,12 @@ public sealed partial class SpendLedger : IAsyncDisposable
     private readonly Channel<PendingRow> _queue = Channel.CreateUnbounded<PendingRow>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private DbConnection? _sqliteConnection;
+
+    /// <summary>
+    /// SQLite: called for every row actually inserted, right after its commit and under
+    /// <see cref="Database.LedgerCommitLock"/> (the budget engine counts it there).
+    /// </summary>
+    internal Action<LedgerEntry>? OnCommitted { get; set; }
     private DbCommand? _sqliteInsert;
 
     public SpendLedger(Database database, ILogger<SpendLedger> logger)
@@ -269,10 +275,17 @@ public sealed partial class SpendLedger : IAsyncDisposable
             using var tx = _sqliteConnection!.BeginTransaction();
             _sqliteInsert.Transaction = tx;
             Dictionary<string, long>? charged = null;
+            var inserted = new List<LedgerEntry>(batch.Count);
             foreach (var row in batch)
             {
                 Rebind(_sqliteInsert.Parameters, row.Entry);
-                if (_sqliteInsert.ExecuteNonQuery() == 1 && row.Entry.CreditsPico != 0)
+                if (_sqliteInsert.ExecuteNonQuery() != 1)
+                {
+                    continue; // already written: never counted twice
+                }
+
+                inserted.Add(row.Entry);
+                if (row.Entry.CreditsPico != 0)
                 {
                     charged ??= new Dictionary<string, long>(StringComparer.Ordinal);
                     charged[row.Entry.OrgId] = charged.GetValueOrDefault(row.Entry.OrgId) + row.Entry.CreditsPico;
@@ -284,7 +297,14 @@ public sealed partial class SpendLedger : IAsyncDisposable
                 OrgCredits.ChargeAsync(_sqliteConnection, tx, orgId, pico).GetAwaiter().GetResult(); // SQLite runs synchronously
             }
 
-            tx.Commit();
+            lock (_database.LedgerCommitLock)
+            {
+                tx.Commit();
+                foreach (var entry in inserted)
+                {
+                    OnCommitted?.Invoke(entry);
+                }
+            }
         }
         catch
         {

@@ -49,6 +49,13 @@ public sealed class Database : IAsyncDisposable
     /// <summary>True for PostgreSQL.</summary>
     public bool IsPostgres => Dialect == DbDialect.Postgres;
 
+    /// <summary>
+    /// SQLite: held while a ledger commit and the counting of its rows happen, and while a budget load
+    /// takes its read snapshot, so every row is either in a load's snapshot or counted after the load
+    /// began, never both and never neither.
+    /// </summary>
+    public Lock LedgerCommitLock { get; } = new();
+
     /// <summary>Creates the database from configuration (<c>Tollgate:Database:*</c>).</summary>
     public static Database FromConfiguration(IConfiguration configuration)
     {

@@ -191,6 +191,37 @@ public sealed class BudgetEnforcementTests
         Assert.Equal(HttpStatusCode.OK, (await ChatAsync(host, maxTokens: 10)).StatusCode);
     }
 
+    [Theory]
+    [MemberData(nameof(Infrastructure.TestDatabases.Dialects), MemberType = typeof(Infrastructure.TestDatabases))]
+    public async Task BudgetChangedOverAndOverDuringTraffic_EveryChargeIsCountedExactlyOnce(DbDialect dialect)
+    {
+        await using var host = await GatewayTestHost.StartAsync(dialect);
+        var memberId = await MemberIdAsync(host);
+        var path = $"orgs/{host.OrgId}/members/{memberId}/budget";
+        var keyPath = $"orgs/{host.OrgId}/keys/{host.KeyId}/budget";
+
+        await PutOkAsync(host, path, """{"spend":{"type":"monthly","limit":"99"},"period":{"type":"rolling","limit":"50","window":"hour"}}""");
+        await PutOkAsync(host, keyPath, """{"spend":{"type":"fixed","limit":"9"}}""");
+
+        // Every change (of the limits only, so what counts stays the same) makes the member's or the
+        // key's caps load again from the ledger while answers keep settling: each charge must land in
+        // the counters once, never twice or not at all.
+        var traffic = Task.WhenAll(Enumerable.Range(0, 300).Select(_ => ChatAsync(host, maxTokens: 10)));
+        for (var i = 0; !traffic.IsCompleted && i < 500; i++)
+        {
+            await PutOkAsync(host, path, $$$"""{"spend":{"type":"monthly","limit":"{{{100 + (i % 50)}}}"},"period":{"type":"rolling","limit":"50","window":"hour"}}""");
+            await PutOkAsync(host, keyPath, $$$"""{"spend":{"type":"fixed","limit":"{{{10 + (i % 50)}}}"}}""");
+        }
+
+        var responses = await traffic;
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var charged = await LedgerSumAsync(host);
+        var usage = (await GetAsync(host, path)).GetProperty("usage");
+        Assert.Equal("0", usage.GetProperty("spend").GetProperty("reserved").GetString());
+        Assert.Equal(Money.ToWire(charged), usage.GetProperty("spend").GetProperty("used").GetString());
+        Assert.Equal(Money.ToWire(charged), usage.GetProperty("period").GetProperty("used").GetString());
+    }
+
     [Fact]
     public async Task NewDeveloper_GetsTheDefaultLimitsOnTheirVeryFirstParallelRequests()
     {
