@@ -222,6 +222,28 @@ public sealed class BudgetEnforcementTests
         Assert.Equal(Money.ToWire(charged), usage.GetProperty("period").GetProperty("used").GetString());
     }
 
+    [Theory]
+    [MemberData(nameof(Infrastructure.TestDatabases.Dialects), MemberType = typeof(Infrastructure.TestDatabases))]
+    public async Task SpendStateUnreadable_DeniesWith503_NothingReachesTheProvider_ThenRecovers(DbDialect dialect)
+    {
+        await using var host = await GatewayTestHost.StartAsync(dialect);
+        var path = $"orgs/{host.OrgId}/members/{await MemberIdAsync(host)}/budget";
+        await PutOkAsync(host, path, """{"spend":{"type":"fixed","limit":"10"}}"""); // the member's caps load again on the next request
+        await using var connection = await host.Server.App.Services.GetRequiredService<Database>().OpenAsync();
+        await Dapper.SqlMapper.ExecuteAsync(connection, "ALTER TABLE budgets RENAME TO budgets_unreadable");
+
+        var denied = await ChatAsync(host);
+
+        // Fail closed: spend state that cannot be read never admits.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, denied.StatusCode);
+        Assert.Equal("budget_unavailable", (await JsonAsync(denied)).GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(0, host.Fake.Stats.Requests);
+        Assert.Empty(await host.LedgerAsync());
+
+        await Dapper.SqlMapper.ExecuteAsync(connection, "ALTER TABLE budgets_unreadable RENAME TO budgets");
+        Assert.Equal(HttpStatusCode.OK, (await ChatAsync(host)).StatusCode);
+    }
+
     [Fact]
     public async Task NewDeveloper_GetsTheDefaultLimitsOnTheirVeryFirstParallelRequests()
     {
