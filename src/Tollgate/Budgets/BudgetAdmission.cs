@@ -39,7 +39,8 @@ internal sealed class BudgetAdmission
     /// Charges one provider attempt: the ledger row is durable when this completes, and the caps
     /// count it. Called exactly once per attempt, from the attempt's <c>finally</c>.
     /// <paramref name="lastAttempt"/>: no attempt follows, so other nodes stop counting the
-    /// request's hold in the same transaction as its last charge (one write fewer per request).
+    /// request's hold in the same transaction as its last charge (one write fewer per request), and
+    /// the rest of the reservation is released here.
     /// </summary>
     public async Task SettleAttemptAsync(Reservation reservation, LedgerEntry entry, bool lastAttempt)
     {
@@ -57,6 +58,12 @@ internal sealed class BudgetAdmission
         }
 
         await _engine.SettleAsync(reservation, entry).ConfigureAwait(false);
+        if (lastAttempt)
+        {
+            // No attempt follows: the rest of the hold goes now, before the endpoint sends the end of
+            // its answer, so a budget read after the answer never shows it as still reserved.
+            await _engine.ReleaseAsync(reservation).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Releases what is still held by the reservation. Idempotent.</summary>

@@ -1347,23 +1347,17 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
 /// <summary>
 /// One node (SQLite): a read transaction whose snapshot is taken under the ledger commit lock, with
 /// <c>onSnapshot</c> run in the same critical section — so what a load reads and what it is told of
-/// later (rows counted after <c>onSnapshot</c>) split the ledger exactly. On PostgreSQL loads run under
-/// the member's advisory lock instead and this is a no-op.
+/// later (rows counted after <c>onSnapshot</c>) split the ledger exactly. (On PostgreSQL loads run
+/// under the member's advisory lock instead.)
 /// </summary>
 internal sealed class ReadSnapshot : IAsyncDisposable
 {
-    private readonly DbConnection? _connection;
+    private readonly DbConnection _connection;
 
-    private ReadSnapshot(DbConnection? connection) => _connection = connection;
+    private ReadSnapshot(DbConnection connection) => _connection = connection;
 
     public static async Task<ReadSnapshot> BeginAsync(DbConnection connection, Tollgate.Storage.Database database, Action onSnapshot, CancellationToken ct)
     {
-        if (database.IsPostgres)
-        {
-            onSnapshot();
-            return new ReadSnapshot(null);
-        }
-
         // A raw BEGIN: the reads below are plain commands on this connection, inside it.
         await using (var begin = connection.CreateCommand())
         {
@@ -1393,12 +1387,9 @@ internal sealed class ReadSnapshot : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection is not null)
-        {
-            await using var end = _connection.CreateCommand();
-            end.CommandText = "COMMIT";
-            await end.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
+        await using var end = _connection.CreateCommand();
+        end.CommandText = "COMMIT";
+        await end.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 }
 

@@ -17,8 +17,9 @@ namespace Tollgate.Gateway;
 /// (4) estimate the worst case and reserve on every cap, or deny
 /// for each provider attempt (first, then at most 2 fallbacks before any event reached the client):
 ///   (5) send upstream          (6) relay, reading usage as it passes; hold back the last bytes
-///   (7) settle in `finally` — the only place money moves — then, after the last attempt,
-///   (8) release the reservation and send the held-back bytes
+///   (7) settle in `finally` — the only place money moves; the last attempt's settlement also
+///       releases the rest of the reservation — then send the held-back bytes
+/// (8) release whatever is still held (paths where no attempt settled)
 /// </code>
 /// Holding back the final bytes until the ledger row is committed makes a completed request's
 /// charge durable before the client sees the end of the answer.
@@ -164,13 +165,6 @@ internal sealed partial class ChatCompletionsForwarder(
         {
             // :: Step 7: settle — the only place money moves
             await SettleAsync(call, candidate, attempt, result, startedAt, started).ConfigureAwait(false);
-        }
-
-        if (!result.TryNext)
-        {
-            // :: Step 8 (early): no attempt follows, so the hold goes before the client sees the end —
-            // a budget read after the answer never shows it as still reserved.
-            await admission.ReleaseAsync(call.Reservation).ConfigureAwait(false);
         }
 
         if (result.Tail is { } tail && !ct.IsCancellationRequested)
