@@ -80,6 +80,7 @@ LUA
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 tck=$(getconf CLK_TCK)
 
+mkdir -p "$root/bench/results"
 results="$root/bench/results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
 printf "%-9s %-7s %5s %10s %9s %9s %12s %14s\n" target mode conns req/s p50 p99 gw_cpu_ms/req fake_cpu_ms/req | tee "$results"
 
