@@ -55,8 +55,9 @@ internal sealed partial class ChatCompletionsForwarder(
         }
 
         // :: Step 2: read and validate the body
-        var (body, requestBytes, readError) = await GatewayRequestReader.ReadJsonObjectAsync(context.Request, options.MaxRequestBytes, ct).ConfigureAwait(false);
+        var (body, readError) = await GatewayRequestReader.ReadBodyAsync(context.Request, options.MaxRequestBytes, ct).ConfigureAwait(false);
         var (request, validationError) = body is null ? (null, readError) : ChatRequest.From(body);
+        var requestBytes = body?.LongLength ?? 0;
         if (request is null)
         {
             await OpenAIErrors.WriteAsync(response, validationError!).ConfigureAwait(false);
@@ -64,7 +65,7 @@ internal sealed partial class ChatCompletionsForwarder(
         }
 
         // :: Step 3: route
-        var (candidates, routeError) = router.ResolveChat(request.Model, startedAt);
+        var (candidates, routeError) = router.ResolveChat(request.ModelName, startedAt);
         if (routeError is not null)
         {
             await OpenAIErrors.WriteAsync(response, routeError).ConfigureAwait(false);

@@ -14,10 +14,27 @@ internal static class GatewayRequestReader
     public static async Task<(JsonObject? Body, long Bytes, GatewayError? Error)> ReadJsonObjectAsync(
         HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
+        var (bytes, error) = await ReadBodyAsync(request, maxBytes, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
+        {
+            return (null, 0, error);
+        }
+
+        var (body, parseError) = ParseObject(bytes);
+        return (body, bytes.Length, parseError);
+    }
+
+    /// <summary>
+    /// Reads the body's bytes with the same checks as <see cref="ReadJsonObjectAsync"/> except the
+    /// JSON syntax, which is the caller's to check.
+    /// </summary>
+    public static async Task<(byte[]? Bytes, GatewayError? Error)> ReadBodyAsync(
+        HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    {
         var contentType = request.ContentType;
         if (contentType is null || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, 0, new GatewayError(StatusCodes.Status415UnsupportedMediaType, "invalid_request_error", "unsupported_media_type",
+            return (null, new GatewayError(StatusCodes.Status415UnsupportedMediaType, "invalid_request_error", "unsupported_media_type",
                 $"Content-Type must be application/json (got '{contentType ?? "none"}')."));
         }
 
@@ -25,7 +42,7 @@ internal static class GatewayRequestReader
             $"Request body is larger than the limit of {maxBytes} bytes.");
         if (request.ContentLength > maxBytes)
         {
-            return (null, 0, tooLarge);
+            return (null, tooLarge);
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(maxBytes + 1, request.ContentLength + 1 ?? 16 * 1024));
@@ -38,7 +55,7 @@ internal static class GatewayRequestReader
                 {
                     if (length > maxBytes)
                     {
-                        return (null, 0, tooLarge);
+                        return (null, tooLarge);
                     }
 
                     var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(maxBytes + 1, (long)buffer.Length * 2));
@@ -56,31 +73,33 @@ internal static class GatewayRequestReader
                 length += read;
                 if (length > maxBytes)
                 {
-                    return (null, 0, tooLarge);
+                    return (null, tooLarge);
                 }
             }
 
-            if (length == 0)
-            {
-                return (null, 0, GatewayError.BadRequest("invalid_json", "The request body is empty; a JSON object is expected."));
-            }
-
-            try
-            {
-                var node = JsonNode.Parse(buffer.AsSpan(0, length));
-                return node is JsonObject obj
-                    ? (obj, length, null)
-                    : (null, length, GatewayError.BadRequest("invalid_json", "The request body must be a JSON object."));
-            }
-            catch (JsonException ex)
-            {
-                return (null, length, GatewayError.BadRequest("invalid_json",
-                    $"The request body is not valid JSON: {ex.Message.Split(" Path:", StringSplitOptions.None)[0]}"));
-            }
+            return length == 0
+                ? (null, GatewayError.BadRequest("invalid_json", "The request body is empty; a JSON object is expected."))
+                : (buffer.AsSpan(0, length).ToArray(), null);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Parses a body into a JSON object, or the 400 that says why it is not one.</summary>
+    public static (JsonObject? Body, GatewayError? Error) ParseObject(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return JsonNode.Parse(bytes) is JsonObject obj
+                ? (obj, null)
+                : (null, GatewayError.BadRequest("invalid_json", "The request body must be a JSON object."));
+        }
+        catch (JsonException ex)
+        {
+            return (null, GatewayError.BadRequest("invalid_json",
+                $"The request body is not valid JSON: {ex.Message.Split(" Path:", StringSplitOptions.None)[0]}"));
         }
     }
 }
