@@ -256,6 +256,7 @@ public sealed class ChatCompletionsTests
         { "unknown key", "tgk_nosuchkeynosuchkeynosuchkeynosuchkey00", """{"model":"fake-model","messages":[{"role":"user","content":"x"}]}""", HttpStatusCode.Unauthorized, "invalid_api_key" },
         { "malformed json", "", """{"model":"fake-model","messages":[""", HttpStatusCode.BadRequest, "invalid_json" },
         { "no messages", "", """{"model":"fake-model"}""", HttpStatusCode.BadRequest, "missing_required_parameter" },
+        { "repeated model", "", """{"model":"fake-model","messages":[{"role":"user","content":"x"}],"model":"other-model"}""", HttpStatusCode.BadRequest, "invalid_json" },
         { "bad max_tokens", "", """{"model":"fake-model","max_tokens":-3,"messages":[{"role":"user","content":"x"}]}""", HttpStatusCode.BadRequest, "invalid_value" },
         { "unknown model", "", """{"model":"no-such-model","messages":[{"role":"user","content":"x"}]}""", HttpStatusCode.NotFound, "model_not_found" },
         { "unavailable model", "", """{"model":"suspended-model","messages":[{"role":"user","content":"x"}]}""", HttpStatusCode.NotFound, "model_not_available" },
