@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Gateway load test: the fake provider measured directly and through the gateway, in one run,
-# at 32 and 128 connections, JSON and streaming. Prints requests/s, p50, p99, and for the
-# gateway its CPU milliseconds per request and peak RSS. Everything runs on 127.0.0.1, is
+# Gateway load test: the fake provider measured directly, through a bare proxy (bench/BareProxy:
+# Kestrel in, HttpClient out, nothing else: the floor for any .NET gateway) and through the
+# gateway, in one run, at 32 and 128 connections, JSON and streaming. Prints requests/s, p50,
+# p99, and for the proxies their CPU milliseconds per request, and the gateway's peak RSS. Everything runs on 127.0.0.1, is
 # bounded in time, and every process started here is stopped by its PID at the end.
 #
 #   bash bench/load.sh                 # 10 s per measurement
 #   DURATION=30 bash bench/load.sh     # longer runs
-#   CONNS=32 MODES=json SKIP_DIRECT=1 bash bench/load.sh   # a subset
+#   CONNS=32 MODES=json SKIP_DIRECT=1 SKIP_BARE=1 bash bench/load.sh   # a subset
 #   EXTRA_GATEWAY_ARGS="--Tollgate:Database:Provider=postgres ..." bash bench/load.sh
 #   GATEWAY_ENV="DOTNET_gcServer=1" bash bench/load.sh          # runtime settings for the gateway only
 set -euo pipefail
@@ -16,6 +17,7 @@ duration=${DURATION:-10}
 warmup=${WARMUP:-3}
 fake_port=${FAKE_PORT:-19001}
 gw_port=${GATEWAY_PORT:-19080}
+bare_port=${BARE_PORT:-19090}
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
@@ -29,6 +31,7 @@ fi
 echo "building (Release)..."
 dotnet build -c Release -nologo -v q src/Tollgate/Tollgate.csproj >/dev/null
 dotnet build -c Release -nologo -v q tools/FakeProviders/FakeProviders.csproj >/dev/null
+dotnet build -c Release -nologo -v q bench/BareProxy/BareProxy.csproj >/dev/null
 
 cat > "$work/catalog.json" <<JSON
 {"models":[{"id":"bench-model","name":"Bench","kind":"chat","maxOutputTokens":1000,
@@ -46,6 +49,9 @@ env ${GATEWAY_ENV:-} dotnet src/Tollgate/bin/Release/net10.0/Tollgate.dll --urls
   --Tollgate:Providers:openai:ApiKey=bench-upstream-key \
   --Logging:LogLevel:Default=Warning ${EXTRA_GATEWAY_ARGS:-} >"$work/gateway.log" 2>&1 &
 gw_pid=$!; pids+=("$gw_pid")
+dotnet bench/BareProxy/bin/Release/net10.0/BareProxy.dll --urls "http://127.0.0.1:$bare_port" \
+  --Upstream "http://127.0.0.1:$fake_port/openai/v1/chat/completions" --Model bench-model=bench-upstream >"$work/bare.log" 2>&1 &
+bare_pid=$!; pids+=("$bare_pid")
 
 for i in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$gw_port/health" >/dev/null && curl -sf -o /dev/null "http://127.0.0.1:$fake_port/_fake/stats" && break
@@ -82,17 +88,19 @@ tck=$(getconf CLK_TCK)
 
 mkdir -p "$root/bench/results"
 results="$root/bench/results/load-$(date -u +%Y%m%dT%H%M%SZ).txt"
-printf "%-9s %-7s %5s %10s %9s %9s %12s %14s\n" target mode conns req/s p50 p99 gw_cpu_ms/req fake_cpu_ms/req | tee "$results"
+printf "%-9s %-7s %5s %10s %9s %9s %12s %14s\n" target mode conns req/s p50 p99 cpu_ms/req fake_cpu_ms/req | tee "$results"
 
 run() { # target mode conns url body key
   local target=$1 mode=$2 conns=$3 url=$4 body=$5 k=$6
+  local pid=$gw_pid
+  [ "$target" = bare ] && pid=$bare_pid
   lua "$body" "$k"
   # warm-up, not measured
   wrk -t2 -c"$conns" -d"${warmup}s" -s "$work/post.lua" "$url" >/dev/null 2>&1 || true
-  local before; before=$(cpu_ticks "$gw_pid")
+  local before; before=$(cpu_ticks "$pid")
   local fbefore; fbefore=$(cpu_ticks "$fake_pid")
   local out; out=$(wrk -t2 -c"$conns" -d"${duration}s" --latency -s "$work/post.lua" "$url")
-  local after; after=$(cpu_ticks "$gw_pid")
+  local after; after=$(cpu_ticks "$pid")
   local fafter; fafter=$(cpu_ticks "$fake_pid")
   local reqs rps p50 p99 errs
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
@@ -101,7 +109,7 @@ run() { # target mode conns url body key
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   errs=$(echo "$out" | awk '/Non-2xx/ {print $4}')
   local cpu="-"
-  if [ "$target" = gateway ] && [ "${reqs:-0}" -gt 0 ]; then
+  if [ "$target" != direct ] && [ "${reqs:-0}" -gt 0 ]; then
     cpu=$(python3 -c "print(f'{($after-$before)*1000/$tck/$reqs:.3f}')")
   fi
   local fcpu="-"
@@ -119,6 +127,7 @@ for conns in ${CONNS:-32 128}; do
     direct_body=$direct_json; gw_body=$body_json
     if [ "$mode" = stream ]; then direct_body=$direct_stream; gw_body=$body_stream; fi
     [ -n "${SKIP_DIRECT:-}" ] || run direct "$mode" "$conns" "http://127.0.0.1:$fake_port/openai/v1/chat/completions" "$direct_body" bench
+    [ -n "${SKIP_BARE:-}" ] || run bare "$mode" "$conns" "http://127.0.0.1:$bare_port/v1/chat/completions" "$gw_body" bench
     run gateway "$mode" "$conns" "$T/v1/chat/completions" "$gw_body" "$key"
   done
 done
