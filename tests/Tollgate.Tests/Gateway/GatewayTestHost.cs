@@ -33,6 +33,9 @@ public sealed class GatewayTestHost : IAsyncDisposable
              "prices":[
                {"effectiveFrom":null,"effectiveUntil":"2026-09-01T00:00:00Z","inputPerMillion":"2","outputPerMillion":"10"},
                {"effectiveFrom":"2026-09-01T00:00:00Z","effectiveUntil":null,"inputPerMillion":"3","outputPerMillion":"15"}]}]},
+          {"id":"tiered-model","name":"Tiered model","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"openai","providerModelId":"tiered-upstream",
+             "prices":[{"inputPerMillion":"1","outputPerMillion":"1","tiers":[{"aboveInputTokens":1000,"inputPerMillion":"100","outputPerMillion":"100"}]}]}]},
           {"id":"request-priced-model","name":"Per-request only","kind":"chat","maxOutputTokens":1000,
            "providers":[{"provider":"openai","providerModelId":"rp","prices":[{"perRequest":"0.01"}]}]},
           {"id":"suspended-model","name":"Suspended","kind":"chat","maxOutputTokens":1000,
