@@ -810,32 +810,8 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
 
             if (loadMember)
             {
-                MemberState? loaded = null;
-                var begun = false;
-                try
-                {
-                    await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
-                    await using var snapshot = await ReadSnapshot.BeginAsync(connection, store.Database, () =>
-                    {
-                        lock (slot.Sync)
-                        {
-                            slot.BeginMemberLoad();
-                            begun = true;
-                        }
-                    }, ct).ConfigureAwait(false);
-                    loaded = await LoadMemberAsync(connection, null, memberId, time.GetUtcNow()).ConfigureAwait(false);
-                }
-                finally
-                {
-                    if (begun)
-                    {
-                        lock (slot.Sync)
-                        {
-                            slot.EndMemberLoad(loaded);
-                        }
-                    }
-                }
-
+                var loaded = await LoadInSnapshotAsync(slot, slot.BeginMemberLoad,
+                    connection => LoadMemberAsync(connection, null, memberId, time.GetUtcNow()), slot.EndMemberLoad, ct).ConfigureAwait(false);
                 if (loaded is null)
                 {
                     return false;
@@ -857,39 +833,56 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 }
             }
 
-            KeyState? key = null;
-            var keyBegun = false;
-            try
+            await LoadInSnapshotAsync<KeyState>(slot, () => slot.BeginKeyLoad(keyId), async connection =>
             {
-                await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
-                await using var snapshot = await ReadSnapshot.BeginAsync(connection, store.Database, () =>
-                {
-                    lock (slot.Sync)
-                    {
-                        slot.BeginKeyLoad(keyId);
-                        keyBegun = true;
-                    }
-                }, ct).ConfigureAwait(false);
                 var config = await BudgetStore.GetAsync(connection, null, BudgetScope.Key, keyId).ConfigureAwait(false);
-                key = await KeyState.LoadAsync(connection, keyId, config, time.GetUtcNow()).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (keyBegun)
-                {
-                    lock (slot.Sync)
-                    {
-                        slot.EndKeyLoad(state, keyId, key);
-                    }
-                }
-            }
-
+                return await KeyState.LoadAsync(connection, keyId, config, time.GetUtcNow()).ConfigureAwait(false);
+            }, key => slot.EndKeyLoad(state, keyId, key), ct).ConfigureAwait(false);
             return true;
         }
         finally
         {
             slot.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Reads one piece of a member's spend state in a snapshot taken under the ledger commit lock:
+    /// <paramref name="begin"/> marks the load on the slot inside that critical section (rows that
+    /// commit from then on are kept for it), <paramref name="end"/> publishes what was read, or
+    /// abandons the load (null) when the read failed.
+    /// </summary>
+    private async Task<T?> LoadInSnapshotAsync<T>(
+        MemberSlot slot, Action begin, Func<DbConnection, Task<T?>> read, Action<T?> end, CancellationToken ct)
+        where T : class
+    {
+        T? loaded = null;
+        var begun = false;
+        try
+        {
+            await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+            await using var snapshot = await ReadSnapshot.BeginAsync(connection, store.Database, () =>
+            {
+                lock (slot.Sync)
+                {
+                    begin();
+                    begun = true;
+                }
+            }, ct).ConfigureAwait(false);
+            loaded = await read(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (begun)
+            {
+                lock (slot.Sync)
+                {
+                    end(loaded);
+                }
+            }
+        }
+
+        return loaded;
     }
 
     private static async Task<MemberState?> LoadMemberAsync(DbConnection connection, DbTransaction? tx, string memberId, DateTimeOffset now)

@@ -69,8 +69,7 @@ internal sealed class SqliteLedgerInsert : IDisposable
         }
         finally
         {
-            raw.sqlite3_reset(_statement);
-            raw.sqlite3_clear_bindings(_statement);
+            raw.sqlite3_reset(_statement); // every parameter is bound again for the next row
         }
     }
 

@@ -204,7 +204,12 @@ internal sealed class ChatRequest
                         reader.Read();
                         if (isIncludeUsage)
                         {
-                            f.IncludeUsage = f.IncludeUsageValue is null ? reader.TokenType : JsonTokenType.None;
+                            if (f.IncludeUsageValue is not null)
+                            {
+                                f.Repeated ??= "stream_options.include_usage";
+                            }
+
+                            f.IncludeUsage = reader.TokenType;
                             f.IncludeUsageValue = ((int)reader.TokenStartIndex, (int)reader.TokenStartIndex);
                         }
 
@@ -314,11 +319,6 @@ internal sealed class ChatRequest
             if (Repeated is { } name)
             {
                 return GatewayError.BadRequest("invalid_json", $"The '{name}' field appears more than once.", name);
-            }
-
-            if (IncludeUsage == JsonTokenType.None && IncludeUsageValue is not null)
-            {
-                return GatewayError.BadRequest("invalid_json", "The 'stream_options.include_usage' field appears more than once.", "stream_options");
             }
 
             if (string.IsNullOrWhiteSpace(Model))

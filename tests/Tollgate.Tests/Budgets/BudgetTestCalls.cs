@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Data.Common;
 using System.Text.Json;
+using Dapper;
 using Tollgate.Budgets;
 using Tollgate.Tests.Gateway;
 using Tollgate.Tests.Infrastructure;
@@ -11,6 +13,16 @@ namespace Tollgate.Tests.Budgets;
 /// <summary>Management and gateway calls the budget tests share.</summary>
 internal static class BudgetTestCalls
 {
+    /// <summary>Registers a node whose heartbeat stopped a minute ago (<c>node_dead</c>) and a live one (<c>node_live</c>); returns now, in ms.</summary>
+    public static async Task<long> AddDeadAndLiveNodesAsync(DbConnection connection)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await connection.ExecuteAsync(
+            "INSERT INTO nodes (node_id, started_at, heartbeat_at) VALUES ('node_dead', @old, @old), ('node_live', @now, @now)",
+            new { old = now - 60_000, now });
+        return now;
+    }
+
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();

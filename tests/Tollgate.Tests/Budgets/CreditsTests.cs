@@ -295,10 +295,7 @@ public sealed class CreditsTests
         await PurchaseOkAsync(host, "1");
         await SetModeAsync(host, "credits");
         await using var connection = await host.Server.App.Services.GetRequiredService<Database>().OpenAsync();
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await connection.ExecuteAsync(
-            "INSERT INTO nodes (node_id, started_at, heartbeat_at) VALUES ('node_dead', @old, @old), ('node_live', @now, @now)",
-            new { old = now - 60_000, now });
+        var now = await AddDeadAndLiveNodesAsync(connection);
         // Holds of another member of the org: only the org's credits bind them to this request.
         await connection.ExecuteAsync(
             "INSERT INTO budget_holds (id, node_id, member_id, key_id, amount_pico, created_at, org_id) VALUES ('hold_dead', 'node_dead', 'mem_x', 'key_x', 1000000000000, @now, @org)",

@@ -70,10 +70,7 @@ public sealed class SeveralNodesTests
         var memberId = await MemberIdAsync(host);
         await PutOkAsync(host, $"orgs/{host.OrgId}/members/{memberId}/budget", """{"spend":{"type":"fixed","limit":"1"}}""");
         await using var connection = await host.Server.App.Services.GetRequiredService<Database>().OpenAsync();
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await connection.ExecuteAsync(
-            "INSERT INTO nodes (node_id, started_at, heartbeat_at) VALUES ('node_dead', @old, @old), ('node_live', @now, @now)",
-            new { old = now - 60_000, now });
+        var now = await AddDeadAndLiveNodesAsync(connection);
         await connection.ExecuteAsync(
             "INSERT INTO budget_holds (id, node_id, member_id, key_id, amount_pico, created_at) VALUES ('hold_dead', 'node_dead', @memberId, 'key_x', 1000000000000, @now)",
             new { memberId, now });

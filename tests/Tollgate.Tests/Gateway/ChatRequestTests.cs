@@ -163,6 +163,7 @@ public sealed class ChatRequestTests
     [InlineData("""{"model":"m","mod\u0065l":"other","messages":[{}]}""", "model")]
     [InlineData("""{"model":"m","messages":[{}],"max_tokens":5,"max_tokens":9000}""", "max_tokens")]
     [InlineData("""{"model":"m","messages":[{}],"stream":false,"stream":true}""", "stream")]
+    [InlineData("""{"model":"m","messages":[{}],"stream":true,"stream_options":{"include_usage":false,"include_usage":true}}""", "stream_options.include_usage")]
     public void RepeatedField_TheGatewayReads_IsRefused(string json, string field)
     {
         // The gateway and the provider could read different values: priced as one model, served as another.
