@@ -30,7 +30,7 @@ internal sealed class BudgetAdmission
         catch (System.Data.Common.DbException)
         {
             // Spend state that cannot be read denies; it never admits (fail closed).
-            return new AdmissionResult(null, new BudgetDenial(StatusCodes.Status503ServiceUnavailable, "budget_unavailable",
+            return new AdmissionResult(null, new BudgetDenial(DenialReason.StateUnavailable, "budget_unavailable",
                 "Budget state is unavailable right now, so the request was not sent. Try again shortly.", null, null));
         }
     }
@@ -117,25 +117,37 @@ internal sealed record Reservation(AdmissionRequest Request, long ReservedPico, 
     public string? CreditsOrgId { get; init; }
 }
 
-/// <summary>Why a request was refused by admission.</summary>
-/// <param name="Status">HTTP status (402, 403, 503).</param>
+/// <summary>Why admission refused a request; each endpoint words it in its own error format.</summary>
+internal enum DenialReason
+{
+    /// <summary>A key or member cap has no room (budgets.md, "Denial": 403).</summary>
+    CapExhausted,
+
+    /// <summary>The org's prepaid credits have no room (402).</summary>
+    InsufficientCredits,
+
+    /// <summary>The key's member could not be found or read, so nothing can be admitted for it.</summary>
+    MemberUnreadable,
+
+    /// <summary>Spend state could not be read (database unavailable): admission fails closed.</summary>
+    StateUnavailable,
+}
+
+/// <summary>Why a request was refused by admission. Carries no transport detail: the endpoint renders it.</summary>
+/// <param name="Reason">The kind of refusal.</param>
 /// <param name="Code">Machine code, e.g. <c>member_budget_exceeded</c>.</param>
 /// <param name="Message">The exact message of budgets.md.</param>
 /// <param name="Detail">A sentence for people.</param>
 /// <param name="Cap">The cap that refused, for the <c>budget</c> object.</param>
-internal sealed record BudgetDenial(int Status, string Code, string Message, string? Detail, CapStatus? Cap)
+internal sealed record BudgetDenial(DenialReason Reason, string Code, string Message, string? Detail, CapStatus? Cap)
 {
-    /// <summary>The OpenAI error <c>type</c> when it is not derived from the cap (<c>insufficient_credits</c>).</summary>
-    public string? Type { get; init; }
-
-    /// <summary>402: the org's credits have no room for the request (budgets.md, "Denial").</summary>
+    /// <summary>The org's credits have no room for the request (budgets.md, "Denial").</summary>
     public static BudgetDenial InsufficientCredits { get; } = new(
-        StatusCodes.Status402PaymentRequired,
+        DenialReason.InsufficientCredits,
         "insufficient_credits",
         BudgetMessages.InsufficientCredits,
         "The organization's prepaid credits cannot pay for this request. An owner or admin can add credits.",
-        null)
-    { Type = "insufficient_credits" };
+        null);
 }
 
 /// <summary>Admitted with a reservation, or denied.</summary>

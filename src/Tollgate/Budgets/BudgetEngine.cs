@@ -276,7 +276,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         return held ? new Reservation(request, amount, null) { HoldId = holdId } : null;
     }
 
-    private static readonly BudgetDenial UnreadableMember = new(StatusCodes.Status403Forbidden, "budget_unavailable",
+    private static readonly BudgetDenial UnreadableMember = new(DenialReason.MemberUnreadable, "budget_unavailable",
         "The member's budget could not be read, so the request was not sent.", null, null);
 
     private readonly record struct Decision(BudgetDenial? Denial, long Amount, long? Granted);
@@ -359,7 +359,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         var view = await ViewMemberAsync(identity.MemberId, ct).ConfigureAwait(false);
         if (view is null)
         {
-            return new BudgetDenial(StatusCodes.Status403Forbidden, "budget_unavailable", "The member's budget could not be read.", null, null);
+            return new BudgetDenial(DenialReason.MemberUnreadable, "budget_unavailable", "The member's budget could not be read.", null, null);
         }
 
         CapStatus? failing = null;
@@ -784,10 +784,10 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             var detail = member is null
                 ? BudgetMessages.KeyDetail(identity.KeyName)
                 : $"{MemberMessage(member)} {BudgetMessages.MemberDetail(member.UsedPico, member.LimitPico)}";
-            return new BudgetDenial(StatusCodes.Status403Forbidden, key.Cap == "period" ? "key_period_budget_exceeded" : "key_budget_exceeded", message, detail, key);
+            return new BudgetDenial(DenialReason.CapExhausted, key.Cap == "period" ? "key_period_budget_exceeded" : "key_budget_exceeded", message, detail, key);
         }
 
-        return new BudgetDenial(StatusCodes.Status403Forbidden, member!.Cap == "period" ? "member_period_budget_exceeded" : "member_budget_exceeded",
+        return new BudgetDenial(DenialReason.CapExhausted, member!.Cap == "period" ? "member_period_budget_exceeded" : "member_budget_exceeded",
             MemberMessage(member), BudgetMessages.MemberDetail(member.UsedPico, member.LimitPico), member);
     }
 

@@ -45,7 +45,7 @@ internal static class UsageApi
             var denial = await engine.CheckMemberAsync(identity, estimate.Value, context.RequestAborted);
             if (denial is not null)
             {
-                await OpenAIErrors.WriteAsync(context.Response, new GatewayError(denial.Status, denial.Type ?? "budget_exceeded", denial.Code, denial.Message) { Detail = denial.Detail, Budget = denial.Cap });
+                await OpenAIErrors.WriteAsync(context.Response, GatewayError.FromDenial(denial));
                 return;
             }
 

@@ -87,12 +87,7 @@ internal sealed partial class ChatCompletionsForwarder(
             new AdmissionRequest(identity, "llm", candidates[0].Model.Id, candidates[0].Price, inputBound, maxOutput, worst), ct).ConfigureAwait(false);
         if (admitted.Reservation is not { } reservation)
         {
-            var denial = admitted.Denial!;
-            await OpenAIErrors.WriteAsync(response, new GatewayError(denial.Status, denial.Type ?? (denial.Cap is null ? "server_error" : "budget_exceeded"), denial.Code, denial.Message)
-            {
-                Detail = denial.Detail,
-                Budget = denial.Cap,
-            }).ConfigureAwait(false);
+            await OpenAIErrors.WriteAsync(response, GatewayError.FromDenial(admitted.Denial!)).ConfigureAwait(false);
             return;
         }
 

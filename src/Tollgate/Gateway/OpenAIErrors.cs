@@ -21,6 +21,15 @@ public sealed record GatewayError(int Status, string Type, string Code, string M
         ? new(StatusCodes.Status403Forbidden, "permission_error", "project_access_revoked", auth.Message)
         : new(StatusCodes.Status401Unauthorized, "invalid_request_error", "invalid_api_key", auth.Message);
 
+    /// <summary>An admission refusal as the error a client sees: 403 for a cap, 402 for credits, 503 when spend state is unreadable.</summary>
+    internal static GatewayError FromDenial(Tollgate.Budgets.BudgetDenial denial) => denial.Reason switch
+    {
+        Tollgate.Budgets.DenialReason.CapExhausted => new(StatusCodes.Status403Forbidden, "budget_exceeded", denial.Code, denial.Message) { Detail = denial.Detail, Budget = denial.Cap },
+        Tollgate.Budgets.DenialReason.InsufficientCredits => new(StatusCodes.Status402PaymentRequired, "insufficient_credits", denial.Code, denial.Message) { Detail = denial.Detail },
+        Tollgate.Budgets.DenialReason.MemberUnreadable => new(StatusCodes.Status403Forbidden, "server_error", denial.Code, denial.Message) { Detail = denial.Detail },
+        _ => new(StatusCodes.Status503ServiceUnavailable, "server_error", denial.Code, denial.Message) { Detail = denial.Detail },
+    };
+
     /// <summary>400 for a request the gateway cannot accept.</summary>
     public static GatewayError BadRequest(string code, string message, string? param = null) =>
         new(StatusCodes.Status400BadRequest, "invalid_request_error", code, message, param);
