@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
-using Tollgate.Gateway;
+using Tollgate.Gateway.Endpoints.ChatCompletions;
 
 namespace Tollgate.Bench;
 
@@ -66,6 +66,6 @@ public class ChatRequestBenchmarks
     public int OnePassAndSplice()
     {
         var (request, _) = ChatRequest.From(_body);
-        return request!.ToUpstreamBody("gpt-5-mini-2026-01-01", "openai", null).Length + request.ModelName.Length + (int)request.MaxOutputTokens!.Value;
+        return request!.ToUpstreamBody("gpt-5-mini-2026-01-01", true, null).Length + request.ModelName.Length + (int)request.MaxOutputTokens!.Value;
     }
 }

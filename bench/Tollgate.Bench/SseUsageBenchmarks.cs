@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
-using Tollgate.Gateway;
+using Tollgate.Gateway.Streaming;
 using Tollgate.Providers.OpenAI;
 
 namespace Tollgate.Bench;

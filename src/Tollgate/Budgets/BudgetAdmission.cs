@@ -8,15 +8,24 @@ namespace Tollgate.Budgets;
 /// goes upstream, <see cref="SettleAttemptAsync"/> once per provider attempt, and
 /// <see cref="ReleaseAsync"/> when the request is over.
 /// </summary>
-internal sealed class BudgetAdmission
+internal sealed partial class BudgetAdmission
 {
-    private readonly SpendLedger _ledger;
-    private readonly BudgetEngine _engine;
+    /// <summary>Appends tried on the request's path before the charge goes to the background.</summary>
+    private static readonly TimeSpan[] InlineRetries = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(250)];
 
-    public BudgetAdmission(SpendLedger ledger, BudgetEngine engine)
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    private readonly ILedgerAppender _ledger;
+    private readonly BudgetEngine _engine;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BudgetAdmission> _logger;
+
+    public BudgetAdmission(SpendLedger ledger, ILedgerAppender appender, BudgetEngine engine, TimeProvider time, ILogger<BudgetAdmission> logger)
     {
-        _ledger = ledger;
+        _ledger = appender;
         _engine = engine;
+        _time = time;
+        _logger = logger;
         ledger.OnCommitted = engine.CountCommitted; // one node: rows are counted as they commit
     }
 
@@ -37,10 +46,14 @@ internal sealed class BudgetAdmission
 
     /// <summary>
     /// Charges one provider attempt: the ledger row is durable when this completes, and the caps
-    /// count it. Called exactly once per attempt, from the attempt's <c>finally</c>.
+    /// count it. Called exactly once per attempt, from the attempt's <c>finally</c>; it never throws.
     /// <paramref name="lastAttempt"/>: no attempt follows, so other nodes stop counting the
     /// request's hold in the same transaction as its last charge (one write fewer per request), and
     /// the rest of the reservation is released here.
+    /// A ledger that cannot take the row is tried again (inserts are idempotent by id and by request
+    /// and attempt, so a retry never charges twice); past the inline tries the charge is kept and
+    /// retried in the background, and the reservation stays held until it lands — a charge is never
+    /// lost, and the caps never show less than was spent.
     /// </summary>
     public async Task SettleAttemptAsync(Reservation reservation, LedgerEntry entry, bool lastAttempt)
     {
@@ -51,23 +64,146 @@ internal sealed class BudgetAdmission
             DropsHold = lastAttempt && reservation.HoldId is not null,
             CreditsPico = reservation.CreditsOrgId is null ? 0 : entry.CostPico,
         };
-        await _ledger.AppendAsync(entry).ConfigureAwait(false);
+
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await _ledger.AppendAsync(entry).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (IsStorageFailure(ex))
+            {
+                LogAppendFailed(_logger, ex, entry.RequestId, entry.Attempt);
+                if (attempt == InlineRetries.Length)
+                {
+                    lock (reservation)
+                    {
+                        reservation.PendingCharges++;
+                    }
+
+                    _ = ChargeInBackgroundAsync(reservation, entry, lastAttempt);
+                    return;
+                }
+
+                await Task.Delay(InlineRetries[attempt], _time).ConfigureAwait(false);
+            }
+        }
+
+        await CountSettledAsync(reservation, entry, lastAttempt).ConfigureAwait(false);
+    }
+
+    /// <summary>Releases what is still held by the reservation (idempotent), once no charge of it is still on its way to the ledger.</summary>
+    public Task ReleaseAsync(Reservation reservation)
+    {
+        lock (reservation)
+        {
+            if (reservation.PendingCharges > 0)
+            {
+                reservation.ReleaseWhenCharged = true; // the last pending charge releases it
+                return Task.CompletedTask;
+            }
+        }
+
+        return ReleaseSafelyAsync(reservation);
+    }
+
+    private async Task CountSettledAsync(Reservation reservation, LedgerEntry entry, bool lastAttempt)
+    {
         if (entry.DropsHold)
         {
             reservation.HoldDropped = true;
         }
 
-        await _engine.SettleAsync(reservation, entry).ConfigureAwait(false);
+        try
+        {
+            await _engine.SettleAsync(reservation, entry).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            // The row is durable and counted; only the lowering of the hold failed: the release below retries it.
+            LogAppendFailed(_logger, ex, entry.RequestId, entry.Attempt);
+        }
+
         if (lastAttempt)
         {
             // No attempt follows: the rest of the hold goes now, before the endpoint sends the end of
             // its answer, so a budget read after the answer never shows it as still reserved.
-            await _engine.ReleaseAsync(reservation).ConfigureAwait(false);
+            await ReleaseSafelyAsync(reservation).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Releases what is still held by the reservation. Idempotent.</summary>
-    public Task ReleaseAsync(Reservation reservation) => _engine.ReleaseAsync(reservation);
+    private async Task ChargeInBackgroundAsync(Reservation reservation, LedgerEntry entry, bool lastAttempt)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            await Task.Delay(delay, _time).ConfigureAwait(false);
+            try
+            {
+                await _ledger.AppendAsync(entry).ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex) when (IsStorageFailure(ex))
+            {
+                LogAppendFailed(_logger, ex, entry.RequestId, entry.Attempt);
+                delay = delay * 2 > MaxBackoff ? MaxBackoff : delay * 2;
+            }
+        }
+
+        await CountSettledAsync(reservation, entry, lastAttempt: false).ConfigureAwait(false);
+        bool release;
+        lock (reservation)
+        {
+            reservation.PendingCharges--;
+            release = reservation.PendingCharges == 0 && (reservation.ReleaseWhenCharged || lastAttempt);
+        }
+
+        if (release)
+        {
+            await ReleaseSafelyAsync(reservation).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReleaseSafelyAsync(Reservation reservation)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await _engine.ReleaseAsync(reservation).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (IsStorageFailure(ex) && attempt < InlineRetries.Length)
+            {
+                LogReleaseFailed(_logger, ex, reservation.HoldId);
+                await Task.Delay(InlineRetries[attempt], _time).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsStorageFailure(ex))
+            {
+                // A hold row that could not be deleted belongs to this node: other nodes stop counting it
+                // when this node's heartbeat lapses, and this node's own memory no longer holds anything.
+                LogReleaseFailed(_logger, ex, reservation.HoldId);
+                return;
+            }
+        }
+    }
+
+    private static bool IsStorageFailure(Exception ex) =>
+        ex is System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The ledger could not record request {RequestId} attempt {Attempt}; it is retried")]
+    private static partial void LogAppendFailed(ILogger logger, Exception exception, string requestId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The hold {HoldId} could not be released")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string? holdId);
+}
+
+/// <summary>Where settled charges are written: the spend ledger (a seam so a failing ledger can be tested).</summary>
+internal interface ILedgerAppender
+{
+    /// <summary>Appends a row; durable when the task completes. Idempotent by the row's id and its (request, attempt).</summary>
+    Task AppendAsync(LedgerEntry entry);
 }
 
 /// <summary>What a request asks admission for.</summary>
@@ -108,6 +244,12 @@ internal sealed record Reservation(AdmissionRequest Request, long ReservedPico, 
 
     /// <summary>The hold's row is gone already (dropped with the last charge).</summary>
     public bool HoldDropped { get; set; }
+
+    /// <summary>Charges of this reservation still on their way to the ledger (it was unavailable); guarded by locking the reservation.</summary>
+    public int PendingCharges { get; set; }
+
+    /// <summary>The request is over: the last pending charge releases what is left.</summary>
+    public bool ReleaseWhenCharged { get; set; }
 
     /// <summary>
     /// The org whose credits this reservation holds: set when the org was in credits mode at admission

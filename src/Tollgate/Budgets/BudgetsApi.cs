@@ -16,7 +16,7 @@ internal static class BudgetsApi
 {
     private const string MemberNotFound = "Member not found.";
 
-    /// <summary>Maps the budget endpoints under <c>/orgs/{orgId}</c>, and <c>GET /v1/key</c>.</summary>
+    /// <summary>Maps the budget endpoints under <c>/orgs/{orgId}</c>.</summary>
     public static IEndpointRouteBuilder MapBudgetsApi(this IEndpointRouteBuilder app)
     {
         var org = app.MapOrgGroup("");
@@ -29,7 +29,6 @@ internal static class BudgetsApi
         org.MapGet("/budgets", ListBudgetsAsync);
         org.MapPut("/keys/{keyId}/budget", PutKeyBudgetAsync);
         org.MapGet("/keys/{keyId}/usage", GetKeyUsageAsync);
-        app.MapGet("/v1/key", GetOwnKeyAsync);
         return app;
     }
 
@@ -227,20 +226,8 @@ internal static class BudgetsApi
         return await KeyUsageAsync(key.Id, key.Name, key.MemberId, engine, ct);
     }
 
-    private static async Task GetOwnKeyAsync(HttpContext context, ApiKeyAuthenticator authenticator, BudgetEngine engine)
-    {
-        var auth = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
-        if (auth.Identity is not { } identity)
-        {
-            await Gateway.OpenAIErrors.WriteAsync(context.Response, Gateway.GatewayError.FromAuth(auth));
-            return;
-        }
-
-        var result = await KeyUsageAsync(identity.KeyId, identity.KeyName, identity.MemberId, engine, context.RequestAborted);
-        await result.ExecuteAsync(context);
-    }
-
-    private static async Task<IResult> KeyUsageAsync(string keyId, string name, string memberId, BudgetEngine engine, CancellationToken ct)
+    /// <summary>The key usage document of a key, from the numbers admission enforces.</summary>
+    internal static async Task<IResult> KeyUsageAsync(string keyId, string name, string memberId, BudgetEngine engine, CancellationToken ct)
     {
         if (await engine.ViewKeyAsync(memberId, keyId, ct) is not { } view)
         {

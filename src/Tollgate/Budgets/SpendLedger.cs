@@ -14,7 +14,7 @@ namespace Tollgate.Budgets;
 /// to credits (<see cref="LedgerEntry.CreditsPico"/>) raises its org's charged credits in the same
 /// transaction, and only when the row is actually inserted.
 /// </summary>
-public sealed partial class SpendLedger : IAsyncDisposable
+public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
 {
     private const int MaxBatch = 256;
 

@@ -9,6 +9,16 @@ namespace Tollgate.Gateway;
 /// <param name="MaxAttempts">Provider attempts per request: the first and at most 2 fallbacks.</param>
 public sealed record GatewayOptions(TimeSpan KeepAlive, long MaxRequestBytes, TimeSpan UpstreamTimeout, int MaxAttempts)
 {
+    /// <summary>
+    /// After a provider's response headers, the longest silence while reading its answer
+    /// (<c>Tollgate:Streaming:IdleTimeoutSeconds</c>, default 300): a stalled stream is ended with the
+    /// endpoint's terminal error and settled, so it cannot hold its reservation forever behind keepalives.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>The largest single server-sent event relayed from a provider (16 MiB); past it the stream ends with an error.</summary>
+    public int MaxStreamEventBytes { get; init; } = 16 * 1024 * 1024;
+
     /// <summary>Reads the options from configuration.</summary>
     public static GatewayOptions FromConfiguration(IConfiguration configuration)
     {
@@ -19,6 +29,9 @@ public sealed record GatewayOptions(TimeSpan KeepAlive, long MaxRequestBytes, Ti
             TimeSpan.FromSeconds(Number(configuration, "Tollgate:Streaming:KeepAliveSeconds", 15)),
             (long)Number(configuration, "Tollgate:Gateway:MaxRequestBytes", 25 * 1024 * 1024),
             TimeSpan.FromSeconds(Number(configuration, "Tollgate:Gateway:UpstreamTimeoutSeconds", 300)),
-            MaxAttempts: 3);
+            MaxAttempts: 3)
+        {
+            IdleTimeout = TimeSpan.FromSeconds(Number(configuration, "Tollgate:Streaming:IdleTimeoutSeconds", 300)),
+        };
     }
 }

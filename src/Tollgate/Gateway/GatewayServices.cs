@@ -1,8 +1,14 @@
 using System.Text;
-using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Tollgate.Accounts;
 using Tollgate.Budgets;
 using Tollgate.Catalog;
+using Tollgate.Gateway.Endpoints.ChatCompletions;
+using Tollgate.Gateway.Endpoints.Models;
+using Tollgate.Gateway.Endpoints.Usage;
+using Tollgate.Gateway.Errors;
+using Tollgate.Gateway.Pipeline;
+using Tollgate.Gateway.Routing;
 using Tollgate.Providers;
 
 namespace Tollgate.Gateway;
@@ -39,52 +45,23 @@ public static class GatewayServices
         services.AddSingleton<SharedBudgets>();
         services.AddSingleton<BudgetEngine>();
         services.AddHostedService<SharedBudgetsService>();
+        services.TryAddSingleton<ILedgerAppender>(sp => sp.GetRequiredService<SpendLedger>());
         services.AddSingleton<BudgetAdmission>();
-        services.AddSingleton<ChatCompletionsForwarder>();
+        services.AddSingleton<AttemptSettlement>();
+        services.AddSingleton<GatewayPipeline>();
         return services;
     }
 
     /// <summary>Maps the <c>/v1</c> endpoints.</summary>
     public static IEndpointRouteBuilder MapGatewayApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/chat/completions", (HttpContext context, ChatCompletionsForwarder forwarder) => forwarder.ForwardAsync(context));
-        app.MapGet("/v1/models", ListModelsAsync);
+        app.MapPost("/v1/chat/completions", (HttpContext context, GatewayPipeline pipeline) => pipeline.RunAsync(context, ChatCompletionsEndpoint.Instance));
+        app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
+        app.MapUsageEndpoints();
+
+        // Any other /v1 path answers in the format SDKs read, not problem+json.
+        app.MapFallback("/v1/{**path}", (HttpContext context) =>
+            OpenAIErrorFormat.Instance.WriteAsync(context.Response, GatewayError.UnknownRoute(context.Request.Method, context.Request.Path)));
         return app;
-    }
-
-    /// <summary><c>GET /v1/models</c>: catalog models that a configured provider can serve, in OpenAI's list format.</summary>
-    private static async Task ListModelsAsync(HttpContext context, ApiKeyAuthenticator authenticator, ModelRouter router, ProviderDirectory providers)
-    {
-        var auth = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
-        if (auth.Identity is null)
-        {
-            await OpenAIErrors.WriteAsync(context.Response, GatewayError.FromAuth(auth));
-            return;
-        }
-
-        context.Response.ContentType = "application/json";
-        await using var writer = new Utf8JsonWriter(context.Response.Body);
-        writer.WriteStartObject();
-        writer.WriteString("object", "list");
-        writer.WriteStartArray("data");
-        foreach (var model in router.Catalog.Models)
-        {
-            if (!model.Providers.Any(p => providers.Get(p.Provider) is { IsConfigured: true }))
-            {
-                continue;
-            }
-
-            writer.WriteStartObject();
-            writer.WriteString("id", model.Id);
-            writer.WriteString("object", "model");
-            writer.WriteNumber("created", 0);
-            writer.WriteString("owned_by", model.Providers[0].Provider);
-            writer.WriteString("name", model.Name);
-            writer.WriteString("kind", model.Kind);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
-        writer.WriteEndObject();
     }
 }

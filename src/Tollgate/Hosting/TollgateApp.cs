@@ -47,7 +47,6 @@ public static class TollgateApp
         app.MapAccountsApi();
         app.MapGatewayApi();
         app.MapBudgetsApi();
-        app.MapUsageApi();
         app.MapMasterKeysApi();
         app.MapBillingApi();
         return app;

@@ -30,7 +30,14 @@ public enum ProviderProtocol
 /// <param name="BaseUrl">Endpoint root as the provider's official SDK takes it (no trailing slash).</param>
 /// <param name="ApiKey">Server-wide credential, if any.</param>
 /// <param name="IsConfigured">True when the server may send traffic to it (a key, or an explicit base URL).</param>
-public sealed record ProviderEndpoint(string Name, ProviderProtocol Protocol, string BaseUrl, string? ApiKey, bool IsConfigured);
+public sealed record ProviderEndpoint(string Name, ProviderProtocol Protocol, string BaseUrl, string? ApiKey, bool IsConfigured)
+{
+    /// <summary>
+    /// The provider takes an output limit in <c>max_completion_tokens</c> (OpenAI's current field)
+    /// rather than the older <c>max_tokens</c> that other OpenAI-compatible providers read.
+    /// </summary>
+    public bool PrefersMaxCompletionTokens { get; init; }
+}
 
 /// <summary>
 /// Provider endpoints from <c>Tollgate:Providers:{name}:BaseUrl/ApiKey</c>, with the providers'
@@ -70,7 +77,10 @@ public sealed class ProviderDirectory : IDisposable
                 known.Protocol,
                 (string.IsNullOrWhiteSpace(baseUrl) ? known.BaseUrl : baseUrl).TrimEnd('/'),
                 string.IsNullOrEmpty(apiKey) ? null : apiKey,
-                IsConfigured: !string.IsNullOrEmpty(apiKey) || !string.IsNullOrWhiteSpace(baseUrl));
+                IsConfigured: !string.IsNullOrEmpty(apiKey) || !string.IsNullOrWhiteSpace(baseUrl))
+            {
+                PrefersMaxCompletionTokens = name == "openai",
+            };
         }
 
         // Any other name with a base URL is a custom OpenAI-compatible provider (vLLM, Ollama, ...).

@@ -28,7 +28,9 @@ public static class StorageServices
             }
             catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException)
             {
-                return Results.Problem(title: "Database unavailable", detail: ex.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
+                // The reason is for the operator's log, not for anonymous callers.
+                app.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate.Health").LogWarning(ex, "Health check: the database is unavailable");
+                return Results.Json(new { status = "unavailable" }, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         });
         return app;

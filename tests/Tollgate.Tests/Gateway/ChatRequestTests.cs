@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Tollgate.Gateway;
+using Tollgate.Gateway.Endpoints.ChatCompletions;
+using Tollgate.Gateway.Errors;
 
 namespace Tollgate.Tests.Gateway;
 
@@ -20,7 +21,7 @@ public sealed class ChatRequestTests
     }
 
     private static JsonObject Upstream(ChatRequest request, string model = "up-model", string provider = "openai", long? clamp = null) =>
-        (JsonObject)JsonNode.Parse(request.ToUpstreamBody(model, provider, clamp))!;
+        (JsonObject)JsonNode.Parse(request.ToUpstreamBody(model, provider == "openai", clamp))!;
 
     [Fact]
     public void PlainRequest_UpstreamBody_IsTheClientsWithTheProvidersModel()
@@ -28,7 +29,7 @@ public sealed class ChatRequestTests
         const string json = """{ "model" : "gpt-x", "messages":[{"role":"user","content":"hi \"there\""}], "temperature":0.5, "custom":{"a":[1,2]} }""";
         var request = Valid(json);
 
-        var body = request.ToUpstreamBody("up/model\"1", "openai", null);
+        var body = request.ToUpstreamBody("up/model\"1", true, null);
 
         Assert.Equal("gpt-x", request.ModelName);
         Assert.False(request.Stream);
@@ -180,7 +181,7 @@ public sealed class ChatRequestTests
         const string json = """{"model":"m","temperature":1,"messages":[{}],"temperature":2}""";
         var request = Valid(json);
 
-        var body = Encoding.UTF8.GetString(request.ToUpstreamBody("up", "openai", 50));
+        var body = Encoding.UTF8.GetString(request.ToUpstreamBody("up", true, 50));
 
         Assert.Equal("""{"model":"up","temperature":1,"messages":[{}],"temperature":2,"max_completion_tokens":50}""", body);
     }
@@ -195,7 +196,7 @@ public sealed class ChatRequestTests
     [InlineData("mistral", """{"model":"m","messages":[{}]}""", """{"model":"up","messages":[{}],"max_tokens":10}""")]
     public void Clamp_ReplacesOneLimitAndRemovesTheOther_LeavingValidJson(string provider, string json, string expected)
     {
-        var body = Encoding.UTF8.GetString(Valid(json).ToUpstreamBody("up", provider, 10));
+        var body = Encoding.UTF8.GetString(Valid(json).ToUpstreamBody("up", provider == "openai", 10));
 
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), JsonNode.Parse(body)), body);
     }

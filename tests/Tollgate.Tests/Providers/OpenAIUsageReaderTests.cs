@@ -1,6 +1,6 @@
 using System.Text;
 using Tollgate.Catalog;
-using Tollgate.Gateway;
+using Tollgate.Gateway.Streaming;
 using Tollgate.Providers.OpenAI;
 
 namespace Tollgate.Tests.Providers;

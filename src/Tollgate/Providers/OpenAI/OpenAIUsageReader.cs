@@ -8,7 +8,9 @@ namespace Tollgate.Providers.OpenAI;
 /// <param name="Usage">The usage, normalised (cached input and reasoning split out).</param>
 /// <param name="ContentBytes">UTF-8 bytes of generated text in <c>choices[].delta/message.content</c>.</param>
 /// <param name="ChoicesEmpty">The chunk had <c>"choices":[]</c>: the usage-only chunk of <c>include_usage</c>.</param>
-public readonly record struct OpenAIChunkInfo(bool HasUsage, TokenUsage Usage, long ContentBytes, bool ChoicesEmpty);
+/// <param name="ModelStart">Where the top-level <c>model</c> string token starts (its opening quote).</param>
+/// <param name="ModelLength">The token's length, quotes included; 0 when there is none.</param>
+public readonly record struct OpenAIChunkInfo(bool HasUsage, TokenUsage Usage, long ContentBytes, bool ChoicesEmpty, int ModelStart = 0, int ModelLength = 0);
 
 /// <summary>
 /// Reads usage and generated-text size from OpenAI Chat Completions JSON with a forward-only
@@ -24,6 +26,7 @@ public static class OpenAIUsageReader
         TokenUsage usage = default;
         long contentBytes = 0;
         var choicesEmpty = false;
+        int modelStart = 0, modelLength = 0;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -65,6 +68,19 @@ public static class OpenAIUsageReader
                         reader.Skip();
                     }
                 }
+                else if (reader.ValueTextEquals("model"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        modelStart = (int)reader.TokenStartIndex;
+                        modelLength = (int)(reader.BytesConsumed - reader.TokenStartIndex);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
                 else
                 {
                     reader.Read();
@@ -77,7 +93,7 @@ public static class OpenAIUsageReader
             // A malformed chunk carries no usage; the relay forwards it untouched.
         }
 
-        return new OpenAIChunkInfo(hasUsage, usage, contentBytes, choicesEmpty);
+        return new OpenAIChunkInfo(hasUsage, usage, contentBytes, choicesEmpty, modelStart, modelLength);
     }
 
     private static TokenUsage ReadUsage(ref Utf8JsonReader reader)

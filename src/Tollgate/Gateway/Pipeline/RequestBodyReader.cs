@@ -1,11 +1,12 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Tollgate.Gateway.Errors;
 
-namespace Tollgate.Gateway;
+namespace Tollgate.Gateway.Pipeline;
 
 /// <summary>Reads a JSON request body with the gateway's size limit, content-type and syntax checks.</summary>
-internal static class GatewayRequestReader
+internal static class RequestBodyReader
 {
     /// <summary>
     /// Reads and parses the body. Errors are values: 415 for a non-JSON content type, 413 past
@@ -64,7 +65,23 @@ internal static class GatewayRequestReader
                     buffer = bigger;
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                }
+                catch (BadHttpRequestException ex)
+                {
+                    // Kestrel ended the read: a body sent too slowly (408), one past its own limit (413), a broken framing (400).
+                    return (null, ex.StatusCode switch
+                    {
+                        StatusCodes.Status408RequestTimeout => new GatewayError(ex.StatusCode, "invalid_request_error", "request_timeout",
+                            "The request body was sent too slowly and the server stopped waiting for it."),
+                        StatusCodes.Status413PayloadTooLarge => tooLarge,
+                        _ => GatewayError.BadRequest("invalid_request", $"The request body could not be read: {ex.Message}"),
+                    });
+                }
+
                 if (read == 0)
                 {
                     break;

@@ -1,23 +1,26 @@
 using System.Globalization;
 using System.Text.Json;
 using Tollgate.Accounts;
-using Tollgate.Gateway;
+using Tollgate.Budgets;
+using Tollgate.Gateway.Errors;
+using Tollgate.Gateway.Pipeline;
 using Tollgate.Hosting;
 
-namespace Tollgate.Budgets;
+namespace Tollgate.Gateway.Endpoints.Usage;
 
 /// <summary>
 /// Other services that share member budgets (api.md "Other services"): authorize before creating a
 /// time-billed resource, then report metered usage. Charges count toward the member and the org
 /// (its credits, in credits mode), never toward the calling key's budget.
 /// </summary>
-internal static class UsageApi
+internal static class UsageEndpoints
 {
-    /// <summary>Maps <c>POST /v1/usage/authorize</c> and <c>POST /v1/usage/events</c>.</summary>
-    public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
+    /// <summary>Maps <c>POST /v1/usage/authorize</c>, <c>POST /v1/usage/events</c> and <c>GET /v1/key</c>.</summary>
+    public static IEndpointRouteBuilder MapUsageEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/usage/authorize", AuthorizeAsync);
         app.MapPost("/v1/usage/events", EventsAsync);
+        app.MapGet("/v1/key", OwnKeyAsync);
         return app;
     }
 
@@ -36,7 +39,7 @@ internal static class UsageApi
             var estimate = Amount(root, "estimatedCost");
             if (service is null || estimate is null)
             {
-                await OpenAIErrors.WriteAsync(context.Response, GatewayError.BadRequest("invalid_request",
+                await OpenAIErrorFormat.Instance.WriteAsync(context.Response, GatewayError.BadRequest("invalid_request",
                     service is null ? "'service' is required: the name of the service asking (gpu, sandbox, ...)." : "'estimatedCost' must be a non-negative decimal amount in USD.",
                     service is null ? "service" : "estimatedCost"));
                 return;
@@ -45,7 +48,7 @@ internal static class UsageApi
             var denial = await engine.CheckMemberAsync(identity, estimate.Value, context.RequestAborted);
             if (denial is not null)
             {
-                await OpenAIErrors.WriteAsync(context.Response, GatewayError.FromDenial(denial));
+                await OpenAIErrorFormat.Instance.WriteAsync(context.Response, GatewayError.FromDenial(denial));
                 return;
             }
 
@@ -77,7 +80,7 @@ internal static class UsageApi
                 : ((string, string)?)null;
             if (problem is { } p)
             {
-                await OpenAIErrors.WriteAsync(context.Response, GatewayError.BadRequest("invalid_request", p.Item2, p.Item1));
+                await OpenAIErrorFormat.Instance.WriteAsync(context.Response, GatewayError.BadRequest("invalid_request", p.Item2, p.Item1));
                 return;
             }
 
@@ -108,19 +111,33 @@ internal static class UsageApi
         }
     }
 
+    /// <summary><c>GET /v1/key</c>: the calling key's own usage document (api.md "Key usage document").</summary>
+    private static async Task OwnKeyAsync(HttpContext context, ApiKeyAuthenticator authenticator, BudgetEngine engine)
+    {
+        var auth = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
+        if (auth.Identity is not { } identity)
+        {
+            await OpenAIErrorFormat.Instance.WriteAsync(context.Response, GatewayError.FromAuth(auth));
+            return;
+        }
+
+        var result = await BudgetsApi.KeyUsageAsync(identity.KeyId, identity.KeyName, identity.MemberId, engine, context.RequestAborted);
+        await result.ExecuteAsync(context);
+    }
+
     private static async Task<(KeyIdentity? Identity, JsonDocument? Body)> ReadAsync(HttpContext context, ApiKeyAuthenticator authenticator)
     {
         var auth = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
         if (auth.Identity is null)
         {
-            await OpenAIErrors.WriteAsync(context.Response, GatewayError.FromAuth(auth));
+            await OpenAIErrorFormat.Instance.WriteAsync(context.Response, GatewayError.FromAuth(auth));
             return (null, null);
         }
 
-        var (body, _, error) = await GatewayRequestReader.ReadJsonObjectAsync(context.Request, 64 * 1024, context.RequestAborted);
+        var (body, _, error) = await RequestBodyReader.ReadJsonObjectAsync(context.Request, 64 * 1024, context.RequestAborted);
         if (body is null)
         {
-            await OpenAIErrors.WriteAsync(context.Response, error!);
+            await OpenAIErrorFormat.Instance.WriteAsync(context.Response, error!);
             return (null, null);
         }
 

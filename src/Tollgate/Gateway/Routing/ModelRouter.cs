@@ -1,7 +1,8 @@
 using Tollgate.Catalog;
+using Tollgate.Gateway.Errors;
 using Tollgate.Providers;
 
-namespace Tollgate.Gateway;
+namespace Tollgate.Gateway.Routing;
 
 /// <summary>One provider the gateway may try for a request, with the price in force at its start.</summary>
 public sealed record RouteCandidate(CatalogModel Model, ProviderMapping Mapping, ModelPrice Price, ProviderEndpoint Endpoint);
@@ -16,8 +17,13 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
     /// <summary>The catalog routed over.</summary>
     public ModelCatalog Catalog => catalog;
 
-    /// <summary>Candidates for a chat request at <paramref name="at"/>, or the error that explains why there are none.</summary>
-    public (IReadOnlyList<RouteCandidate> Candidates, GatewayError? Error) ResolveChat(string requested, DateTimeOffset at)
+    /// <summary>
+    /// Candidates for a request at <paramref name="at"/> to an endpoint serving <paramref name="kind"/>
+    /// models (<paramref name="endpointName"/> names it in errors) that can reach the providers
+    /// <paramref name="reachable"/> accepts; or the error that explains why there are none.
+    /// </summary>
+    public (IReadOnlyList<RouteCandidate> Candidates, GatewayError? Error) Resolve(
+        string requested, string kind, string endpointName, Func<ProviderEndpoint, bool> reachable, DateTimeOffset at)
     {
         var model = catalog.Find(requested);
         string? pinned = null;
@@ -42,10 +48,10 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
                 $"The model '{requested}' does not exist.", "model"));
         }
 
-        if (model.Kind != "chat")
+        if (model.Kind != kind)
         {
             return ([], GatewayError.BadRequest("model_not_supported",
-                $"The model '{requested}' is a {model.Kind} model; it cannot be used with chat completions.", "model"));
+                $"The model '{requested}' is a {model.Kind} model; it cannot be used with {endpointName}.", "model"));
         }
 
         var mappings = model.Providers.Where(p => pinned is null || p.Provider == pinned).ToList();
@@ -74,7 +80,7 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
         var candidates = new List<RouteCandidate>();
         foreach (var (mapping, price) in priced.OrderBy(p => p.Price.InputPerMillion!.Value + p.Price.OutputPerMillion!.Value))
         {
-            if (providers.Get(mapping.Provider) is { IsConfigured: true } endpoint && SupportsChat(endpoint.Protocol))
+            if (providers.Get(mapping.Provider) is { IsConfigured: true } endpoint && reachable(endpoint))
             {
                 candidates.Add(new RouteCandidate(model, mapping, price, endpoint));
             }
@@ -89,7 +95,4 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
 
         return (candidates, null);
     }
-
-    private static bool SupportsChat(ProviderProtocol protocol) =>
-        protocol is ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo;
 }

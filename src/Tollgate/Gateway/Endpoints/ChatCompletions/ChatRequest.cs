@@ -2,8 +2,10 @@ using System.Buffers;
 using System.Text.Json;
 using System.Globalization;
 using System.Text;
+using Tollgate.Gateway.Errors;
+using Tollgate.Gateway.Pipeline;
 
-namespace Tollgate.Gateway;
+namespace Tollgate.Gateway.Endpoints.ChatCompletions;
 
 /// <summary>
 /// A validated Chat Completions request, kept as the client's bytes so unknown fields pass through
@@ -13,9 +15,12 @@ namespace Tollgate.Gateway;
 /// reads may appear once: a repeated one is refused, since the gateway and the provider could
 /// otherwise read different values (a model priced as one and served as another).
 /// </summary>
-internal sealed class ChatRequest
+internal sealed class ChatRequest : IGatewayRequest
 {
-    private const int Model = 1, Messages = 2, StreamField = 4, StreamOptions = 8, MaxCompletionTokens = 16, MaxTokens = 32;
+    /// <summary>OpenAI's largest <c>n</c>.</summary>
+    public const int MaxAnswers = 128;
+
+    private const int Model = 1, Messages = 2, StreamField = 4, StreamOptions = 8, MaxCompletionTokens = 16, MaxTokens = 32, Choices = 64;
 
     private readonly byte[] _raw;
     private readonly Fields _fields;
@@ -28,6 +33,8 @@ internal sealed class ChatRequest
         Stream = fields.StreamKind == JsonTokenType.True;
         ClientWantsUsage = Stream && fields.IncludeUsage == JsonTokenType.True;
         MaxOutputTokens = fields.MaxOutputTokens;
+        MaxOutputField = fields.MaxCompletion is { Kind: not JsonTokenType.Null } ? "max_completion_tokens" : "max_tokens";
+        Answers = fields.Answers;
     }
 
     /// <summary>The requested model name.</summary>
@@ -41,6 +48,12 @@ internal sealed class ChatRequest
 
     /// <summary><c>max_completion_tokens</c> or <c>max_tokens</c>, when given.</summary>
     public long? MaxOutputTokens { get; }
+
+    /// <inheritdoc />
+    public string MaxOutputField { get; }
+
+    /// <summary><c>n</c>: how many choices to generate (1 when absent).</summary>
+    public int Answers { get; }
 
     /// <summary>
     /// Validates the fields the gateway relies on; everything else is the provider's to judge.
@@ -57,8 +70,13 @@ internal sealed class ChatRequest
         catch (JsonException)
         {
             // The tree parser words the syntax error for the client.
-            var (_, parseError) = GatewayRequestReader.ParseObject(raw);
+            var (_, parseError) = RequestBodyReader.ParseObject(raw);
             return (null, parseError ?? GatewayError.BadRequest("invalid_json", "The request body is not valid JSON."));
+        }
+        catch (InvalidOperationException)
+        {
+            // A string the gateway reads (a field name or the model) is not valid UTF-8.
+            return (null, GatewayError.BadRequest("invalid_json", "The request body is not valid UTF-8 JSON."));
         }
 
         var error = fields.Validate();
@@ -71,7 +89,7 @@ internal sealed class ChatRequest
     /// (in <c>max_completion_tokens</c> when the client used it, or for OpenAI when it used neither;
     /// otherwise in <c>max_tokens</c>; the other field is removed).
     /// </summary>
-    public byte[] ToUpstreamBody(string providerModelId, string provider, long? clampedMaxOutputTokens)
+    public byte[] ToUpstreamBody(string providerModelId, bool prefersMaxCompletionTokens, long? clampedMaxOutputTokens)
     {
         var f = _fields;
         var edits = new List<(int Start, int End, byte[] Bytes)>(4)
@@ -102,7 +120,7 @@ internal sealed class ChatRequest
 
         if (clampedMaxOutputTokens is { } clamp)
         {
-            var useCompletion = f.MaxCompletion is not null || (provider == "openai" && f.MaxTokensField is null);
+            var useCompletion = f.MaxCompletion is not null || (prefersMaxCompletionTokens && f.MaxTokensField is null);
             var (target, other) = useCompletion ? (f.MaxCompletion, f.MaxTokensField) : (f.MaxTokensField, f.MaxCompletion);
             var number = Encoding.ASCII.GetBytes(clamp.ToString(CultureInfo.InvariantCulture));
             if (target is not null)
@@ -192,6 +210,10 @@ internal sealed class ChatRequest
                 case StreamField:
                     f.StreamKind = reader.TokenType;
                     break;
+                case Choices:
+                    f.ChoicesKind = reader.TokenType;
+                    f.ChoicesValue = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var choices) ? choices : null;
+                    break;
                 case StreamOptions when reader.TokenType == JsonTokenType.StartObject:
                     f.StreamOptionsObject = valueStart;
                     f.StreamOptionsEmpty = true;
@@ -272,6 +294,7 @@ internal sealed class ChatRequest
         : name.SequenceEqual("stream_options"u8) ? StreamOptions
         : name.SequenceEqual("max_completion_tokens"u8) ? MaxCompletionTokens
         : name.SequenceEqual("max_tokens"u8) ? MaxTokens
+        : name.SequenceEqual("n"u8) ? Choices
         : 0;
 
     /// <summary>A top-level property the gateway may change, and where it sits in the body.</summary>
@@ -307,7 +330,10 @@ internal sealed class ChatRequest
         public int ClosingBrace { get; set; }
         public bool NotAnObject { get; set; }
         public string? Repeated { get; set; }
+        public JsonTokenType ChoicesKind { get; set; }
+        public long? ChoicesValue { get; set; }
         public long? MaxOutputTokens { get; private set; }
+        public int Answers { get; private set; } = 1;
 
         public GatewayError? Validate()
         {
@@ -334,6 +360,16 @@ internal sealed class ChatRequest
             if (StreamKind is not (JsonTokenType.None or JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null))
             {
                 return GatewayError.BadRequest("invalid_type", "The 'stream' field must be a boolean.", "stream");
+            }
+
+            if (ChoicesKind is not (JsonTokenType.None or JsonTokenType.Null))
+            {
+                if (ChoicesValue is not { } n || n < 1 || n > MaxAnswers)
+                {
+                    return GatewayError.BadRequest("invalid_value", $"The 'n' field must be an integer from 1 to {MaxAnswers}.", "n");
+                }
+
+                Answers = (int)n;
             }
 
             foreach (var limit in (ReadOnlySpan<Property?>)[MaxCompletion, MaxTokensField])

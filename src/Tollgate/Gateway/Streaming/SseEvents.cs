@@ -1,4 +1,4 @@
-namespace Tollgate.Gateway;
+namespace Tollgate.Gateway.Streaming;
 
 /// <summary>Framing of server-sent events: events end with a blank line (<c>\n\n</c> or <c>\r\n\r\n</c>).</summary>
 internal static class SseEvents
@@ -39,18 +39,39 @@ internal static class SseEvents
     /// </summary>
     public static ReadOnlySpan<byte> Data(ReadOnlySpan<byte> ev)
     {
-        while (!ev.IsEmpty)
+        var (start, length) = DataRange(ev);
+        return ev.Slice(start, length);
+    }
+
+    /// <summary>Where <see cref="Data"/> sits in <paramref name="ev"/>: (0, 0) when there is none.</summary>
+    public static (int Start, int Length) DataRange(ReadOnlySpan<byte> ev)
+    {
+        var offset = 0;
+        while (offset < ev.Length)
         {
-            var nl = ev.IndexOf((byte)'\n');
-            var line = nl < 0 ? ev : ev[..nl];
+            var rest = ev[offset..];
+            var nl = rest.IndexOf((byte)'\n');
+            var line = nl < 0 ? rest : rest[..nl];
             if (line.StartsWith("data:"u8))
             {
-                return line[5..].Trim((byte)' ').TrimEnd((byte)'\r');
+                var start = 5;
+                while (start < line.Length && line[start] == (byte)' ')
+                {
+                    start++;
+                }
+
+                var end = line.Length;
+                while (end > start && line[end - 1] is (byte)' ' or (byte)'\r')
+                {
+                    end--;
+                }
+
+                return (offset + start, end - start);
             }
 
-            ev = nl < 0 ? [] : ev[(nl + 1)..];
+            offset = nl < 0 ? ev.Length : offset + nl + 1;
         }
 
-        return [];
+        return (0, 0);
     }
 }

@@ -1,0 +1,37 @@
+using Tollgate.Gateway.Errors;
+using Tollgate.Gateway.Pipeline;
+using Tollgate.Providers;
+
+namespace Tollgate.Gateway.Endpoints.ChatCompletions;
+
+/// <summary><c>POST /v1/chat/completions</c>: OpenAI Chat Completions in and out.</summary>
+internal sealed class ChatCompletionsEndpoint : IGatewayEndpoint
+{
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+
+    /// <summary>The one instance: it holds no state.</summary>
+    public static ChatCompletionsEndpoint Instance { get; } = new();
+
+    /// <inheritdoc />
+    public string Name => "chat.completions";
+
+    /// <inheritdoc />
+    public string ModelKind => "chat";
+
+    /// <inheritdoc />
+    public ErrorFormat Errors => OpenAIErrorFormat.Instance;
+
+    /// <inheritdoc />
+    public (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body) => ChatRequest.From(body);
+
+    /// <inheritdoc />
+    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request) =>
+        provider.Protocol is ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo
+            ? new ChatPassthrough((ChatRequest)request)
+            : null;
+
+    /// <summary>A final <c>data: {"error":{...}}</c> chunk, then <c>data: [DONE]</c>.</summary>
+    public byte[] StreamFailure(GatewayError error) =>
+        [.. DataPrefix, .. Errors.ToJson(error), .. EventEnd, .. ChatPassthrough.Done];
+}

@@ -1,0 +1,93 @@
+using System.Buffers;
+using Tollgate.Catalog;
+using Tollgate.Gateway.Errors;
+using Tollgate.Gateway.Routing;
+using Tollgate.Providers;
+
+namespace Tollgate.Gateway.Pipeline;
+
+/// <summary>
+/// One client wire format (<c>/v1/chat/completions</c>, <c>/v1/messages</c>, ...) as the pipeline sees
+/// it: how its requests are read, how its errors and stream endings are worded, and which upstream
+/// exchange serves it at each provider. Endpoints never see money: the pipeline estimates, admits and
+/// settles.
+/// </summary>
+internal interface IGatewayEndpoint
+{
+    /// <summary>The name written on ledger rows (<c>chat.completions</c>).</summary>
+    string Name { get; }
+
+    /// <summary>The catalog kind of model this endpoint serves (<c>chat</c>).</summary>
+    string ModelKind { get; }
+
+    /// <summary>How this endpoint's clients read errors.</summary>
+    ErrorFormat Errors { get; }
+
+    /// <summary>Reads and validates a request body.</summary>
+    (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body);
+
+    /// <summary>The wire handling of one attempt at <paramref name="provider"/>; null when this endpoint cannot reach its protocol.</summary>
+    IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request);
+
+    /// <summary>The events that end a committed stream after a failure (gateway.md, "Failure mid-stream").</summary>
+    byte[] StreamFailure(GatewayError error);
+}
+
+/// <summary>A validated client request: what routing and the worst-case estimate need of it.</summary>
+internal interface IGatewayRequest
+{
+    /// <summary>The model name as the client wrote it.</summary>
+    string ModelName { get; }
+
+    /// <summary>The client asked for a stream.</summary>
+    bool Stream { get; }
+
+    /// <summary>The output limit the client set, if any.</summary>
+    long? MaxOutputTokens { get; }
+
+    /// <summary>The request field that carries the output limit, named in errors.</summary>
+    string MaxOutputField { get; }
+
+    /// <summary>How many answers one request asks for (<c>n</c>): output is paid once per answer.</summary>
+    int Answers { get; }
+}
+
+/// <summary>A complete (non-streamed) upstream answer, read.</summary>
+/// <param name="ClientBody">The bytes the client gets.</param>
+/// <param name="Usage">The provider's usage, when it reported one.</param>
+/// <param name="ContentBytes">Bytes of generated content, for an estimate when there is no usage.</param>
+internal readonly record struct UpstreamAnswer(byte[] ClientBody, TokenUsage? Usage, long ContentBytes);
+
+/// <summary>
+/// One attempt's wire handling for a pair of client format and provider protocol: passthrough when
+/// they are the same, a translator otherwise. Built per attempt; holds that attempt's state.
+/// </summary>
+internal interface IUpstreamExchange
+{
+    /// <summary>The upstream request: the provider adapter's URL and authentication, the body in the provider's format.</summary>
+    HttpRequestMessage CreateRequest(RouteCandidate candidate, long? clampedMaxOutputTokens);
+
+    /// <summary>Reads a complete successful answer.</summary>
+    UpstreamAnswer ReadAnswer(byte[] upstreamBody);
+
+    /// <summary>
+    /// An upstream error answered before anything reached the client: the body the client gets, in
+    /// its own format (passed through when the provider speaks it).
+    /// </summary>
+    byte[] ReadError(int status, byte[] upstreamBody);
+
+    /// <summary>
+    /// One whole upstream server-sent event: writes what the client gets (possibly nothing) to
+    /// <paramref name="output"/>; returns true when the upstream's stream is complete.
+    /// </summary>
+    bool OnEvent(ReadOnlyMemory<byte> ev, IBufferWriter<byte> output);
+
+    /// <summary>The usage read from the stream so far.</summary>
+    TokenUsage? StreamUsage { get; }
+
+    /// <summary>Generated-content bytes seen in the stream so far.</summary>
+    long StreamContentBytes { get; }
+
+    /// <summary>The client's final stream bytes after a complete upstream stream (<c>data: [DONE]</c>), sent once the charge is durable.</summary>
+    ReadOnlyMemory<byte> StreamCompletion { get; }
+}
