@@ -81,7 +81,8 @@ public sealed class GatewayTestHost : IAsyncDisposable
         DbDialect dialect = DbDialect.Sqlite,
         IReadOnlyDictionary<string, string?>? settings = null,
         TimeProvider? clock = null,
-        string? connectionString = null)
+        string? connectionString = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var fake = await FakeProviderServer.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var catalogPath = Path.Combine(Path.GetTempPath(), $"tollgate-catalog-{Guid.NewGuid():N}.json");
@@ -107,6 +108,8 @@ public sealed class GatewayTestHost : IAsyncDisposable
             {
                 builder.Services.AddSingleton(clock);
             }
+
+            configure?.Invoke(builder);
         });
         var (token, orgId, projectId, keyId, key) = await AccountSetup.CreateOrgWithKeyAsync(server).WaitAsync(TimeSpan.FromSeconds(30));
         return new GatewayTestHost(fake, server, token, key, orgId, projectId, keyId, catalogPath) { Settings = all, Dialect = dialect };

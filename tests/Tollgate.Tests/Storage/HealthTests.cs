@@ -19,4 +19,23 @@ public sealed class HealthTests
         Assert.Contains($"\"database\":\"{dialect.ToString().ToLowerInvariant()}\"", body, StringComparison.Ordinal);
         Assert.Contains($"\"schemaVersion\":{MigrationRunner.Load(dialect).Max(m => m.Version)}", body, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Health_DatabaseGone_Says503UnavailableWithoutTheReason()
+    {
+        await using var server = await TollgateServer.StartAsync(DbDialect.Postgres);
+        var schema = new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString).SearchPath!;
+        await using (var admin = new Npgsql.NpgsqlConnection(TestDatabases.PostgresConnectionString))
+        {
+            await admin.OpenAsync(TestContext.Current.CancellationToken);
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA {schema} CASCADE", admin);
+            await drop.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var response = await server.Client.GetAsync("health", TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("""{"status":"unavailable"}""", body);
+    }
 }
