@@ -1,0 +1,66 @@
+using System.Buffers;
+using Tollgate.Catalog;
+using Tollgate.Gateway.Errors;
+
+namespace Tollgate.Gateway.Translation;
+
+/// <summary>
+/// One chat wire format (Chat Completions, Anthropic Messages, Responses) translated to and from
+/// <see cref="ChatTurn"/>. The client side reads requests and writes answers; the provider side
+/// writes requests and reads answers. A request feature the target format cannot express is a 400
+/// <see cref="GatewayError"/> that names it, never silently dropped.
+/// </summary>
+internal interface IChatWireFormat
+{
+    /// <summary>Client side: a request body into the internal form, or the 400 that says why not.</summary>
+    (ChatTurn? Turn, GatewayError? Error) ReadRequest(ReadOnlySpan<byte> json);
+
+    /// <summary>Client side: a complete answer in this format, naming <paramref name="clientModel"/>.</summary>
+    byte[] WriteResponse(ChatResult result, string clientModel);
+
+    /// <summary>Client side: an encoder of internal stream events into this format's server-sent events.</summary>
+    IStreamEncoder CreateEncoder(string clientModel, ChatTurn request);
+
+    /// <summary>
+    /// Provider side: the request body for a provider speaking this format, with its model id, the
+    /// output limit to send (the client's, or a clamp), and the stream flag (with usage asked for when
+    /// the format needs it); or a 400 for a feature this format cannot express.
+    /// </summary>
+    (byte[]? Body, GatewayError? Error) WriteRequest(ChatTurn turn, string providerModel, long? maxOutputTokens);
+
+    /// <summary>Provider side: a complete answer into the internal form.</summary>
+    ChatResult ReadResponse(ReadOnlySpan<byte> json);
+
+    /// <summary>Provider side: a decoder of this format's server-sent events into internal stream events.</summary>
+    IStreamDecoder CreateDecoder();
+}
+
+/// <summary>Reads one provider stream, event by event (stateful).</summary>
+internal interface IStreamDecoder
+{
+    /// <summary>Decodes one whole server-sent event into zero or more internal events.</summary>
+    void Decode(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output);
+
+    /// <summary>The provider's stream reached its proper end (<c>[DONE]</c>, <c>message_stop</c>, <c>response.completed</c>).</summary>
+    bool Completed { get; }
+
+    /// <summary>The usage read so far (partial until the end).</summary>
+    TokenUsage? Usage { get; }
+
+    /// <summary>Bytes of generated content seen, for an estimate when no usage arrives.</summary>
+    long ContentBytes { get; }
+}
+
+/// <summary>Writes one client stream, event by event (stateful).</summary>
+internal interface IStreamEncoder
+{
+    /// <summary>Encodes one internal event as this format's server-sent events.</summary>
+    void Encode(StreamEvent ev, IBufferWriter<byte> output);
+
+    /// <summary>
+    /// The final events after the answer is finished (Chat Completions: the usage chunk when asked
+    /// and <c>data: [DONE]</c>; Messages: <c>message_delta</c> and <c>message_stop</c>; Responses:
+    /// <c>response.completed</c>), given the usage that will be charged.
+    /// </summary>
+    byte[] Complete(StreamFinished finish);
+}
