@@ -4,6 +4,7 @@ using Tollgate.Accounts;
 using Tollgate.Budgets;
 using Tollgate.Catalog;
 using Tollgate.Gateway.Endpoints.ChatCompletions;
+using Tollgate.Gateway.Endpoints.Messages;
 using Tollgate.Gateway.Endpoints.Models;
 using Tollgate.Gateway.Endpoints.Usage;
 using Tollgate.Gateway.Errors;
@@ -56,12 +57,15 @@ public static class GatewayServices
     public static IEndpointRouteBuilder MapGatewayApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/chat/completions", (HttpContext context, GatewayPipeline pipeline) => pipeline.RunAsync(context, ChatCompletionsEndpoint.Instance));
+        app.MapPost("/v1/messages", (HttpContext context, GatewayPipeline pipeline) => pipeline.RunAsync(context, MessagesEndpoint.Instance));
+        app.MapPost("/v1/messages/count_tokens", CountTokensEndpoint.HandleAsync);
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
         app.MapUsageEndpoints();
 
-        // Any other /v1 path answers in the format SDKs read, not problem+json.
+        // Any other /v1 path answers in the format SDKs read, not problem+json: Anthropic's under /v1/messages.
         app.MapFallback("/v1/{**path}", (HttpContext context) =>
-            OpenAIErrorFormat.Instance.WriteAsync(context.Response, GatewayError.UnknownRoute(context.Request.Method, context.Request.Path)));
+            (context.Request.Path.StartsWithSegments("/v1/messages") ? (ErrorFormat)AnthropicErrorFormat.Instance : OpenAIErrorFormat.Instance)
+                .WriteAsync(context.Response, GatewayError.UnknownRoute(context.Request.Method, context.Request.Path)));
         return app;
     }
 }

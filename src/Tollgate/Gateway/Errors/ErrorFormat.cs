@@ -91,3 +91,52 @@ public sealed class OpenAIErrorFormat : ErrorFormat
         writer.WriteEndObject();
     });
 }
+
+/// <summary>
+/// Anthropic's error format: <c>{"type":"error","error":{"type","message"}}</c>, the error type chosen
+/// by status as Anthropic does; a denial also carries <c>code</c>, <c>detail</c> and <c>budget</c>
+/// inside <c>error</c> (extra fields Anthropic's SDKs ignore).
+/// </summary>
+public sealed class AnthropicErrorFormat : ErrorFormat
+{
+    /// <summary>The one instance.</summary>
+    public static AnthropicErrorFormat Instance { get; } = new();
+
+    /// <summary>Anthropic's error type for a status.</summary>
+    public static string TypeFor(int status) => status switch
+    {
+        401 => "authentication_error",
+        402 => "billing_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        504 => "timeout_error",
+        529 or 503 => "overloaded_error",
+        >= 500 => "api_error",
+        _ => "invalid_request_error",
+    };
+
+    /// <inheritdoc />
+    public override byte[] ToJson(GatewayError error) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type", "error");
+        writer.WriteStartObject("error");
+        writer.WriteString("type", TypeFor(error.Status));
+        writer.WriteString("message", error.Message);
+        writer.WriteString("code", error.Code);
+        if (error.Detail is not null)
+        {
+            writer.WriteString("detail", error.Detail);
+        }
+
+        if (error.Budget is { } cap)
+        {
+            WriteBudget(writer, cap);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    });
+}

@@ -59,7 +59,7 @@ internal sealed partial class GatewayPipeline(
 
         // :: Step 2: the endpoint reads and validates the body
         var (body, readError) = await RequestBodyReader.ReadBodyAsync(context.Request, options.MaxRequestBytes, ct).ConfigureAwait(false);
-        var (request, parseError) = body is null ? (null, readError) : endpoint.Parse(body);
+        var (request, parseError) = body is null ? (null, readError) : endpoint.Parse(body, context.Request);
         if (request is null)
         {
             await endpoint.Errors.WriteAsync(response, parseError!).ConfigureAwait(false);
@@ -251,7 +251,7 @@ internal sealed partial class GatewayPipeline(
 
             var done = false;
             output.ResetWrittenCount();
-            while (!done && frames.TryTakeEvent(out var ev))
+            while (!done && exchange.StreamFailure is null && frames.TryTakeEvent(out var ev))
             {
                 done = exchange.OnEvent(ev, output);
             }
@@ -260,6 +260,14 @@ internal sealed partial class GatewayPipeline(
             {
                 await sse.WriteAsync(output.WrittenMemory, call.Http.RequestAborted).ConfigureAwait(false);
                 call.ContentRelayed = true;
+            }
+
+            if (exchange.StreamFailure is { } failure)
+            {
+                result.Status = LedgerStatus.Failed;
+                result.Error = failure.Message;
+                result.SetFailure(failure);
+                return;
             }
 
             if (done)

@@ -23,8 +23,8 @@ internal interface IGatewayEndpoint
     /// <summary>How this endpoint's clients read errors.</summary>
     ErrorFormat Errors { get; }
 
-    /// <summary>Reads and validates a request body.</summary>
-    (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body);
+    /// <summary>Reads and validates a request body (with the request's headers at hand, e.g. <c>anthropic-version</c>).</summary>
+    (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http);
 
     /// <summary>The wire handling of one attempt at <paramref name="provider"/>; null when this endpoint cannot reach its protocol.</summary>
     IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request);
@@ -90,4 +90,7 @@ internal interface IUpstreamExchange
 
     /// <summary>The client's final stream bytes after a complete upstream stream (<c>data: [DONE]</c>), sent once the charge is durable.</summary>
     ReadOnlyMemory<byte> StreamCompletion { get; }
+
+    /// <summary>Set when the provider reported a failure inside its stream (an error event): the stream ends with the endpoint's terminal events.</summary>
+    GatewayError? StreamFailure { get; }
 }

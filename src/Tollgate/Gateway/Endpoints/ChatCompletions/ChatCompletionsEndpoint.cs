@@ -23,7 +23,7 @@ internal sealed class ChatCompletionsEndpoint : IGatewayEndpoint
     public ErrorFormat Errors => OpenAIErrorFormat.Instance;
 
     /// <inheritdoc />
-    public (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body) => ChatRequest.From(body);
+    public (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http) => ChatRequest.From(body);
 
     /// <inheritdoc />
     public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request) =>

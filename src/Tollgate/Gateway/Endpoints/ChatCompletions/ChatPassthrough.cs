@@ -33,6 +33,9 @@ internal sealed class ChatPassthrough(ChatRequest request) : IUpstreamExchange
     public ReadOnlyMemory<byte> StreamCompletion => Done;
 
     /// <inheritdoc />
+    public GatewayError? StreamFailure => null;
+
+    /// <inheritdoc />
     public HttpRequestMessage CreateRequest(RouteCandidate candidate, long? clampedMaxOutputTokens) =>
         OpenAICompatibleProvider.CreateRequest(candidate.Endpoint, "/chat/completions",
             request.ToUpstreamBody(candidate.Mapping.ProviderModelId, candidate.Endpoint.PrefersMaxCompletionTokens, clampedMaxOutputTokens));

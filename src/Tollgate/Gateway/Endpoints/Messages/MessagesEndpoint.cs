@@ -1,0 +1,46 @@
+using System.Text;
+using Tollgate.Gateway.Errors;
+using Tollgate.Gateway.Pipeline;
+using Tollgate.Providers;
+
+namespace Tollgate.Gateway.Endpoints.Messages;
+
+/// <summary><c>POST /v1/messages</c>: Anthropic Messages in and out.</summary>
+internal sealed class MessagesEndpoint : IGatewayEndpoint
+{
+    /// <summary>The one instance: it holds no state.</summary>
+    public static MessagesEndpoint Instance { get; } = new();
+
+    /// <inheritdoc />
+    public string Name => "messages";
+
+    /// <inheritdoc />
+    public string ModelKind => "chat";
+
+    /// <inheritdoc />
+    public ErrorFormat Errors => AnthropicErrorFormat.Instance;
+
+    /// <inheritdoc />
+    public (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http)
+    {
+        var (request, error) = MessagesRequest.From(body);
+        if (request is not null)
+        {
+            request.Version = http.Headers["anthropic-version"].ToString();
+            request.Beta = http.Headers["anthropic-beta"].ToString();
+        }
+
+        return (request, error);
+    }
+
+    /// <inheritdoc />
+    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request) =>
+        provider.Protocol == ProviderProtocol.Anthropic ? new MessagesPassthrough((MessagesRequest)request) : null;
+
+    /// <summary><c>event: error</c> with an <c>api_error</c> (or the upstream's type), then <c>event: message_stop</c>.</summary>
+    public byte[] StreamFailure(GatewayError error)
+    {
+        var json = Encoding.UTF8.GetString(AnthropicErrorFormat.Instance.ToJson(error));
+        return Encoding.UTF8.GetBytes($"event: error\ndata: {json}\n\nevent: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n");
+    }
+}
