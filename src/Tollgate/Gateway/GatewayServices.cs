@@ -5,6 +5,7 @@ using Tollgate.Budgets;
 using Tollgate.Catalog;
 using Tollgate.Gateway.Endpoints.ChatCompletions;
 using Tollgate.Gateway.Endpoints.Messages;
+using Tollgate.Gateway.Endpoints.Responses;
 using Tollgate.Gateway.Endpoints.Models;
 using Tollgate.Gateway.Endpoints.Usage;
 using Tollgate.Gateway.Errors;
@@ -50,6 +51,8 @@ public static class GatewayServices
         services.AddSingleton<BudgetAdmission>();
         services.AddSingleton<AttemptSettlement>();
         services.AddSingleton<GatewayPipeline>();
+        services.AddSingleton<ResponseStore>();
+        services.AddSingleton<ResponsesEndpoint>();
         return services;
     }
 
@@ -59,6 +62,8 @@ public static class GatewayServices
         app.MapPost("/v1/chat/completions", (HttpContext context, GatewayPipeline pipeline) => pipeline.RunAsync(context, ChatCompletionsEndpoint.Instance));
         app.MapPost("/v1/messages", (HttpContext context, GatewayPipeline pipeline) => pipeline.RunAsync(context, MessagesEndpoint.Instance));
         app.MapPost("/v1/messages/count_tokens", CountTokensEndpoint.HandleAsync);
+        app.MapPost("/v1/responses", (HttpContext context, GatewayPipeline pipeline, ResponsesEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
+        app.MapGet("/v1/responses/{id}", ResponsesEndpoint.GetAsync);
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
         app.MapUsageEndpoints();
 

@@ -37,6 +37,9 @@ public sealed record ProviderEndpoint(string Name, ProviderProtocol Protocol, st
     /// rather than the older <c>max_tokens</c> that other OpenAI-compatible providers read.
     /// </summary>
     public bool PrefersMaxCompletionTokens { get; init; }
+
+    /// <summary>The provider serves OpenAI's Responses API (<c>POST {base}/responses</c>), so Responses requests pass through.</summary>
+    public bool SpeaksResponses { get; init; }
 }
 
 /// <summary>
@@ -80,6 +83,7 @@ public sealed class ProviderDirectory : IDisposable
                 IsConfigured: !string.IsNullOrEmpty(apiKey) || !string.IsNullOrWhiteSpace(baseUrl))
             {
                 PrefersMaxCompletionTokens = name == "openai",
+                SpeaksResponses = name == "openai",
             };
         }
 

@@ -20,6 +20,9 @@ internal sealed class GatewayCall(
     public Reservation Reservation { get; } = reservation;
     public SseResponse? Stream { get; } = stream;
 
+    /// <summary>The provider of the attempt in progress (the one that answered, once the request is over).</summary>
+    public string Provider { get; set; } = "";
+
     /// <summary>Upstream content reached the client: from here on, no fallback.</summary>
     public bool ContentRelayed { get; set; }
 }

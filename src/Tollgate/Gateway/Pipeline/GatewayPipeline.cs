@@ -128,6 +128,7 @@ internal sealed partial class GatewayPipeline(
         var result = new AttemptResult(time.GetUtcNow(), time.GetTimestamp());
         var ct = call.Http.RequestAborted;
         var exchange = call.Endpoint.ExchangeFor(candidate.Endpoint, call.Request)!;
+        call.Provider = candidate.Endpoint.Name;
         if (call.Stream is { } sse)
         {
             sse.Provider = candidate.Endpoint.Name;
@@ -150,10 +151,20 @@ internal sealed partial class GatewayPipeline(
             await settlement.SettleAsync(call, candidate, attempt, result).ConfigureAwait(false);
         }
 
+        if (result.Tail is null && result.Failure is { } failure)
+        {
+            result.Tail = new Tail(failure.Status, "application/json", call.Endpoint.Errors.ToJson(failure), exchange.StreamFailureEvents(failure));
+        }
+
         if (!result.TryNext && !ct.IsCancellationRequested)
         {
             try
             {
+                if (result.Status == LedgerStatus.Ok)
+                {
+                    await call.Endpoint.OnAnsweredAsync(call, exchange, ct).ConfigureAwait(false);
+                }
+
                 await WriteTailAsync(call, candidate, result, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException)
@@ -199,7 +210,7 @@ internal sealed partial class GatewayPipeline(
             var clientBody = exchange.ReadError(result.HttpStatus, errorBody);
             var streamed = GatewayError.Upstream(result.HttpStatus, "upstream_error",
                 $"The provider '{candidate.Endpoint.Name}' answered HTTP {result.HttpStatus}: {System.Text.Encoding.UTF8.GetString(errorBody.AsSpan(0, Math.Min(errorBody.Length, 2048)))}");
-            result.Tail = new Tail(result.HttpStatus, "application/json", clientBody, call.Endpoint.StreamFailure(streamed));
+            result.Tail = new Tail(result.HttpStatus, "application/json", clientBody, exchange.StreamFailureEvents(streamed));
             return;
         }
 
@@ -317,11 +328,6 @@ internal sealed partial class GatewayPipeline(
     private static async Task WriteTailAsync(GatewayCall call, RouteCandidate candidate, AttemptResult result, CancellationToken ct)
     {
         var tail = result.Tail;
-        if (tail is null && result.Failure is { } failure)
-        {
-            tail = new Tail(failure.Status, "application/json", call.Endpoint.Errors.ToJson(failure), call.Endpoint.StreamFailure(failure));
-        }
-
         if (tail is null)
         {
             return;

@@ -29,8 +29,8 @@ internal interface IGatewayEndpoint
     /// <summary>The wire handling of one attempt at <paramref name="provider"/>; null when this endpoint cannot reach its protocol.</summary>
     IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request);
 
-    /// <summary>The events that end a committed stream after a failure (gateway.md, "Failure mid-stream").</summary>
-    byte[] StreamFailure(GatewayError error);
+    /// <summary>Runs after an answer was relayed and charged (e.g. to store it); never on a failed attempt.</summary>
+    ValueTask OnAnsweredAsync(GatewayCall call, IUpstreamExchange exchange, CancellationToken cancellationToken) => default;
 }
 
 /// <summary>A validated client request: what routing and the worst-case estimate need of it.</summary>
@@ -93,4 +93,7 @@ internal interface IUpstreamExchange
 
     /// <summary>Set when the provider reported a failure inside its stream (an error event): the stream ends with the endpoint's terminal events.</summary>
     GatewayError? StreamFailure { get; }
+
+    /// <summary>The events that end a committed stream after a failure, in the client's format (gateway.md, "Failure mid-stream").</summary>
+    byte[] StreamFailureEvents(GatewayError error);
 }

@@ -32,6 +32,6 @@ internal sealed class ChatCompletionsEndpoint : IGatewayEndpoint
             : null;
 
     /// <summary>A final <c>data: {"error":{...}}</c> chunk, then <c>data: [DONE]</c>.</summary>
-    public byte[] StreamFailure(GatewayError error) =>
-        [.. DataPrefix, .. Errors.ToJson(error), .. EventEnd, .. ChatPassthrough.Done];
+    public static byte[] StreamFailure(GatewayError error) =>
+        [.. DataPrefix, .. OpenAIErrorFormat.Instance.ToJson(error), .. EventEnd, .. ChatPassthrough.Done];
 }

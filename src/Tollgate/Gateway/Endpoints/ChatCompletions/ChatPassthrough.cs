@@ -36,6 +36,9 @@ internal sealed class ChatPassthrough(ChatRequest request) : IUpstreamExchange
     public GatewayError? StreamFailure => null;
 
     /// <inheritdoc />
+    public byte[] StreamFailureEvents(GatewayError error) => ChatCompletionsEndpoint.StreamFailure(error);
+
+    /// <inheritdoc />
     public HttpRequestMessage CreateRequest(RouteCandidate candidate, long? clampedMaxOutputTokens) =>
         OpenAICompatibleProvider.CreateRequest(candidate.Endpoint, "/chat/completions",
             request.ToUpstreamBody(candidate.Mapping.ProviderModelId, candidate.Endpoint.PrefersMaxCompletionTokens, clampedMaxOutputTokens));

@@ -38,7 +38,7 @@ internal sealed class MessagesEndpoint : IGatewayEndpoint
         provider.Protocol == ProviderProtocol.Anthropic ? new MessagesPassthrough((MessagesRequest)request) : null;
 
     /// <summary><c>event: error</c> with an <c>api_error</c> (or the upstream's type), then <c>event: message_stop</c>.</summary>
-    public byte[] StreamFailure(GatewayError error)
+    public static byte[] StreamFailure(GatewayError error)
     {
         var json = Encoding.UTF8.GetString(AnthropicErrorFormat.Instance.ToJson(error));
         return Encoding.UTF8.GetBytes($"event: error\ndata: {json}\n\nevent: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n");

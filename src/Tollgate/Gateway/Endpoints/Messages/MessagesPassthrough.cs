@@ -37,6 +37,9 @@ internal sealed class MessagesPassthrough(MessagesRequest request) : IUpstreamEx
     public GatewayError? StreamFailure { get; private set; }
 
     /// <inheritdoc />
+    public byte[] StreamFailureEvents(GatewayError error) => MessagesEndpoint.StreamFailure(error);
+
+    /// <inheritdoc />
     public HttpRequestMessage CreateRequest(RouteCandidate candidate, long? clampedMaxOutputTokens) =>
         AnthropicProvider.CreateRequest(candidate.Endpoint, "/v1/messages",
             request.ToUpstreamBody(candidate.Mapping.ProviderModelId, clampedMaxOutputTokens), request.Version, request.Beta);

@@ -1,0 +1,99 @@
+using System.Text;
+using System.Text.Json;
+using Tollgate.Accounts;
+using Tollgate.Gateway.Errors;
+using Tollgate.Gateway.Pipeline;
+using Tollgate.Hosting;
+using Tollgate.Providers;
+
+namespace Tollgate.Gateway.Endpoints.Responses;
+
+/// <summary>
+/// <c>POST /v1/responses</c>: OpenAI Responses in and out, passed through to OpenAI; a response made
+/// with <c>store</c> (the default) is kept for <c>GET /v1/responses/{id}</c>, readable only by the org
+/// that made it and never billed.
+/// </summary>
+internal sealed class ResponsesEndpoint(ResponseStore store, TimeProvider time) : IGatewayEndpoint
+{
+    /// <inheritdoc />
+    public string Name => "responses";
+
+    /// <inheritdoc />
+    public string ModelKind => "chat";
+
+    /// <inheritdoc />
+    public ErrorFormat Errors => OpenAIErrorFormat.Instance;
+
+    /// <inheritdoc />
+    public (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http) => ResponsesRequest.From(body);
+
+    /// <inheritdoc />
+    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request) =>
+        provider.SpeaksResponses ? new ResponsesPassthrough((ResponsesRequest)request) : null;
+
+    /// <inheritdoc />
+    public async ValueTask OnAnsweredAsync(GatewayCall call, IUpstreamExchange exchange, CancellationToken cancellationToken)
+    {
+        var request = (ResponsesRequest)call.Request;
+        if (!request.Store || exchange is not ResponsesPassthrough { FinalResponse: { } response, ResponseId: { } id })
+        {
+            return;
+        }
+
+        await store.SaveAsync(new StoredResponse(id, call.Identity.OrgId, call.Identity.KeyId, request.ModelName,
+            call.Provider, time.GetUtcNow().ToUnixTimeMilliseconds(),
+            Encoding.UTF8.GetString(request.Raw), Encoding.UTF8.GetString(response)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><c>GET /v1/responses/{id}</c>: a stored response of the caller's org; 404 for any other id.</summary>
+    public static async Task GetAsync(string id, HttpContext context, ApiKeyAuthenticator authenticator, ResponseStore store)
+    {
+        var auth = await authenticator.AuthenticateAsync(context.Request, context.RequestAborted);
+        if (auth.Identity is not { } identity)
+        {
+            await OpenAIErrorFormat.Instance.WriteAsync(context.Response, GatewayError.FromAuth(auth));
+            return;
+        }
+
+        if (await store.FindAsync(identity.OrgId, id, context.RequestAborted) is not { } stored)
+        {
+            await OpenAIErrorFormat.Instance.WriteAsync(context.Response, new GatewayError(StatusCodes.Status404NotFound, "invalid_request_error",
+                "response_not_found", $"No response with id '{id}' was found.", "id"));
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(stored.ResponseJson, context.RequestAborted);
+    }
+
+    /// <summary>
+    /// <c>event: response.failed</c> with the response at status <c>failed</c> and <c>error: {code, message}</c>
+    /// (gateway.md, "Failure mid-stream"), numbered after the last event relayed.
+    /// </summary>
+    public static byte[] StreamFailure(GatewayError error, string? responseId, string model, long sequenceNumber)
+    {
+        using var buffer = new MemoryStream(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "response.failed");
+            writer.WriteNumber("sequence_number", Math.Max(0, sequenceNumber));
+            writer.WriteStartObject("response");
+            writer.WriteString("id", responseId ?? Ids.New("resp"));
+            writer.WriteString("object", "response");
+            writer.WriteString("status", "failed");
+            writer.WriteString("model", model);
+            writer.WriteStartArray("output");
+            writer.WriteEndArray();
+            writer.WriteStartObject("error");
+            writer.WriteString("code", error.Code);
+            writer.WriteString("message", error.Message);
+            writer.WriteEndObject();
+            writer.WriteNull("usage");
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return [.. "event: response.failed\ndata: "u8, .. buffer.ToArray(), .. "\n\n"u8];
+    }
+}
