@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
@@ -292,6 +293,23 @@ internal sealed class ResponsesRequest
     private static string? StringOrNull(JsonElement element, ReadOnlySpan<byte> name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static string RawOr(JsonElement element, ReadOnlySpan<byte> name, string fallback) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value.GetRawText() : fallback;
+    /// <summary>
+    /// The property as compact JSON text: re-written, not the raw text, because a request's line breaks
+    /// would split the one <c>data:</c> line of a streamed event.
+    /// </summary>
+    private static string RawOr(JsonElement element, ReadOnlySpan<byte> name, string fallback)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return fallback;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer, OpenAIError.WriterOptions))
+        {
+            value.WriteTo(json);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 }
