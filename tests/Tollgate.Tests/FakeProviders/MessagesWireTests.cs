@@ -122,6 +122,7 @@ public sealed class MessagesWireTests
         Assert.Equal("tool_use", block.GetProperty("type").GetString());
         Assert.StartsWith("toolu_", block.GetProperty("id").GetString(), StringComparison.Ordinal);
         Assert.Equal("get_weather", block.GetProperty("name").GetString());
+        Assert.Equal("direct", block.GetProperty("caller").GetProperty("type").GetString());
         Assert.Equal(JsonValueKind.Object, block.GetProperty("input").ValueKind);
         Assert.Empty(block.GetProperty("input").EnumerateObject());
         var pieces = events.Where(e => e.Name == "content_block_delta").Select(e => e.Data.GetProperty("delta")).ToList();

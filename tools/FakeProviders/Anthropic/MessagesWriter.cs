@@ -38,6 +38,7 @@ internal sealed class MessagesWriter(PipeWriter pipe, MessagesAnswer answer, boo
             json.WriteString("type"u8, "tool_use"u8);
             json.WriteString("id"u8, answer.ToolId);
             json.WriteString("name"u8, answer.ToolName);
+            WriteDirectCaller(json);
             json.WritePropertyName("input"u8);
             json.WriteRawValue(answer.ToolInput!, skipInputValidation: true);
             json.WriteEndObject();
@@ -112,6 +113,7 @@ internal sealed class MessagesWriter(PipeWriter pipe, MessagesAnswer answer, boo
                 json.WriteString("type"u8, "tool_use"u8);
                 json.WriteString("id"u8, answer.ToolId);
                 json.WriteString("name"u8, answer.ToolName);
+                WriteDirectCaller(json);
                 json.WriteStartObject("input"u8);
                 json.WriteEndObject();
                 break;
@@ -221,6 +223,14 @@ internal sealed class MessagesWriter(PipeWriter pipe, MessagesAnswer answer, boo
         json.WriteString("type"u8, "message"u8);
         json.WriteString("role"u8, "assistant"u8);
         json.WriteString("model"u8, answer.Model);
+    }
+
+    /// <summary><c>"caller":{"type":"direct"}</c>: the model called the tool itself (the SDKs require the field).</summary>
+    private static void WriteDirectCaller(Utf8JsonWriter json)
+    {
+        json.WriteStartObject("caller"u8);
+        json.WriteString("type"u8, "direct"u8);
+        json.WriteEndObject();
     }
 
     private void WriteUsage(Utf8JsonWriter json, int outputTokens)
