@@ -8,11 +8,13 @@ namespace Tollgate.FakeProviders;
 /// <param name="At">When the request arrived.</param>
 public sealed record RecordedRequest(string Provider, string Path, string? Authorization, string Body, DateTimeOffset At)
 {
+    private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>(0);
+
     /// <summary>
     /// Every request header, names in lower case (Anthropic and Responses requests only: the chat path stays
     /// a lean load-test baseline and records none).
     /// </summary>
-    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = NoHeaders;
 
     /// <summary>The value of header <paramref name="name"/>, or null.</summary>
     public string? Header(string name) => Headers.TryGetValue(name.ToLowerInvariant(), out var value) ? value : null;
