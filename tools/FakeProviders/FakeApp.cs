@@ -1,3 +1,4 @@
+using Tollgate.FakeProviders.Anthropic;
 using Tollgate.FakeProviders.OpenAI;
 
 namespace Tollgate.FakeProviders;
@@ -26,10 +27,14 @@ internal static class FakeApp
         builder.Services.AddSingleton<RequestLog>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ChatCompletionsEndpoint>();
+        builder.Services.AddSingleton<ResponsesEndpoint>();
+        builder.Services.AddSingleton<ResponseStore>();
+        builder.Services.AddSingleton<MessagesEndpoint>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapOpenAIApi();
+        app.MapAnthropicApi();
         app.MapFakeControlApi();
         app.MapFallback(OpenAIApi.InvalidUrlAsync);
         return app;

@@ -18,6 +18,11 @@ internal struct FakeKnobs
     public bool OmitUsage;
     public int CachedTokens;
     public int ReasoningTokens;
+    public int CacheWriteTokens;
+    public int? ErrorAfterChunks;
+    public string? ErrorType;
+    public bool ErrorEventOnly;
+    public bool ToolCall;
 
     private const string DirectivePrefix = "fake:";
     private const string HeaderPrefix = "x-fake-";
@@ -34,12 +39,17 @@ internal struct FakeKnobs
         OmitUsage = options.OmitUsage,
         CachedTokens = options.CachedTokens,
         ReasoningTokens = options.ReasoningTokens,
+        CacheWriteTokens = options.CacheWriteTokens,
+        ErrorAfterChunks = options.ErrorAfterChunks,
+        ErrorType = options.ErrorType,
+        ErrorEventOnly = options.ErrorEvent == "error",
+        ToolCall = options.ToolCall,
     };
 
     /// <summary>Applies any <c>x-fake-*</c> headers.</summary>
     public void ApplyHeaders(IHeaderDictionary headers)
     {
-        // Most requests carry none: one pass over the headers instead of eight lookups.
+        // Most requests carry none: one pass over the headers instead of a lookup per knob.
         foreach (var (name, value) in headers)
         {
             if (name.StartsWith(HeaderPrefix, StringComparison.OrdinalIgnoreCase))
@@ -98,15 +108,23 @@ internal struct FakeKnobs
                 CutAfterChunks = ParseOptional(value, CutAfterChunks);
                 break;
             case "omit_usage":
-                if (bool.TryParse(value, out var omit))
-                {
-                    OmitUsage = omit;
-                }
-                else if (value is "1" or "0")
-                {
-                    OmitUsage = value is "1";
-                }
-
+                SetBool(ref OmitUsage, value);
+                break;
+            case "tool_call":
+                SetBool(ref ToolCall, value);
+                break;
+            case "cache_write_tokens":
+                SetInt(ref CacheWriteTokens, value);
+                break;
+            case "error_after":
+            case "error_after_chunks":
+                ErrorAfterChunks = ParseOptional(value, ErrorAfterChunks);
+                break;
+            case "error_type":
+                ErrorType = value.IsEmpty || value.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : value.ToString();
+                break;
+            case "error_event":
+                ErrorEventOnly = value.Equals("error", StringComparison.OrdinalIgnoreCase);
                 break;
             case "cached_tokens":
                 SetInt(ref CachedTokens, value);
@@ -116,6 +134,18 @@ internal struct FakeKnobs
                 break;
             default:
                 break;
+        }
+    }
+
+    private static void SetBool(ref bool field, ReadOnlySpan<char> value)
+    {
+        if (bool.TryParse(value, out var parsed))
+        {
+            field = parsed;
+        }
+        else if (value is "1" or "0")
+        {
+            field = value is "1";
         }
     }
 

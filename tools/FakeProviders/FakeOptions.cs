@@ -14,27 +14,69 @@ public sealed class FakeOptions
     /// <summary>Milliseconds before each streamed content chunk.</summary>
     public int ChunkDelayMs { get; set; }
 
-    /// <summary>Content tokens in the answer; each is one streamed chunk (<c>"tok0 "</c>, <c>"tok1 "</c>...).</summary>
+    /// <summary>Text tokens in the answer; each is one streamed delta (<c>"tok0 "</c>, <c>"tok1 "</c>...).</summary>
     public int Chunks { get; set; } = 5;
 
-    /// <summary>When set (400 or above), answer with this status and an OpenAI-format error body.</summary>
+    /// <summary>When set (400 or above), answer with this status and an error body in the endpoint's format.</summary>
     public int? Status { get; set; }
 
     /// <summary>
-    /// When set, abort the connection after this many content chunks, with no finish chunk and no
-    /// <c>[DONE]</c>: a mid-stream upstream failure. A non-streaming request is aborted before any byte.
+    /// When set, abort the connection after this many content chunks (text, thinking or tool-argument deltas),
+    /// with nothing after them (no finish chunk, <c>[DONE]</c>, <c>message_stop</c> or
+    /// <c>response.completed</c>): a mid-stream upstream failure. A non-streaming request is aborted before any byte.
     /// </summary>
     public int? CutAfterChunks { get; set; }
 
-    /// <summary>Leave usage out: no <c>usage</c> in the JSON answer, no usage chunk in a stream.</summary>
+    /// <summary>
+    /// Leave usage out: no <c>usage</c> in the JSON answer, no usage chunk in a chat stream, no <c>usage</c> in
+    /// Anthropic's <c>message_start</c> and <c>message_delta</c>, <c>"usage": null</c> in a Responses answer.
+    /// </summary>
     public bool OmitUsage { get; set; }
 
-    /// <summary>Reported as <c>prompt_tokens_details.cached_tokens</c> (at most the prompt tokens).</summary>
+    /// <summary>
+    /// Cached prompt tokens (at most the prompt tokens): chat <c>prompt_tokens_details.cached_tokens</c>,
+    /// Responses <c>input_tokens_details.cached_tokens</c>, Anthropic <c>cache_read_input_tokens</c>.
+    /// </summary>
     public int CachedTokens { get; set; }
 
-    /// <summary>Reported as <c>completion_tokens_details.reasoning_tokens</c> and added to the completion tokens.</summary>
+    /// <summary>
+    /// Chat and Responses: reasoning tokens, added to the output tokens. Anthropic: the number of thinking
+    /// deltas when the request enables thinking (3 when this is 0), added to the output tokens.
+    /// </summary>
     public int ReasoningTokens { get; set; }
 
-    /// <summary>When set, the only bearer token accepted; when null any bearer token is accepted.</summary>
+    /// <summary>
+    /// Anthropic: reported as <c>cache_creation_input_tokens</c> (at most the prompt tokens left after the
+    /// cache reads). OpenAI endpoints do not report cache writes.
+    /// </summary>
+    public int CacheWriteTokens { get; set; }
+
+    /// <summary>
+    /// When set, a streamed answer fails after this many content deltas with the provider's own mid-stream
+    /// error: Anthropic <c>event: error</c>, Responses <c>response.failed</c> (or the <c>error</c> event, see
+    /// <see cref="ErrorEvent"/>). The stream then ends normally at the HTTP level. A non-streaming request
+    /// answers with the matching error status instead. Chat Completions ignores it.
+    /// </summary>
+    public int? ErrorAfterChunks { get; set; }
+
+    /// <summary>
+    /// The error of <see cref="ErrorAfterChunks"/>: the Anthropic error type (default <c>overloaded_error</c>)
+    /// or the Responses error code (default <c>server_error</c>).
+    /// </summary>
+    public string? ErrorType { get; set; }
+
+    /// <summary>Responses only: <c>error</c> sends the bare <c>error</c> event instead of <c>response.failed</c>.</summary>
+    public string? ErrorEvent { get; set; }
+
+    /// <summary>
+    /// Anthropic and Responses: answer with a call of the first tool (or the one <c>tool_choice</c> names) when
+    /// the request has tools, even if <c>tool_choice</c> leaves the choice to the model.
+    /// </summary>
+    public bool ToolCall { get; set; }
+
+    /// <summary>
+    /// When set, the only key accepted (a bearer token, or Anthropic's <c>x-api-key</c>); when null any
+    /// non-empty key is accepted.
+    /// </summary>
     public string? RequireApiKey { get; set; }
 }

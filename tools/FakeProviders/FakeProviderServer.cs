@@ -5,7 +5,8 @@ namespace Tollgate.FakeProviders;
 
 /// <summary>
 /// The fake providers on Kestrel at 127.0.0.1, for tests and benchmarks. Each test starts its own
-/// and disposes it. Point a provider's base URL at <see cref="OpenAIBaseUrl"/>.
+/// and disposes it. Point a provider's base URL at <see cref="OpenAIBaseUrl"/> (Chat Completions,
+/// Responses) or <see cref="AnthropicBaseUrl"/> (Messages).
 /// </summary>
 public sealed class FakeProviderServer : IAsyncDisposable
 {
@@ -30,7 +31,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
     /// <summary>The defaults every request starts from; change them between requests as needed.</summary>
     public FakeOptions Options { get; }
 
-    /// <summary>The last 200 chat completion requests, newest last.</summary>
+    /// <summary>The last 200 requests to a provider endpoint, newest last.</summary>
     public IReadOnlyList<RecordedRequest> Requests => _log.Snapshot();
 
     /// <summary>Starts a server on <paramref name="port"/> (0: a free port).</summary>
@@ -45,6 +46,12 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     /// <summary><c>http://127.0.0.1:{port}/{provider}/v1</c>: the base URL an OpenAI client or a provider setting takes.</summary>
     public string OpenAIBaseUrl(string provider = "openai") => $"{BaseAddress}{provider}/v1";
+
+    /// <summary>
+    /// <c>http://127.0.0.1:{port}/{provider}</c>: the base URL an Anthropic client takes (it posts to
+    /// <c>{base}/v1/messages</c>, as to <c>https://api.anthropic.com</c>).
+    /// </summary>
+    public string AnthropicBaseUrl(string provider = "anthropic") => $"{BaseAddress}{provider}";
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Tollgate.FakeProviders;
 
 /// <summary>
-/// Live counters of chat completion requests, in total and per provider. Thread-safe.
+/// Live counters of provider requests (every endpoint), in total and per provider. Thread-safe.
 /// Every request ends in exactly one of <see cref="Completed"/>, <see cref="Cancelled"/> or
 /// <see cref="Failed"/>; until then it is only counted in <see cref="Requests"/>.
 /// </summary>
@@ -16,13 +16,13 @@ public sealed class FakeStats
     /// <summary>Requests received.</summary>
     public long Requests => Volatile.Read(ref _total).Requests;
 
-    /// <summary>Responses fully written: a JSON answer, or a whole stream up to <c>data: [DONE]</c>.</summary>
+    /// <summary>Responses fully written: a JSON answer, or a whole stream up to its last event.</summary>
     public long Completed => Volatile.Read(ref _total).Completed;
 
     /// <summary>Requests whose client went away before the end of the response.</summary>
     public long Cancelled => Volatile.Read(ref _total).Cancelled;
 
-    /// <summary>Requests answered with an error status, or cut on purpose (<see cref="FakeOptions.CutAfterChunks"/>).</summary>
+    /// <summary>Requests answered with an error status, cut on purpose or failed mid-stream on purpose.</summary>
     public long Failed => Volatile.Read(ref _total).Failed;
 
     /// <summary>The providers seen since the last reset.</summary>

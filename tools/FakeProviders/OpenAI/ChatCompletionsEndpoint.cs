@@ -16,7 +16,6 @@ namespace Tollgate.FakeProviders.OpenAI;
 internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats stats, RequestLog log, TimeProvider time)
 {
     private static readonly string IdPrefix = "chatcmpl-fake" + Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()));
-    private static readonly TimeSpan CutGrace = TimeSpan.FromMilliseconds(50);
 
     private long _nextId;
 
@@ -78,7 +77,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
         }
 
         // :: Step 4: latency before anything is sent
-        await DelayAsync(knobs.LatencyMs, aborted);
+        await FakeExchange.DelayAsync(knobs.LatencyMs, time, aborted);
 
         // :: Step 5: the status knob
         if (knobs.Status is >= 400 and <= 599 and var status)
@@ -116,7 +115,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
 
         context.Response.ContentType = "application/json";
         writer.WriteCompletion(contentTokens, finishReason, knobs.OmitUsage ? null : UsageOf(chat, knobs, contentTokens));
-        return await FlushAsync(context.Response.BodyWriter, aborted)
+        return await FakeExchange.FlushAsync(context.Response.BodyWriter, aborted)
             ? FakeStats.Outcome.Completed
             : FakeStats.Outcome.Cancelled;
     }
@@ -134,7 +133,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
         var cutAt = knobs.CutAfterChunks is { } cut ? Math.Clamp(cut, 0, contentTokens) : -1;
 
         writer.WriteRoleChunk(sendUsage);
-        if (!await FlushAsync(pipe, aborted))
+        if (!await FakeExchange.FlushAsync(pipe, aborted))
         {
             return FakeStats.Outcome.Cancelled;
         }
@@ -143,12 +142,12 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
         {
             if (i == cutAt)
             {
-                return await CutAsync(context);
+                return await FakeExchange.CutAsync(context, time);
             }
 
-            await DelayAsync(knobs.ChunkDelayMs, aborted);
+            await FakeExchange.DelayAsync(knobs.ChunkDelayMs, time, aborted);
             writer.WriteContentChunk(i, sendUsage);
-            if (!await FlushAsync(pipe, aborted))
+            if (!await FakeExchange.FlushAsync(pipe, aborted))
             {
                 return FakeStats.Outcome.Cancelled;
             }
@@ -156,7 +155,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
 
         if (cutAt == contentTokens)
         {
-            return await CutAsync(context);
+            return await FakeExchange.CutAsync(context, time);
         }
 
         writer.WriteFinishChunk(finishReason, sendUsage);
@@ -166,20 +165,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
         }
 
         writer.WriteDone();
-        return await FlushAsync(pipe, aborted) ? FakeStats.Outcome.Completed : FakeStats.Outcome.Cancelled;
-    }
-
-    /// <summary>
-    /// Drops the connection mid-stream: no finish chunk, no <c>[DONE]</c>, no terminating HTTP chunk.
-    /// </summary>
-    private async Task<FakeStats.Outcome> CutAsync(HttpContext context)
-    {
-        // Kestrel's Abort shuts the socket at once and discards output still queued in its transport
-        // pipe, which FlushAsync does not wait for; a short pause lets the chunks already flushed reach
-        // the client first, so it sees them and then the cut.
-        await Task.Delay(CutGrace, time, CancellationToken.None);
-        context.Abort();
-        return FakeStats.Outcome.Failed;
+        return await FakeExchange.FlushAsync(pipe, aborted) ? FakeStats.Outcome.Completed : FakeStats.Outcome.Cancelled;
     }
 
     private static Usage UsageOf(ChatRequest chat, FakeKnobs knobs, int contentTokens)
@@ -190,15 +176,5 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
             contentTokens + reasoning,
             Math.Clamp(knobs.CachedTokens, 0, chat.PromptTokens),
             reasoning);
-    }
-
-    private Task DelayAsync(int milliseconds, CancellationToken aborted) =>
-        milliseconds > 0 ? Task.Delay(TimeSpan.FromMilliseconds(milliseconds), time, aborted) : Task.CompletedTask;
-
-    /// <summary>False when the client is gone (the pipe's reader completed or the flush was cancelled).</summary>
-    private static async ValueTask<bool> FlushAsync(PipeWriter pipe, CancellationToken aborted)
-    {
-        var result = await pipe.FlushAsync(aborted);
-        return !result.IsCanceled && !result.IsCompleted;
     }
 }

@@ -13,6 +13,11 @@ internal static class OpenAIApi
         var chat = app.ServiceProvider.GetRequiredService<ChatCompletionsEndpoint>();
         app.MapPost("/v1/chat/completions", chat.HandleAsync);
         app.MapPost("/{provider}/v1/chat/completions", chat.HandleAsync);
+        var responses = app.ServiceProvider.GetRequiredService<ResponsesEndpoint>();
+        app.MapPost("/v1/responses", responses.CreateAsync);
+        app.MapPost("/{provider}/v1/responses", responses.CreateAsync);
+        app.MapGet("/v1/responses/{id}", responses.GetAsync);
+        app.MapGet("/{provider}/v1/responses/{id}", responses.GetAsync);
         app.MapGet("/v1/models", ListModelsAsync);
         app.MapGet("/{provider}/v1/models", ListModelsAsync);
         return app;
