@@ -10,7 +10,11 @@ namespace Tollgate.Tests.Gateway;
 public sealed record LedgerRow(
     string RequestId, long Attempt, string Model, string Provider, string ProviderModel, string Status, long HttpStatus,
     long InputTokens, long CachedInputTokens, long OutputTokens, long ReasoningTokens, long CostPico,
-    bool UsageEstimated, bool Streamed, bool Cancelled, string KeyId, string MemberId, string ProjectId, string OrgId);
+    bool UsageEstimated, bool Streamed, bool Cancelled, string KeyId, string MemberId, string ProjectId, string OrgId)
+{
+    /// <summary>The endpoint that made the row (<c>chat.completions</c>, <c>messages</c>, <c>responses</c>).</summary>
+    public string Endpoint { get; init; } = "";
+}
 
 /// <summary>
 /// A fake provider and a Tollgate server routed to it through a test catalog, plus an org, a
@@ -41,6 +45,9 @@ public sealed class GatewayTestHost : IAsyncDisposable
           {"id":"suspended-model","name":"Suspended","kind":"chat","maxOutputTokens":1000,
            "providers":[{"provider":"openai","providerModelId":"sus","availability":[{"from":"2020-01-01T00:00:00Z","until":"2020-02-01T00:00:00Z"}],
              "prices":[{"inputPerMillion":"1","outputPerMillion":"1"}]}]},
+          {"id":"claude-test","name":"Claude test","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"anthropic","providerModelId":"claude-upstream",
+             "prices":[{"inputPerMillion":"3","outputPerMillion":"15","cachedInputPerMillion":"0.3","cacheWritePerMillion":"3.75"}]}]},
           {"id":"embed-model","name":"Embeddings","kind":"embedding",
            "providers":[{"provider":"openai","providerModelId":"emb","prices":[{"inputPerMillion":"0.02"}]}]}
         ]}
@@ -92,6 +99,8 @@ public sealed class GatewayTestHost : IAsyncDisposable
             ["Tollgate:Catalog:Path"] = catalogPath,
             ["Tollgate:Providers:openai:BaseUrl"] = fake.OpenAIBaseUrl("openai"),
             ["Tollgate:Providers:openai:ApiKey"] = "sk-server-openai-secret",
+            ["Tollgate:Providers:anthropic:BaseUrl"] = fake.AnthropicBaseUrl(),
+            ["Tollgate:Providers:anthropic:ApiKey"] = "sk-ant-server-secret",
             ["Tollgate:Providers:primary:BaseUrl"] = fake.OpenAIBaseUrl("primary"),
             ["Tollgate:Providers:primary:ApiKey"] = "sk-primary",
             ["Tollgate:Providers:secondary:BaseUrl"] = fake.OpenAIBaseUrl("secondary"),
@@ -133,7 +142,7 @@ public sealed class GatewayTestHost : IAsyncDisposable
             (string)r["status"]!, Convert.ToInt64(r["http_status"]), Convert.ToInt64(r["input_tokens"]), Convert.ToInt64(r["cached_input_tokens"]),
             Convert.ToInt64(r["output_tokens"]), Convert.ToInt64(r["reasoning_tokens"]), Convert.ToInt64(r["cost_pico"]),
             Convert.ToBoolean(r["usage_estimated"]), Convert.ToBoolean(r["streamed"]), Convert.ToBoolean(r["cancelled"]),
-            (string)r["key_id"]!, (string)r["member_id"]!, (string)r["project_id"]!, (string)r["org_id"]!)).ToList();
+            (string)r["key_id"]!, (string)r["member_id"]!, (string)r["project_id"]!, (string)r["org_id"]!) { Endpoint = (string)r["endpoint"]! }).ToList();
     }
 
     /// <summary>Waits until the ledger has at least <paramref name="count"/> rows (settling after a disconnect is asynchronous).</summary>
