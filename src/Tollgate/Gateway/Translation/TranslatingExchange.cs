@@ -1,0 +1,130 @@
+using System.Buffers;
+using Tollgate.Catalog;
+using Tollgate.Gateway.Errors;
+using Tollgate.Gateway.Pipeline;
+using Tollgate.Gateway.Routing;
+using Tollgate.Providers;
+
+namespace Tollgate.Gateway.Translation;
+
+/// <summary>
+/// One attempt where the client's format and the provider's differ: the request goes client format →
+/// <see cref="ChatTurn"/> → provider format, the answer provider format → internal form → client
+/// format, and a stream event by event through the provider's decoder and the client's encoder. The
+/// end of a stream is held back and written by the client's encoder with the usage that is charged.
+/// </summary>
+internal sealed class TranslatingExchange : IUpstreamExchange
+{
+    private readonly ChatTurn _turn;
+    private readonly IChatWireFormat _client;
+    private readonly ProviderChatFormat _provider;
+    private readonly ErrorFormat _clientErrors;
+    private readonly Func<GatewayError, byte[]> _terminalEvents;
+    private readonly IStreamDecoder _decoder;
+    private readonly IStreamEncoder _encoder;
+    private readonly List<StreamEvent> _events = new(4);
+    private StreamFinished? _finish;
+    private byte[] _completion = [];
+
+    /// <summary>Prepares the exchange; <see cref="RequestError"/> says when the provider's format cannot express the request.</summary>
+    public TranslatingExchange(
+        ChatTurn turn, IChatWireFormat client, ProviderChatFormat provider, ErrorFormat clientErrors, Func<GatewayError, byte[]> terminalEvents)
+    {
+        _turn = turn;
+        _client = client;
+        _provider = provider;
+        _clientErrors = clientErrors;
+        _terminalEvents = terminalEvents;
+        _decoder = provider.Format.CreateDecoder();
+        _encoder = client.CreateEncoder(turn.Model, turn);
+        RequestError = provider.Format.WriteRequest(turn, turn.Model, turn.MaxOutputTokens ?? 1).Error;
+    }
+
+    /// <summary>Why the provider's format cannot carry this request (a 400 naming the feature), or null.</summary>
+    public GatewayError? RequestError { get; }
+
+    /// <inheritdoc />
+    public TokenUsage? StreamUsage => _decoder.Usage;
+
+    /// <inheritdoc />
+    public long StreamContentBytes => _decoder.ContentBytes;
+
+    /// <inheritdoc />
+    public ReadOnlyMemory<byte> StreamCompletion => _completion;
+
+    /// <inheritdoc />
+    public GatewayError? StreamFailure => null;
+
+    /// <inheritdoc />
+    public byte[] StreamFailureEvents(GatewayError error) => _terminalEvents(error);
+
+    /// <inheritdoc />
+    public HttpRequestMessage CreateRequest(RouteCandidate candidate, long? clampedMaxOutputTokens)
+    {
+        // The pipeline's limit: the clamp, else the client's, else the model's maximum (Anthropic requires one).
+        var limit = clampedMaxOutputTokens ?? _turn.MaxOutputTokens ?? candidate.Model.MaxOutputTokens ?? 4096;
+        var (body, error) = _provider.Format.WriteRequest(_turn, candidate.Mapping.ProviderModelId, limit);
+        if (body is null)
+        {
+            throw new InvalidOperationException($"The request was checked before admission, yet cannot be written: {error?.Message}");
+        }
+
+        return _provider.CreateRequest(candidate.Endpoint, body);
+    }
+
+    /// <inheritdoc />
+    public UpstreamAnswer ReadAnswer(byte[] upstreamBody)
+    {
+        var result = _provider.Format.ReadResponse(upstreamBody);
+        long content = 0;
+        foreach (var part in result.Output)
+        {
+            content += part switch
+            {
+                TextPart text => System.Text.Encoding.UTF8.GetByteCount(text.Text),
+                ToolCallPart call => System.Text.Encoding.UTF8.GetByteCount(call.ArgumentsJson),
+                ThinkingPart thinking => System.Text.Encoding.UTF8.GetByteCount(thinking.Text),
+                _ => 0,
+            };
+        }
+
+        return new UpstreamAnswer(_client.WriteResponse(result, _turn.Model), result.Usage, content);
+    }
+
+    /// <inheritdoc />
+    public byte[] ReadError(int status, byte[] upstreamBody) =>
+        _clientErrors.ToJson(GatewayError.Upstream(status, "upstream_error",
+            $"The provider answered HTTP {status}: {System.Text.Encoding.UTF8.GetString(upstreamBody.AsSpan(0, Math.Min(upstreamBody.Length, 2048)))}"));
+
+    /// <inheritdoc />
+    public bool OnEvent(ReadOnlyMemory<byte> ev, IBufferWriter<byte> output)
+    {
+        _events.Clear();
+        _decoder.Decode(ev.Span, _events);
+        foreach (var e in _events)
+        {
+            if (e is StreamFinished finish)
+            {
+                _finish = finish; // written with the completion, once the charge is durable
+            }
+            else
+            {
+                _encoder.Encode(e, output);
+            }
+        }
+
+        if (!_decoder.Completed)
+        {
+            return false;
+        }
+
+        var final = _finish ?? new StreamFinished(StopReason.EndTurn, null, null);
+        _completion = _encoder.Complete(final with { Usage = _decoder.Usage ?? final.Usage });
+        return true;
+    }
+}
+
+/// <summary>A provider protocol as a chat wire format plus how its requests are sent.</summary>
+/// <param name="Format">The provider's wire format.</param>
+/// <param name="CreateRequest">Builds the HTTP request to the provider for a body in that format (URL, authentication, headers).</param>
+internal sealed record ProviderChatFormat(IChatWireFormat Format, Func<ProviderEndpoint, byte[], HttpRequestMessage> CreateRequest);
