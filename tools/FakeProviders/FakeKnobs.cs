@@ -23,6 +23,7 @@ internal struct FakeKnobs
     public string? ErrorType;
     public bool ErrorEventOnly;
     public bool ToolCall;
+    public string? ToolName;
 
     private const string DirectivePrefix = "fake:";
     private const string HeaderPrefix = "x-fake-";
@@ -44,6 +45,7 @@ internal struct FakeKnobs
         ErrorType = options.ErrorType,
         ErrorEventOnly = options.ErrorEvent == "error",
         ToolCall = options.ToolCall,
+        ToolName = options.ToolName,
     };
 
     /// <summary>Applies any <c>x-fake-*</c> headers.</summary>
@@ -112,6 +114,9 @@ internal struct FakeKnobs
                 break;
             case "tool_call":
                 SetBool(ref ToolCall, value);
+                break;
+            case "tool_name":
+                ToolName = value.IsEmpty || value.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : value.ToString();
                 break;
             case "cache_write_tokens":
                 SetInt(ref CacheWriteTokens, value);

@@ -75,6 +75,12 @@ public sealed class FakeOptions
     public bool ToolCall { get; set; }
 
     /// <summary>
+    /// Anthropic and Responses: call the tool of this name when the request offers it (as <see cref="ToolCall"/>
+    /// does, but choosing the tool), unless <c>tool_choice</c> names another.
+    /// </summary>
+    public string? ToolName { get; set; }
+
+    /// <summary>
     /// When set, the only key accepted (a bearer token, or Anthropic's <c>x-api-key</c>); when null any
     /// non-empty key is accepted.
     /// </summary>

@@ -13,7 +13,7 @@ namespace Tollgate.FakeProviders;
 /// Knobs (see <see cref="FakeOptions"/>): <c>--Fake:Name=value</c> for the defaults, an <c>x-fake-name</c> header,
 /// or <c>fake:name=value</c> in the last user message: <c>latency_ms</c>, <c>chunk_delay_ms</c>, <c>chunks</c>,
 /// <c>status</c>, <c>cut_after</c>, <c>omit_usage</c>, <c>cached_tokens</c>, <c>cache_write_tokens</c>,
-/// <c>reasoning_tokens</c>, <c>error_after</c>, <c>error_type</c>, <c>error_event</c>, <c>tool_call</c>.
+/// <c>reasoning_tokens</c>, <c>error_after</c>, <c>error_type</c>, <c>error_event</c>, <c>tool_call</c>, <c>tool_name</c>.
 /// </para>
 /// </summary>
 public static class FakeProviderProgram

@@ -156,6 +156,26 @@ public sealed class MessagesWireTests
     }
 
     [Fact]
+    public async Task Message_ToolNameKnob_CallsTheNamedToolWhenOffered()
+    {
+        await using var server = await FakeProviderServer.StartAsync().WaitAsync(Timeout);
+        using var client = FakeHttp.CreateClient(server, bearer: null);
+        var body = FakeHttp.MessagesBody("Run it.", extra: """
+            ,"tools":[{"name":"Read","input_schema":{"type":"object","properties":{"file_path":{"type":"string"}}}},
+                      {"name":"Bash","input_schema":{"type":"object","properties":{"command":{"type":"string"},"timeout":{"type":"number"}},"required":["command"]}}]
+            """);
+
+        var named = await FakeHttp.ReadJsonAsync(await PostAsync(client, body, ("x-fake-tool-name", "Bash")));
+        var missing = await FakeHttp.ReadJsonAsync(await PostAsync(client, body, ("x-fake-tool-name", "Write")));
+
+        var toolUse = Assert.Single(named.GetProperty("content").EnumerateArray());
+        Assert.Equal("Bash", toolUse.GetProperty("name").GetString());
+        Assert.Equal("""{"command":"fake","timeout":1}""", toolUse.GetProperty("input").GetRawText());
+        Assert.Equal("tool_use", named.GetProperty("stop_reason").GetString());
+        Assert.Equal("end_turn", missing.GetProperty("stop_reason").GetString());
+    }
+
+    [Fact]
     public async Task Message_LastUserMessageCarriesToolResult_AnswersWithText()
     {
         await using var server = await FakeProviderServer.StartAsync().WaitAsync(Timeout);

@@ -170,6 +170,39 @@ public sealed class ResponsesWireTests
     }
 
     [Fact]
+    public async Task Create_ToolNameKnob_CallsTheNamedFunctionWhenOffered()
+    {
+        await using var server = await FakeProviderServer.StartAsync().WaitAsync(Timeout);
+        using var client = FakeHttp.CreateClient(server);
+        var body = FakeHttp.ResponsesBody("Run it.", extra: ""","tools":[""" + WeatherTool + """
+            ,{"type":"function","name":"shell_command","parameters":{"type":"object","properties":{"command":{"type":"string"},"workdir":{"type":"string"}},"required":["command"]}}]
+            """);
+
+        var named = await FakeHttp.ReadJsonAsync(await PostAsync(client, body, ("x-fake-tool-name", "shell_command")));
+        var missing = await FakeHttp.ReadJsonAsync(await PostAsync(client, body, ("x-fake-tool-name", "apply_patch")));
+
+        var call = Assert.Single(named.GetProperty("output").EnumerateArray());
+        Assert.Equal("shell_command", call.GetProperty("name").GetString());
+        Assert.Equal("""{"command":"fake","workdir":"fake"}""", call.GetProperty("arguments").GetString());
+        Assert.Equal("message", Assert.Single(missing.GetProperty("output").EnumerateArray()).GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task Create_IncludeEncryptedReasoning_ReasoningItemCarriesEncryptedContent()
+    {
+        await using var server = await FakeProviderServer.StartAsync().WaitAsync(Timeout);
+        using var client = FakeHttp.CreateClient(server);
+
+        var answer = await FakeHttp.ReadJsonAsync(await PostAsync(
+            client, FakeHttp.ResponsesBody(extra: ""","reasoning":{"effort":"medium","summary":"auto"},"include":["reasoning.encrypted_content"],"store":false""")));
+
+        var reasoning = answer.GetProperty("output")[0];
+        Assert.Equal("reasoning", reasoning.GetProperty("type").GetString());
+        Assert.False(string.IsNullOrEmpty(reasoning.GetProperty("encrypted_content").GetString()));
+        Assert.Equal("auto", answer.GetProperty("reasoning").GetProperty("summary").GetString());
+    }
+
+    [Fact]
     public async Task Create_LastItemIsFunctionCallOutput_AnswersTextAndCountsInstructionsAndItems()
     {
         await using var server = await FakeProviderServer.StartAsync().WaitAsync(Timeout);
@@ -207,6 +240,7 @@ public sealed class ResponsesWireTests
         Assert.Equal(["reasoning", "message"], output.Select(o => o.GetProperty("type").GetString()));
         Assert.StartsWith("rs_", output[0].GetProperty("id").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, output[0].GetProperty("summary").GetArrayLength());
+        Assert.False(output[0].TryGetProperty("encrypted_content", out _));
         Assert.Equal("low", answer.GetProperty("reasoning").GetProperty("effort").GetString());
         var usage = answer.GetProperty("usage");
         Assert.Equal(5 + 4, usage.GetProperty("output_tokens").GetInt32());

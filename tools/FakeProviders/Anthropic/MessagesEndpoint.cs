@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Text.Json;
 using Tollgate.FakeProviders.OpenAI;
 
@@ -206,7 +207,7 @@ internal sealed class MessagesEndpoint(FakeOptions options, FakeStats stats, Req
     }
 
     /// <summary>The mid-stream failure: <c>event: error</c>, then the stream ends (HTTP-wise normally).</summary>
-    private static async Task<FakeStats.Outcome> FailAsync(MessagesWriter writer, FakeKnobs knobs, System.IO.Pipelines.PipeWriter pipe, CancellationToken aborted)
+    private static async Task<FakeStats.Outcome> FailAsync(MessagesWriter writer, FakeKnobs knobs, PipeWriter pipe, CancellationToken aborted)
     {
         writer.WriteError(AnthropicError.ForType(knobs.ErrorType));
         await FakeExchange.FlushAsync(pipe, aborted);

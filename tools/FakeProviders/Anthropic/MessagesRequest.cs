@@ -121,7 +121,7 @@ internal sealed record MessagesRequest(string Model, int MaxTokens, bool Stream,
 
         string? toolName = null;
         string? toolInput = null;
-        if (!answersToolResult && ChooseTool(root, knobs.ToolCall) is { } tool)
+        if (!answersToolResult && ChooseTool(root, knobs.ToolCall, knobs.ToolName) is { } tool)
         {
             toolName = tool.GetProperty("name"u8).GetString();
             toolInput = ToolArguments.For(tool.TryGetProperty("input_schema"u8, out var schema) ? schema : default);
@@ -131,10 +131,11 @@ internal sealed record MessagesRequest(string Model, int MaxTokens, bool Stream,
     }
 
     /// <summary>
-    /// The tool to call: the one <c>tool_choice</c> names, else the first tool when <c>tool_choice</c> is
-    /// <c>any</c> or the knob asks; none when <c>tool_choice</c> is <c>none</c> or there are no tools.
+    /// The tool to call: the one <c>tool_choice</c> names, else the one the <c>tool_name</c> knob names (when
+    /// offered), else the first tool when <c>tool_choice</c> is <c>any</c> or the <c>tool_call</c> knob asks;
+    /// none when <c>tool_choice</c> is <c>none</c> or there are no tools.
     /// </summary>
-    private static JsonElement? ChooseTool(JsonElement root, bool knob)
+    private static JsonElement? ChooseTool(JsonElement root, bool knob, string? knobName)
     {
         if (!root.TryGetProperty("tools"u8, out var tools) || tools.ValueKind != JsonValueKind.Array)
         {
@@ -163,20 +164,25 @@ internal sealed record MessagesRequest(string Model, int MaxTokens, bool Stream,
             case "none":
                 return null;
             case "tool" when choiceElement.TryGetProperty("name"u8, out var wanted):
-                foreach (var tool in tools.EnumerateArray())
-                {
-                    if (tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("name"u8, out var name) && name.ValueEquals(wanted.GetString()))
-                    {
-                        return tool;
-                    }
-                }
-
-                return first;
+                return Named(tools, wanted.GetString()) ?? first;
             case "any":
-                return first;
+                return (knobName is null ? null : Named(tools, knobName)) ?? first;
             default:
-                return knob ? first : null;
+                return knobName is not null && Named(tools, knobName) is { } named ? named : knob ? first : null;
         }
+    }
+
+    private static JsonElement? Named(JsonElement tools, string? wanted)
+    {
+        foreach (var tool in tools.EnumerateArray())
+        {
+            if (tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("name"u8, out var name) && name.ValueEquals(wanted))
+            {
+                return tool;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsBlock(JsonElement block, ReadOnlySpan<byte> type) =>

@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Text;
 
 namespace Tollgate.FakeProviders.OpenAI;

@@ -33,6 +33,9 @@ internal sealed class ResponsesRequest
     /// <summary>Whether <c>reasoning</c> asks for reasoning (an object whose <c>effort</c> is not <c>none</c>).</summary>
     public bool Reasoning { get; private set; }
 
+    /// <summary>Whether <c>include</c> asks for <c>reasoning.encrypted_content</c>.</summary>
+    public bool EncryptedReasoning { get; private set; }
+
     /// <summary><c>reasoning.effort</c>, echoed.</summary>
     public string? ReasoningEffort { get; private set; }
 
@@ -135,6 +138,14 @@ internal sealed class ResponsesRequest
             request.Reasoning = request.ReasoningEffort != "none";
         }
 
+        if (root.TryGetProperty("include"u8, out var include) && include.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in include.EnumerateArray())
+            {
+                request.EncryptedReasoning |= item.ValueEquals("reasoning.encrypted_content"u8);
+            }
+        }
+
         request.ToolsJson = RawOr(root, "tools"u8, request.ToolsJson);
         request.ToolChoiceJson = RawOr(root, "tool_choice"u8, request.ToolChoiceJson);
         request.MetadataJson = RawOr(root, "metadata"u8, request.MetadataJson);
@@ -190,7 +201,7 @@ internal sealed class ResponsesRequest
         }
 
         request.PromptTokens = FakeExchange.TokensOfBytes(textBytes);
-        if (!answersToolOutput && ChooseFunction(root, knobs.ToolCall) is { } tool)
+        if (!answersToolOutput && ChooseFunction(root, knobs.ToolCall, knobs.ToolName) is { } tool)
         {
             request.ToolName = tool.GetProperty("name"u8).GetString();
             request.ToolArguments = FakeProviders.ToolArguments.For(tool.TryGetProperty("parameters"u8, out var schema) ? schema : default);
@@ -200,10 +211,11 @@ internal sealed class ResponsesRequest
     }
 
     /// <summary>
-    /// The function to call: the one <c>tool_choice</c> names, else the first function tool when
-    /// <c>tool_choice</c> is <c>required</c> or the knob asks; none for <c>none</c> or without function tools.
+    /// The function to call: the one <c>tool_choice</c> names, else the one the <c>tool_name</c> knob names
+    /// (when offered), else the first function tool when <c>tool_choice</c> is <c>required</c> or the
+    /// <c>tool_call</c> knob asks; none for <c>none</c> or without function tools.
     /// </summary>
-    private static JsonElement? ChooseFunction(JsonElement root, bool knob)
+    private static JsonElement? ChooseFunction(JsonElement root, bool knob, string? knobName)
     {
         if (!root.TryGetProperty("tools"u8, out var tools) || tools.ValueKind != JsonValueKind.Array)
         {
@@ -225,7 +237,9 @@ internal sealed class ResponsesRequest
             }
         }
 
-        if (choice == "none" || (choice != "required" && !knob))
+        // tool_choice's function wins over the knob's; a name alone (tool_name) also asks for a call.
+        var named = wanted ?? knobName;
+        if (choice == "none" || (choice != "required" && !knob && knobName is null))
         {
             return null;
         }
@@ -237,7 +251,7 @@ internal sealed class ResponsesRequest
                 && tool.TryGetProperty("type"u8, out var type) && type.ValueEquals("function"u8)
                 && tool.TryGetProperty("name"u8, out var name) && name.ValueKind == JsonValueKind.String)
             {
-                if (wanted is null || name.ValueEquals(wanted))
+                if (named is not null && name.ValueEquals(named))
                 {
                     return tool;
                 }
@@ -246,7 +260,8 @@ internal sealed class ResponsesRequest
             }
         }
 
-        return first;
+        // The named function is not offered: a required choice or the tool_call knob still calls the first.
+        return choice == "required" || knob ? first : null;
     }
 
     private static void ApplyDirectives(JsonElement content, ref FakeKnobs knobs)

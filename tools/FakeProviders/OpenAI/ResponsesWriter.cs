@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Text;
 using System.Text.Json;
 
 namespace Tollgate.FakeProviders.OpenAI;
@@ -273,6 +274,12 @@ internal sealed class ResponsesWriter(PipeWriter pipe, ResponsesAnswer answer, b
         json.WriteStartObject();
         json.WriteString("id"u8, answer.ReasoningId);
         json.WriteString("type"u8, "reasoning"u8);
+        if (answer.Request.EncryptedReasoning)
+        {
+            // Opaque to clients, who only send it back; deterministic per response.
+            json.WriteString("encrypted_content"u8, Convert.ToBase64String(Encoding.UTF8.GetBytes("fake-reasoning:" + answer.Id)));
+        }
+
         json.WriteStartArray("summary"u8);
         json.WriteEndArray();
         json.WriteEndObject();
