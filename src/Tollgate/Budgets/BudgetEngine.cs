@@ -24,8 +24,6 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
     /// <summary>This node's id, written on its ledger rows.</summary>
     public string NodeId => shared.NodeId;
 
-    private const long MinOutputTokens = 256;
-
     private readonly ConcurrentDictionary<string, MemberSlot> _slots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, OrgSlot> _orgs = new(StringComparer.Ordinal);
 
@@ -62,14 +60,14 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                             return new AdmissionResult(null, decision.Denial);
                         }
 
-                        slot.Reserve(identity.KeyId, decision.Amount);
-                        return new AdmissionResult(new Reservation(request, decision.Amount, decision.Granted), null);
+                        slot.Reserve(identity.KeyId, decision.AmountPico);
+                        return new AdmissionResult(new Reservation(request, decision.AmountPico, decision.GrantedMaxOutputTokens), null);
                     }
                 }
 
                 if (!await LoadAsync(slot, identity.MemberId, identity.KeyId, ct).ConfigureAwait(false))
                 {
-                    return new AdmissionResult(null, UnreadableMember);
+                    return new AdmissionResult(null, AdmissionDecision.UnreadableMember);
                 }
             }
         }
@@ -87,7 +85,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             await using var session = await OpenSessionAsync(slot, identity.MemberId, identity.KeyId, creditsOrgId, ct).ConfigureAwait(false);
             if (session.State is not { } state)
             {
-                return new AdmissionResult(null, UnreadableMember);
+                return new AdmissionResult(null, AdmissionDecision.UnreadableMember);
             }
 
             var key = await EnsureKeyAsync(session, slot, state, identity.KeyId, time.GetUtcNow(), ct).ConfigureAwait(false);
@@ -97,7 +95,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             }
 
             credits = creditsOrgId is null ? null : await EnterCreditsAsync(session, creditsOrgId, ct).ConfigureAwait(false);
-            Decision decision;
+            AdmissionDecision decision;
             lock (slot.Sync)
             {
                 decision = Decide(request, slot, state, key, session.OtherMemberHolds, session.OtherKeyHolds, credits?.Cap);
@@ -110,19 +108,19 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
 
             var heldCreditsOrg = credits is null ? null : creditsOrgId;
             var holdId = Tollgate.Hosting.Ids.New("hold", time);
-            await shared.InsertHoldAsync(session.Connection!, session.Transaction!, holdId, identity.MemberId, identity.KeyId, decision.Amount, heldCreditsOrg).ConfigureAwait(false);
+            await shared.InsertHoldAsync(session.Connection!, session.Transaction!, holdId, identity.MemberId, identity.KeyId, decision.AmountPico, heldCreditsOrg).ConfigureAwait(false);
             await session.CommitAsync(ct).ConfigureAwait(false);
             lock (slot.Sync)
             {
-                slot.Reserve(identity.KeyId, decision.Amount);
+                slot.Reserve(identity.KeyId, decision.AmountPico);
             }
 
             if (credits is not null)
             {
-                credits.Org.Reserved += decision.Amount; // under the org's gate
+                credits.Org.Reserved += decision.AmountPico; // under the org's gate
             }
 
-            return new AdmissionResult(new Reservation(request, decision.Amount, decision.Granted) { HoldId = holdId, CreditsOrgId = heldCreditsOrg }, null);
+            return new AdmissionResult(new Reservation(request, decision.AmountPico, decision.GrantedMaxOutputTokens) { HoldId = holdId, CreditsOrgId = heldCreditsOrg }, null);
         }
         finally
         {
@@ -151,7 +149,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             {
                 if (!await LoadAsync(slot, identity.MemberId, identity.KeyId, ct).ConfigureAwait(false))
                 {
-                    return new AdmissionResult(null, UnreadableMember);
+                    return new AdmissionResult(null, AdmissionDecision.UnreadableMember);
                 }
 
                 continue;
@@ -180,9 +178,9 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                         return new AdmissionResult(null, decision.Denial);
                     }
 
-                    slot.Reserve(identity.KeyId, decision.Amount);
-                    org.Reserved += decision.Amount;
-                    return new AdmissionResult(new Reservation(request, decision.Amount, decision.Granted) { CreditsOrgId = identity.OrgId }, null);
+                    slot.Reserve(identity.KeyId, decision.AmountPico);
+                    org.Reserved += decision.AmountPico;
+                    return new AdmissionResult(new Reservation(request, decision.AmountPico, decision.GrantedMaxOutputTokens) { CreditsOrgId = identity.OrgId }, null);
                 }
             }
             finally
@@ -257,71 +255,13 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
         return held ? new Reservation(request, amount, null) { HoldId = holdId } : null;
     }
 
-    private static readonly BudgetDenial UnreadableMember = new(DenialReason.MemberUnreadable, "budget_unavailable",
-        "The member's budget could not be read, so the request was not sent.", null, null);
-
-    private readonly record struct Decision(BudgetDenial? Denial, long Amount, long? Granted);
-
     /// <summary>The admission decision on the numbers as they are now (call under the slot's <c>Sync</c>).</summary>
-    private Decision Decide(AdmissionRequest request, MemberSlot slot, MemberState state, KeyState key, long otherMember, long otherKey, CapStatus? credits)
+    private AdmissionDecision Decide(AdmissionRequest request, MemberSlot slot, MemberState state, KeyState key, long otherMember, long otherKey, CapStatus? credits)
     {
-        var identity = request.Identity;
         var now = time.GetUtcNow();
-        var keyCaps = key.Caps(now, "key", slot.ReservedFor(identity.KeyId) + otherKey);
+        var keyCaps = key.Caps(now, "key", slot.ReservedFor(request.Identity.KeyId) + otherKey);
         var memberCaps = state.Caps(now, slot.ReservedMember + otherMember);
-
-        // Input at its price plus the smallest useful answer: what a clamped request must still fit.
-        var inputCost = CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 0);
-        var perToken = Math.Max(0, CostEstimator.WorstCasePico(request.Price, request.EstimatedInputTokens, 1) - inputCost);
-        var needed = Math.Min(inputCost + (MinOutputTokens * perToken), request.EstimatedCostPico);
-
-        if (credits is not null && (credits.Exhausted || credits.RemainingPico < needed))
-        {
-            return new Decision(BudgetDenial.InsufficientCredits, 0, null);
-        }
-
-        var keyFailing = FirstFailing(keyCaps, needed);
-        var memberFailing = FirstFailing(memberCaps, needed);
-        if (keyFailing is not null || memberFailing is not null)
-        {
-            return new Decision(Deny(identity, keyFailing, memberFailing), 0, null);
-        }
-
-        var room = credits?.RemainingPico ?? long.MaxValue;
-        foreach (var cap in keyCaps)
-        {
-            room = Math.Min(room, cap.RemainingPico);
-        }
-
-        foreach (var cap in memberCaps)
-        {
-            room = Math.Min(room, cap.RemainingPico);
-        }
-
-        var amount = request.EstimatedCostPico;
-        long? granted = null;
-        if (room < amount && perToken > 0)
-        {
-            // Only a smaller answer fits: clamp the output limit to what the remaining budget pays for.
-            var tokens = Math.Min((room - inputCost) / perToken, request.MaxOutputTokens);
-            granted = tokens;
-            amount = inputCost + (tokens * perToken);
-        }
-
-        return new Decision(null, amount, granted);
-    }
-
-    private static CapStatus? FirstFailing(List<CapStatus> caps, long needed)
-    {
-        foreach (var cap in caps)
-        {
-            if (cap.Exhausted || cap.RemainingPico < needed)
-            {
-                return cap;
-            }
-        }
-
-        return null;
+        return AdmissionDecision.Decide(request, keyCaps, memberCaps, credits);
     }
 
     /// <summary>
@@ -353,7 +293,7 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
             }
         }
 
-        return failing is null ? null : Deny(identity, null, failing);
+        return failing is null ? null : AdmissionDecision.Deny(identity, null, failing);
     }
 
     /// <summary>
@@ -746,30 +686,6 @@ internal sealed class BudgetEngine(BudgetStore store, TimeProvider time, SharedB
                 slot.Stale = true;
             }
         }
-    }
-
-    private static BudgetDenial Deny(KeyIdentity identity, CapStatus? key, CapStatus? member)
-    {
-        string MemberMessage(CapStatus m) => m.Cap switch
-        {
-            "fixed" => BudgetMessages.MemberFixed,
-            "monthly" => BudgetMessages.MemberMonthly,
-            _ => BudgetMessages.MemberPeriod,
-        };
-
-        if (key is not null)
-        {
-            var message = key.Cap == "period"
-                ? BudgetMessages.KeyPeriod(identity.KeyName, key.UsedPico, key.LimitPico)
-                : BudgetMessages.KeyBudget(identity.KeyName, key.UsedPico, key.LimitPico);
-            var detail = member is null
-                ? BudgetMessages.KeyDetail(identity.KeyName)
-                : $"{MemberMessage(member)} {BudgetMessages.MemberDetail(member.UsedPico, member.LimitPico)}";
-            return new BudgetDenial(DenialReason.CapExhausted, key.Cap == "period" ? "key_period_budget_exceeded" : "key_budget_exceeded", message, detail, key);
-        }
-
-        return new BudgetDenial(DenialReason.CapExhausted, member!.Cap == "period" ? "member_period_budget_exceeded" : "member_budget_exceeded",
-            MemberMessage(member), BudgetMessages.MemberDetail(member.UsedPico, member.LimitPico), member);
     }
 
     /// <summary>
