@@ -36,3 +36,32 @@ internal sealed record CreditsView(string BillingMode, long CreditedPico, long C
 
 /// <summary>A key's budget as configured and as used, with the owning member's smallest remaining allowance.</summary>
 internal sealed record KeyBudgetView(BudgetConfig Configured, CapStatus? SpendStatus, CapStatus? PeriodStatus, long LifetimePico, long? MemberRemainingPico);
+
+/// <summary>Builds the read views from a member's loaded state: what is shown is what is enforced.</summary>
+internal static class BudgetViews
+{
+    /// <summary>
+    /// The member's view at <paramref name="now"/> (call under the slot's <c>Sync</c>): this node's
+    /// reservations plus <paramref name="otherHolds"/>, what other live nodes hold.
+    /// </summary>
+    public static MemberBudgetView Member(MemberSlot slot, MemberState state, long otherHolds, DateTimeOffset now)
+    {
+        var reservedAll = slot.ReservedMember + otherHolds;
+        return new MemberBudgetView(state.Own, state.Spend, state.Period, state.MaxKeys,
+            state.SpendStatus(now, reservedAll), state.PeriodStatus(now, reservedAll),
+            state.Lifetime.UsedPico(now), reservedAll);
+    }
+
+    /// <summary>A key's view at <paramref name="now"/> (call under the slot's <c>Sync</c>), with the member's smallest remaining allowance.</summary>
+    public static KeyBudgetView Key(MemberSlot slot, MemberState state, KeyState key, string keyId, long otherMember, long otherKey, DateTimeOffset now)
+    {
+        var reserved = slot.ReservedFor(keyId) + otherKey;
+        long? memberRemaining = null;
+        foreach (var cap in state.Caps(now, slot.ReservedMember + otherMember))
+        {
+            memberRemaining = Math.Min(memberRemaining ?? long.MaxValue, cap.RemainingPico);
+        }
+
+        return new KeyBudgetView(key.Config, key.SpendStatus(now, reserved), key.PeriodStatus(now, reserved), key.Lifetime.UsedPico(now), memberRemaining);
+    }
+}

@@ -109,6 +109,20 @@ internal sealed class MemberState : ScopeCounters
         }
     }
 
+    /// <summary>Loads a member's facts, own and default caps and counters; null for an unknown member.</summary>
+    public static async Task<MemberState?> FindAndLoadAsync(DbConnection connection, DbTransaction? tx, string memberId, DateTimeOffset now)
+    {
+        var facts = await BudgetStore.FindMemberAsync(connection, tx, memberId).ConfigureAwait(false);
+        if (facts is null)
+        {
+            return null;
+        }
+
+        var own = await BudgetStore.GetAsync(connection, tx, BudgetScope.Member, memberId).ConfigureAwait(false);
+        var defaults = await BudgetStore.GetAsync(connection, tx, BudgetScope.Default, facts.OrgId).ConfigureAwait(false);
+        return await LoadAsync(connection, facts, own, defaults, now).ConfigureAwait(false);
+    }
+
     public static async Task<MemberState> LoadAsync(DbConnection connection, BudgetStore.MemberFacts facts, BudgetConfig own, BudgetConfig defaults, DateTimeOffset now)
     {
         // Per cap: the member's own setting, else (developers only) the org default, counting from
