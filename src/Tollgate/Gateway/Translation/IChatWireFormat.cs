@@ -49,6 +49,9 @@ internal interface IStreamDecoder
 
     /// <summary>Bytes of generated content seen, for an estimate when no usage arrives.</summary>
     long ContentBytes { get; }
+
+    /// <summary>The error the provider reported inside the stream (an <c>error</c> event, <c>response.failed</c>), when it did.</summary>
+    GatewayError? Failure { get; }
 }
 
 /// <summary>Writes one client stream, event by event (stateful).</summary>
