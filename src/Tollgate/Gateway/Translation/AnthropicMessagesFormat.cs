@@ -524,7 +524,7 @@ internal sealed partial class AnthropicMessagesFormat : IChatWireFormat
     private static bool IsSendable(ContentPart part) => part switch
     {
         TextPart t => t.Text.Length > 0, // Anthropic refuses empty text blocks
-        ThinkingPart th => !string.IsNullOrEmpty(th.Signature) && !ReasoningMap.IsResponsesSignature(th.Signature),
+        ThinkingPart th => ReasoningMap.AnthropicSignature(th.Signature) is not null,
         _ => true,
     };
 
@@ -547,7 +547,7 @@ internal sealed partial class AnthropicMessagesFormat : IChatWireFormat
                 json.WriteStartObject();
                 json.WriteString("type"u8, "thinking"u8);
                 json.WriteString("thinking"u8, thinking.Text);
-                json.WriteString("signature"u8, thinking.Signature);
+                json.WriteString("signature"u8, ReasoningMap.AnthropicSignature(thinking.Signature));
                 json.WriteEndObject();
                 break;
             case ToolCallPart call:

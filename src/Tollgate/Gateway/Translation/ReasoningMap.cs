@@ -50,22 +50,53 @@ internal static class ReasoningMap
     /// Responses reasoning items come back in a later request only with their item id and their
     /// encrypted content, while a Messages client keeps only a thinking block's signature. The
     /// signature of a thinking block made from a reasoning item is therefore both, joined by
-    /// <see cref="ResponsesSignatureSeparator"/> (an id never contains it, nor does base64).
+    /// <see cref="Separator"/> (an id never contains it, nor does base64). The other way, thinking
+    /// from Anthropic given to a Responses client becomes a reasoning item with an id minted under
+    /// <see cref="MintedPrefix"/> and the Anthropic signature as its encrypted content, so either
+    /// provider gets back exactly what it signed and neither is sent the other's.
     /// </summary>
-    public const char ResponsesSignatureSeparator = '|';
+    public const char Separator = '|';
 
-    /// <summary>A signature made by <see cref="PackResponsesSignature"/>.</summary>
-    public static bool IsResponsesSignature(string? signature) =>
-        signature is not null && signature.StartsWith("rs_", StringComparison.Ordinal) && signature.Contains(ResponsesSignatureSeparator, StringComparison.Ordinal);
+    /// <summary>The id prefix of reasoning items the gateway made from another format's thinking.</summary>
+    public const string MintedPrefix = "rs_thinking_";
 
-    /// <summary>The signature that carries a reasoning item's id and encrypted content.</summary>
-    public static string PackResponsesSignature(string itemId, string? encryptedContent) =>
-        itemId + ResponsesSignatureSeparator + encryptedContent;
+    /// <summary>The signature of a thinking block made from a Responses reasoning item.</summary>
+    public static string Pack(string itemId, string? encryptedContent) => itemId + Separator + encryptedContent;
 
-    /// <summary>The item id and encrypted content (null when there was none) of a packed signature.</summary>
-    public static (string Id, string? Encrypted) UnpackResponsesSignature(string signature)
+    /// <summary>The signature to send to Anthropic, or null when the thinking cannot go there.</summary>
+    public static string? AnthropicSignature(string? signature)
     {
-        var at = signature.IndexOf(ResponsesSignatureSeparator, StringComparison.Ordinal);
+        if (string.IsNullOrEmpty(signature))
+        {
+            return null;
+        }
+
+        if (Unpack(signature) is not { } packed)
+        {
+            return signature;
+        }
+
+        return packed.Id.StartsWith(MintedPrefix, StringComparison.Ordinal) ? packed.Encrypted : null;
+    }
+
+    /// <summary>The reasoning item to send to a Responses provider, or null when the thinking is not OpenAI's.</summary>
+    public static (string Id, string? Encrypted)? OpenAIReasoning(string? signature) =>
+        Unpack(signature) is { } packed && !packed.Id.StartsWith(MintedPrefix, StringComparison.Ordinal) ? packed : null;
+
+    /// <summary>The item id and encrypted content of a packed signature; null when it is not one.</summary>
+    public static (string Id, string? Encrypted)? Unpack(string? signature)
+    {
+        if (signature is null || !signature.StartsWith("rs_", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var at = signature.IndexOf(Separator, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
         var encrypted = signature[(at + 1)..];
         return (signature[..at], encrypted.Length == 0 ? null : encrypted);
     }
