@@ -132,7 +132,7 @@ internal sealed partial class AnthropicMessagesFormat : IChatWireFormat
 
                     break;
                 case "output_config":
-                    value.RefuseIfPresent("format", "Structured output ('output_config.format')");
+                    value.RefuseIfPresent("format", "Structured output ('output_config.format')", "output_config.format");
                     effort = value.Str("effort", "output_config.effort") is { } e ? (e == "max" ? "xhigh" : e) : null;
                     break;
                 case "metadata":

@@ -115,11 +115,11 @@ internal static class WireJson
         : throw TranslationException.Invalid($"'{name}' must be an array.", name);
 
     /// <summary>Fails when a field the internal form cannot carry is present (and not null).</summary>
-    public static void RefuseIfPresent(this JsonElement obj, string name, string? feature = null)
+    public static void RefuseIfPresent(this JsonElement obj, string name, string? feature = null, string? param = null)
     {
         if (obj.Has(name, out _))
         {
-            throw TranslationException.Unsupported(feature ?? $"'{name}'", name);
+            throw TranslationException.Unsupported(feature ?? $"'{name}'", param ?? name);
         }
     }
 
