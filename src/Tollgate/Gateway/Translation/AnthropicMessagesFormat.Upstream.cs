@@ -240,7 +240,7 @@ internal sealed partial class AnthropicMessagesFormat
                 {
                     json.WriteString("content"u8, only.Text);
                 }
-                else
+                else if (result.Content.Count > 0)
                 {
                     json.WriteStartArray("content"u8);
                     foreach (var item in result.Content)
