@@ -332,4 +332,18 @@ public sealed class StreamTranslationTests
         var events = ParseSse(Encoding.UTF8.GetString(output.WrittenSpan)).Select(e => e.Event).ToList();
         Assert.Equal(["message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop"], events);
     }
+
+    [Theory]
+    [InlineData("chat", "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":5}}]}\n\n")]
+    [InlineData("messages", "event: message_start\ndata: {\"type\":\"message_start\"}\n\n")]
+    [InlineData("responses", "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"r\"\n\n")]
+    public void Decoders_MalformedEvent_IsAFailure_NotAnException(string format, string ev)
+    {
+        var decoder = Format(format).CreateDecoder();
+
+        decoder.Decode(Encoding.UTF8.GetBytes(ev), []);
+
+        Assert.Equal("invalid_upstream_event", decoder.Failure?.Code);
+        Assert.False(decoder.Completed);
+    }
 }

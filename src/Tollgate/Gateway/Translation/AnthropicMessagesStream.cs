@@ -36,6 +36,19 @@ internal sealed class AnthropicMessagesStreamDecoder : IStreamDecoder
     /// <inheritdoc />
     public void Decode(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
     {
+        try
+        {
+            DecodeEvent(sseEvent, output);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or TranslationException)
+        {
+            // An event of the wrong shape: what it carried is lost, so the stream cannot be relayed whole.
+            Failure ??= StreamFailures.Unreadable;
+        }
+    }
+
+    private void DecodeEvent(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
+    {
         var data = SseEvents.Data(sseEvent);
         if (data.IsEmpty || Completed)
         {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Tollgate.Gateway.Errors;
 
 namespace Tollgate.Gateway.Translation;
 
@@ -45,4 +46,12 @@ internal sealed class SseJsonWriter
         _json!.Flush();
         _output!.Write("\n\n"u8);
     }
+}
+
+/// <summary>Errors the stream decoders report.</summary>
+internal static class StreamFailures
+{
+    /// <summary>The provider sent an event the decoder could not read.</summary>
+    public static readonly GatewayError Unreadable =
+        GatewayError.Upstream(StatusCodes.Status502BadGateway, "invalid_upstream_event", "The provider sent a stream event that could not be read.");
 }
