@@ -27,6 +27,12 @@ internal sealed class ChatTurn
     /// <summary>How the model may use the tools; null leaves it to the provider's default (auto).</summary>
     public ToolChoice? ToolChoice { get; init; }
 
+    /// <summary>
+    /// Whether the model may call several tools in one turn (OpenAI <c>parallel_tool_calls</c>, Anthropic
+    /// <c>tool_choice.disable_parallel_tool_use</c> inverted); null leaves it to the provider (allowed).
+    /// </summary>
+    public bool? ParallelToolCalls { get; init; }
+
     /// <summary>The output limit the client set.</summary>
     public long? MaxOutputTokens { get; set; }
 
@@ -41,6 +47,9 @@ internal sealed class ChatTurn
 
     /// <summary>The client asked for a stream.</summary>
     public bool Stream { get; init; }
+
+    /// <summary>A Chat Completions client asked for the usage chunk (<c>stream_options.include_usage</c>).</summary>
+    public bool IncludeUsage { get; init; }
 
     /// <summary>Extended thinking / reasoning, when asked for.</summary>
     public Reasoning? Reasoning { get; init; }

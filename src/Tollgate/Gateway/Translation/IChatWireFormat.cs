@@ -12,7 +12,11 @@ namespace Tollgate.Gateway.Translation;
 /// </summary>
 internal interface IChatWireFormat
 {
-    /// <summary>Client side: a request body into the internal form, or the 400 that says why not.</summary>
+    /// <summary>
+    /// Client side: a request body into the internal form, or the 400 that says why not. Strict: a
+    /// field the internal form cannot carry is refused, so call it only for a request that must be
+    /// translated (native passthrough keeps what the provider understands).
+    /// </summary>
     (ChatTurn? Turn, GatewayError? Error) ReadRequest(ReadOnlySpan<byte> json);
 
     /// <summary>Client side: a complete answer in this format, naming <paramref name="clientModel"/>.</summary>
@@ -49,6 +53,9 @@ internal interface IStreamDecoder
 
     /// <summary>Bytes of generated content seen, for an estimate when no usage arrives.</summary>
     long ContentBytes { get; }
+
+    /// <summary>The error the provider reported inside the stream (an <c>error</c> event, <c>response.failed</c>), when it did.</summary>
+    GatewayError? Failure { get; }
 }
 
 /// <summary>Writes one client stream, event by event (stateful).</summary>

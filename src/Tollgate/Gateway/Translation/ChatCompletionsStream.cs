@@ -1,0 +1,365 @@
+using System.Buffers;
+using System.Text.Json;
+using Tollgate.Catalog;
+using Tollgate.Gateway.Errors;
+using Tollgate.Gateway.Streaming;
+
+namespace Tollgate.Gateway.Translation;
+
+/// <summary>
+/// Reads a Chat Completions stream (<c>chat.completion.chunk</c> objects, then <c>data: [DONE]</c>) into
+/// internal events. Text, reasoning (<c>reasoning_content</c> or <c>reasoning</c>, which OpenAI-compatible
+/// reasoning providers send) and each tool call become numbered blocks; a block ends when the next begins
+/// or the choice finishes. The finish is reported at <c>[DONE]</c>, since the usage chunk of
+/// <c>include_usage</c> comes after the chunk with <c>finish_reason</c> (or with it, or not at all).
+/// Tool calls are expected one after another, as OpenAI streams them.
+/// </summary>
+internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
+{
+    private enum Block
+    {
+        None,
+        Text,
+        Thinking,
+        Tool,
+    }
+
+    private readonly List<(int Tool, int Block)> _tools = [];
+    private int _next;
+    private int _open = -1;
+    private Block _openKind;
+    private string? _finish;
+    private bool _started;
+
+    /// <inheritdoc />
+    public bool Completed { get; private set; }
+
+    /// <inheritdoc />
+    public TokenUsage? Usage { get; private set; }
+
+    /// <inheritdoc />
+    public long ContentBytes { get; private set; }
+
+    /// <inheritdoc />
+    public GatewayError? Failure { get; private set; }
+
+    /// <inheritdoc />
+    public void Decode(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
+    {
+        try
+        {
+            DecodeEvent(sseEvent, output);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or TranslationException)
+        {
+            // An event of the wrong shape: what it carried is lost, so the stream cannot be relayed whole.
+            Failure ??= StreamFailures.Unreadable;
+        }
+    }
+
+    private void DecodeEvent(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
+    {
+        var data = SseEvents.Data(sseEvent);
+        if (data.IsEmpty || Completed)
+        {
+            return; // a comment (keepalive) or an event without data
+        }
+
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            Close(output);
+            output.Add(new StreamFinished(ChatCompletionsFormat.ReadFinishReason(_finish), null, Usage));
+            Completed = true;
+            return;
+        }
+
+        var reader = new Utf8JsonReader(data);
+        using var doc = JsonDocument.ParseValue(ref reader);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        if (root.Has("error", out var error))
+        {
+            Failure = GatewayError.Upstream(StatusCodes.Status502BadGateway, error.Str("code") ?? error.Str("type") ?? "upstream_error", error.Str("message") ?? "The provider failed during the stream.");
+            return;
+        }
+
+        if (!_started)
+        {
+            _started = true;
+            output.Add(new StreamStarted(root.Str("id") ?? "chatcmpl-0", null));
+        }
+
+        if (root.Has("choices", out var choices) && choices.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var choice in choices.EnumerateArray())
+            {
+                if (choice.TryGetProperty("index", out var index) && index.ValueKind == JsonValueKind.Number && index.GetInt32() != 0)
+                {
+                    continue; // the gateway never asks for n > 1 when it translates
+                }
+
+                if (choice.Has("delta", out var delta))
+                {
+                    ReadDelta(delta, output);
+                }
+
+                if (choice.Str("finish_reason") is { } finish)
+                {
+                    _finish = finish;
+                    Close(output);
+                }
+            }
+        }
+
+        if (root.Has("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+        {
+            Usage = ChatCompletionsFormat.ReadUsage(usage);
+        }
+    }
+
+    private void ReadDelta(JsonElement delta, List<StreamEvent> output)
+    {
+        var reasoning = delta.Str("reasoning_content") ?? delta.Str("reasoning");
+        if (!string.IsNullOrEmpty(reasoning))
+        {
+            Open(Block.Thinking, output);
+            output.Add(new ThinkingDelta(_open, reasoning, null));
+            ContentBytes += WireJson.Utf8Length(reasoning);
+        }
+
+        var text = delta.Str("content");
+        if (string.IsNullOrEmpty(text) && delta.Str("refusal") is { Length: > 0 } refusal)
+        {
+            text = refusal;
+            _finish ??= "content_filter";
+        }
+
+        if (!string.IsNullOrEmpty(text))
+        {
+            Open(Block.Text, output);
+            output.Add(new TextDelta(_open, text));
+            ContentBytes += WireJson.Utf8Length(text);
+        }
+
+        foreach (var call in delta.Array("tool_calls"))
+        {
+            var toolIndex = call.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : 0;
+            var function = call.Has("function", out var f) ? f : default;
+            var block = -1;
+            foreach (var (tool, b) in _tools)
+            {
+                if (tool == toolIndex)
+                {
+                    block = b;
+                }
+            }
+
+            if (block < 0)
+            {
+                Close(output);
+                block = _next++;
+                _tools.Add((toolIndex, block));
+                _open = block;
+                _openKind = Block.Tool;
+                var name = function.ValueKind == JsonValueKind.Object ? function.Str("name") ?? string.Empty : string.Empty;
+                output.Add(new ToolCallStarted(block, call.Str("id") ?? $"call_{toolIndex}", name));
+                ContentBytes += WireJson.Utf8Length(name);
+            }
+
+            if (function.ValueKind == JsonValueKind.Object && function.Str("arguments") is { Length: > 0 } arguments)
+            {
+                output.Add(new ToolArgumentsDelta(block, arguments));
+                ContentBytes += WireJson.Utf8Length(arguments);
+            }
+        }
+    }
+
+    private void Open(Block kind, List<StreamEvent> output)
+    {
+        if (_openKind == kind && _open >= 0)
+        {
+            return;
+        }
+
+        Close(output);
+        _open = _next++;
+        _openKind = kind;
+        output.Add(kind == Block.Text ? new TextStarted(_open) : new ThinkingStarted(_open));
+    }
+
+    private void Close(List<StreamEvent> output)
+    {
+        if (_open >= 0)
+        {
+            output.Add(new BlockStopped(_open));
+            _open = -1;
+            _openKind = Block.None;
+        }
+    }
+}
+
+/// <summary>
+/// Writes internal events as a Chat Completions stream: <c>chat.completion.chunk</c> objects with the
+/// role first, <c>delta.content</c>, <c>delta.reasoning_content</c>, and <c>delta.tool_calls</c> (index, id,
+/// type and name on a call's first delta; argument fragments after). <see cref="Complete"/> writes the
+/// chunk with <c>finish_reason</c>, the usage chunk (empty <c>choices</c>) when the client asked for it,
+/// and <c>data: [DONE]</c>.
+/// </summary>
+internal sealed class ChatCompletionsStreamEncoder(string clientModel, bool includeUsage, long created) : IStreamEncoder
+{
+    private readonly SseJsonWriter _sse = new();
+    private readonly List<(int Block, int Ordinal)> _tools = [];
+    private string _id = "chatcmpl-0";
+    private bool _started;
+
+    /// <inheritdoc />
+    public void Encode(StreamEvent ev, IBufferWriter<byte> output)
+    {
+        switch (ev)
+        {
+            case StreamStarted started:
+                _id = WireJson.ClientId("chatcmpl-", started.Id);
+                EnsureStarted(output);
+                break;
+            case TextDelta text:
+                EnsureStarted(output);
+                var json = BeginDelta(output);
+                json.WriteString("content"u8, text.Text);
+                EndDelta(null);
+                break;
+            case ThinkingDelta { Text: { Length: > 0 } thinking }:
+                EnsureStarted(output);
+                json = BeginDelta(output);
+                json.WriteString("reasoning_content"u8, thinking);
+                EndDelta(null);
+                break;
+            case ToolCallStarted call:
+                EnsureStarted(output);
+                var ordinal = _tools.Count;
+                _tools.Add((call.Index, ordinal));
+                json = BeginDelta(output);
+                json.WriteStartArray("tool_calls"u8);
+                json.WriteStartObject();
+                json.WriteNumber("index"u8, ordinal);
+                json.WriteString("id"u8, call.CallId);
+                json.WriteString("type"u8, "function"u8);
+                json.WriteStartObject("function"u8);
+                json.WriteString("name"u8, call.Name);
+                json.WriteString("arguments"u8, ""u8);
+                json.WriteEndObject();
+                json.WriteEndObject();
+                json.WriteEndArray();
+                EndDelta(null);
+                break;
+            case ToolArgumentsDelta arguments:
+                EnsureStarted(output);
+                json = BeginDelta(output);
+                json.WriteStartArray("tool_calls"u8);
+                json.WriteStartObject();
+                json.WriteNumber("index"u8, OrdinalOf(arguments.Index));
+                json.WriteStartObject("function"u8);
+                json.WriteString("arguments"u8, arguments.Json);
+                json.WriteEndObject();
+                json.WriteEndObject();
+                json.WriteEndArray();
+                EndDelta(null);
+                break;
+            default:
+                // Block starts and stops have no chunk of their own; the finish is held for Complete.
+                break;
+        }
+    }
+
+    /// <inheritdoc />
+    public byte[] Complete(StreamFinished finish)
+    {
+        var output = new ArrayBufferWriter<byte>(512);
+        EnsureStarted(output);
+        BeginDelta(output);
+        EndDelta(ChatCompletionsFormat.FinishReason(finish.Reason));
+        if (includeUsage && finish.Usage is { } usage)
+        {
+            var json = BeginChunk(output);
+            json.WriteStartArray("choices"u8);
+            json.WriteEndArray();
+            ChatCompletionsFormat.WriteUsage(json, usage);
+            json.WriteEndObject();
+            _sse.End();
+        }
+
+        output.Write("data: [DONE]\n\n"u8);
+        return output.WrittenSpan.ToArray();
+    }
+
+    private void EnsureStarted(IBufferWriter<byte> output)
+    {
+        if (_started)
+        {
+            return;
+        }
+
+        _started = true;
+        var json = BeginDelta(output);
+        json.WriteString("role"u8, "assistant"u8);
+        json.WriteString("content"u8, ""u8);
+        EndDelta(null);
+    }
+
+    private int OrdinalOf(int block)
+    {
+        foreach (var (b, ordinal) in _tools)
+        {
+            if (b == block)
+            {
+                return ordinal;
+            }
+        }
+
+        return 0;
+    }
+
+    private Utf8JsonWriter BeginChunk(IBufferWriter<byte> output)
+    {
+        var json = _sse.Begin(output);
+        json.WriteStartObject();
+        json.WriteString("id"u8, _id);
+        json.WriteString("object"u8, "chat.completion.chunk"u8);
+        json.WriteNumber("created"u8, created);
+        json.WriteString("model"u8, clientModel);
+        return json;
+    }
+
+    private Utf8JsonWriter BeginDelta(IBufferWriter<byte> output)
+    {
+        var json = BeginChunk(output);
+        json.WriteStartArray("choices"u8);
+        json.WriteStartObject();
+        json.WriteNumber("index"u8, 0);
+        json.WriteStartObject("delta"u8);
+        return json;
+    }
+
+    private void EndDelta(string? finishReason)
+    {
+        var json = _sse.Current;
+        json.WriteEndObject();
+        json.WriteNull("logprobs"u8);
+        if (finishReason is null)
+        {
+            json.WriteNull("finish_reason"u8);
+        }
+        else
+        {
+            json.WriteString("finish_reason"u8, finishReason);
+        }
+
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteEndObject();
+        _sse.End();
+    }
+}

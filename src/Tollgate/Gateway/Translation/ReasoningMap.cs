@@ -1,0 +1,103 @@
+namespace Tollgate.Gateway.Translation;
+
+/// <summary>
+/// Converts between OpenAI's reasoning effort levels and Anthropic's thinking token budgets, and
+/// recognises whose signature a thinking block carries.
+/// </summary>
+/// <remarks>
+/// The effort → budget table (Anthropic's minimum budget is 1,024 tokens):
+/// <code>
+///   minimal, low → 1,024    medium → 4,096    high → 16,384    xhigh → 32,768
+/// </code>
+/// The budget → effort direction takes the nearest level on a log scale, cutting at the
+/// geometric midpoints: budget &lt; 2,048 → low, &lt; 8,192 → medium, &lt; 24,576 → high, else xhigh.
+/// A round trip effort → budget → effort gives back the same level (minimal comes back low).
+/// </remarks>
+internal static class ReasoningMap
+{
+    /// <summary>Anthropic's smallest thinking budget.</summary>
+    public const long MinBudget = 1024;
+
+    /// <summary>The budget for an effort level; null for <c>none</c> (no thinking).</summary>
+    public static long? BudgetFor(string effort) => effort switch
+    {
+        "none" => null,
+        "minimal" or "low" => 1024,
+        "medium" => 4096,
+        "high" => 16384,
+        "xhigh" or "max" => 32768,
+        _ => throw TranslationException.Invalid($"Unknown reasoning effort '{effort}'.", "reasoning_effort"),
+    };
+
+    /// <summary>The effort level nearest a budget.</summary>
+    public static string EffortFor(long budget) => budget switch
+    {
+        < 2048 => "low",
+        < 8192 => "medium",
+        < 24576 => "high",
+        _ => "xhigh",
+    };
+
+    /// <summary>The effort to send to an OpenAI format, from either form.</summary>
+    public static string? Effort(Reasoning reasoning) =>
+        reasoning.Effort ?? (reasoning.BudgetTokens is { } budget ? EffortFor(budget) : null);
+
+    /// <summary>The budget to send to Anthropic, from either form; null when thinking is off.</summary>
+    public static long? Budget(Reasoning reasoning) =>
+        reasoning.BudgetTokens ?? (reasoning.Effort is { } effort ? BudgetFor(effort) : null);
+
+    /// <summary>
+    /// Responses reasoning items come back in a later request only with their item id and their
+    /// encrypted content, while a Messages client keeps only a thinking block's signature. The
+    /// signature of a thinking block made from a reasoning item is therefore both, joined by
+    /// <see cref="Separator"/> (an id never contains it, nor does base64). The other way, thinking
+    /// from Anthropic given to a Responses client becomes a reasoning item with an id minted under
+    /// <see cref="MintedPrefix"/> and the Anthropic signature as its encrypted content, so either
+    /// provider gets back exactly what it signed and neither is sent the other's.
+    /// </summary>
+    public const char Separator = '|';
+
+    /// <summary>The id prefix of reasoning items the gateway made from another format's thinking.</summary>
+    public const string MintedPrefix = "rs_thinking_";
+
+    /// <summary>The signature of a thinking block made from a Responses reasoning item.</summary>
+    public static string Pack(string itemId, string? encryptedContent) => itemId + Separator + encryptedContent;
+
+    /// <summary>The signature to send to Anthropic, or null when the thinking cannot go there.</summary>
+    public static string? AnthropicSignature(string? signature)
+    {
+        if (string.IsNullOrEmpty(signature))
+        {
+            return null;
+        }
+
+        if (Unpack(signature) is not { } packed)
+        {
+            return signature;
+        }
+
+        return packed.Id.StartsWith(MintedPrefix, StringComparison.Ordinal) ? packed.Encrypted : null;
+    }
+
+    /// <summary>The reasoning item to send to a Responses provider, or null when the thinking is not OpenAI's.</summary>
+    public static (string Id, string? Encrypted)? OpenAIReasoning(string? signature) =>
+        Unpack(signature) is { } packed && !packed.Id.StartsWith(MintedPrefix, StringComparison.Ordinal) ? packed : null;
+
+    /// <summary>The item id and encrypted content of a packed signature; null when it is not one.</summary>
+    public static (string Id, string? Encrypted)? Unpack(string? signature)
+    {
+        if (signature is null || !signature.StartsWith("rs_", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var at = signature.IndexOf(Separator, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var encrypted = signature[(at + 1)..];
+        return (signature[..at], encrypted.Length == 0 ? null : encrypted);
+    }
+}
