@@ -11,6 +11,7 @@ using Tollgate.Gateway.Endpoints.Usage;
 using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Pipeline;
 using Tollgate.Gateway.Routing;
+using Tollgate.Gateway.Translation;
 using Tollgate.Providers;
 
 namespace Tollgate.Gateway;
@@ -52,6 +53,9 @@ public static class GatewayServices
         services.AddSingleton<AttemptSettlement>();
         services.AddSingleton<GatewayPipeline>();
         services.AddSingleton<ResponseStore>();
+        services.AddSingleton<ChatFormats>();
+        services.AddSingleton<ChatCompletionsEndpoint>();
+        services.AddSingleton<MessagesEndpoint>();
         services.AddSingleton<ResponsesEndpoint>();
         return services;
     }
@@ -59,8 +63,8 @@ public static class GatewayServices
     /// <summary>Maps the <c>/v1</c> endpoints.</summary>
     public static IEndpointRouteBuilder MapGatewayApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/chat/completions", (HttpContext context, GatewayPipeline pipeline) => pipeline.RunAsync(context, ChatCompletionsEndpoint.Instance));
-        app.MapPost("/v1/messages", (HttpContext context, GatewayPipeline pipeline) => pipeline.RunAsync(context, MessagesEndpoint.Instance));
+        app.MapPost("/v1/chat/completions", (HttpContext context, GatewayPipeline pipeline, ChatCompletionsEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
+        app.MapPost("/v1/messages", (HttpContext context, GatewayPipeline pipeline, MessagesEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
         app.MapPost("/v1/messages/count_tokens", CountTokensEndpoint.HandleAsync);
         app.MapPost("/v1/responses", (HttpContext context, GatewayPipeline pipeline, ResponsesEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
         app.MapGet("/v1/responses/{id}", ResponsesEndpoint.GetAsync);

@@ -75,8 +75,17 @@ internal sealed partial class GatewayPipeline(
             return;
         }
 
+        // A candidate whose format cannot express the request (a translation would drop a feature) is
+        // skipped; when none can, the client learns which feature.
+        var expressible = candidates.Where(c => endpoint.ExchangeFor(c.Endpoint, request) is { RequestError: null }).ToList();
+        if (expressible.Count == 0)
+        {
+            await endpoint.Errors.WriteAsync(response, endpoint.ExchangeFor(candidates[0].Endpoint, request)!.RequestError!).ConfigureAwait(false);
+            return;
+        }
+
         var noFallback = string.Equals(context.Request.Headers["x-tollgate-no-fallback"], "true", StringComparison.OrdinalIgnoreCase);
-        var reachable = candidates.Take(noFallback ? 1 : options.MaxAttempts).ToList();
+        var reachable = expressible.Take(noFallback ? 1 : options.MaxAttempts).ToList();
 
         // :: Step 4: the worst case over every candidate the request may reach
         var (estimate, estimateError) = WorstCase.Estimate(identity, request, reachable, body!.LongLength);

@@ -96,4 +96,7 @@ internal interface IUpstreamExchange
 
     /// <summary>The events that end a committed stream after a failure, in the client's format (gateway.md, "Failure mid-stream").</summary>
     byte[] StreamFailureEvents(GatewayError error);
+
+    /// <summary>Why this provider cannot be sent the request (a feature its format cannot express: a 400), or null.</summary>
+    GatewayError? RequestError => null;
 }

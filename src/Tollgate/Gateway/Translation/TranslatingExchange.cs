@@ -26,6 +26,18 @@ internal sealed class TranslatingExchange : IUpstreamExchange
     private StreamFinished? _finish;
     private byte[] _completion = [];
 
+    private TranslatingExchange(GatewayError refused, Func<GatewayError, byte[]> terminalEvents)
+    {
+        RequestError = refused;
+        _terminalEvents = terminalEvents;
+        _turn = null!;
+        _client = null!;
+        _provider = null!;
+        _clientErrors = null!;
+        _decoder = null!;
+        _encoder = null!;
+    }
+
     /// <summary>Prepares the exchange; <see cref="RequestError"/> says when the provider's format cannot express the request.</summary>
     public TranslatingExchange(
         ChatTurn turn, IChatWireFormat client, ProviderChatFormat provider, ErrorFormat clientErrors, Func<GatewayError, byte[]> terminalEvents)
@@ -40,8 +52,14 @@ internal sealed class TranslatingExchange : IUpstreamExchange
         RequestError = provider.Format.WriteRequest(turn, turn.Model, turn.MaxOutputTokens ?? 1).Error;
     }
 
+    /// <summary>An exchange that cannot run: the client's request itself cannot be translated.</summary>
+    public static TranslatingExchange Refused(GatewayError error, Func<GatewayError, byte[]> terminalEvents) => new(error, terminalEvents);
+
     /// <summary>Why the provider's format cannot carry this request (a 400 naming the feature), or null.</summary>
     public GatewayError? RequestError { get; }
+
+    /// <summary>The client's answer as written: the whole JSON answer, or a stream's held-back final events.</summary>
+    public byte[]? ClientAnswer { get; private set; }
 
     /// <inheritdoc />
     public TokenUsage? StreamUsage => _decoder.Usage;
@@ -53,7 +71,7 @@ internal sealed class TranslatingExchange : IUpstreamExchange
     public ReadOnlyMemory<byte> StreamCompletion => _completion;
 
     /// <inheritdoc />
-    public GatewayError? StreamFailure => null;
+    public GatewayError? StreamFailure => _decoder.Failure;
 
     /// <inheritdoc />
     public byte[] StreamFailureEvents(GatewayError error) => _terminalEvents(error);
@@ -88,7 +106,8 @@ internal sealed class TranslatingExchange : IUpstreamExchange
             };
         }
 
-        return new UpstreamAnswer(_client.WriteResponse(result, _turn.Model), result.Usage, content);
+        ClientAnswer = _client.WriteResponse(result, _turn.Model);
+        return new UpstreamAnswer(ClientAnswer, result.Usage, content);
     }
 
     /// <inheritdoc />
@@ -120,6 +139,7 @@ internal sealed class TranslatingExchange : IUpstreamExchange
 
         var final = _finish ?? new StreamFinished(StopReason.EndTurn, null, null);
         _completion = _encoder.Complete(final with { Usage = _decoder.Usage ?? final.Usage });
+        ClientAnswer = _completion;
         return true;
     }
 }

@@ -1,17 +1,18 @@
 using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Pipeline;
+using Tollgate.Gateway.Translation;
 using Tollgate.Providers;
 
 namespace Tollgate.Gateway.Endpoints.ChatCompletions;
 
-/// <summary><c>POST /v1/chat/completions</c>: OpenAI Chat Completions in and out.</summary>
-internal sealed class ChatCompletionsEndpoint : IGatewayEndpoint
+/// <summary>
+/// <c>POST /v1/chat/completions</c>: OpenAI Chat Completions in and out, passed through to
+/// OpenAI-compatible providers and translated for the others.
+/// </summary>
+internal sealed class ChatCompletionsEndpoint(ChatFormats formats) : IGatewayEndpoint
 {
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
-
-    /// <summary>The one instance: it holds no state.</summary>
-    public static ChatCompletionsEndpoint Instance { get; } = new();
 
     /// <inheritdoc />
     public string Name => "chat.completions";
@@ -26,10 +27,13 @@ internal sealed class ChatCompletionsEndpoint : IGatewayEndpoint
     public (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http) => ChatRequest.From(body);
 
     /// <inheritdoc />
-    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request) =>
-        provider.Protocol is ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo
-            ? new ChatPassthrough((ChatRequest)request)
-            : null;
+    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request)
+    {
+        var chat = (ChatRequest)request;
+        return provider.Protocol is ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo
+            ? new ChatPassthrough(chat)
+            : formats.Translate(provider, chat.Turn(formats.Chat), formats.Chat, Errors, StreamFailure);
+    }
 
     /// <summary>A final <c>data: {"error":{...}}</c> chunk, then <c>data: [DONE]</c>.</summary>
     public static byte[] StreamFailure(GatewayError error) =>

@@ -37,6 +37,11 @@ internal sealed class ChatRequest : IGatewayRequest
         Answers = fields.Answers;
     }
 
+    private (Translation.ChatTurn?, GatewayError?)? _turn;
+
+    /// <summary>The request in the internal form, read once when a provider needs it translated.</summary>
+    public (Translation.ChatTurn? Turn, GatewayError? Error) Turn(Translation.IChatWireFormat format) => _turn ??= format.ReadRequest(_raw);
+
     /// <summary>The requested model name.</summary>
     public string ModelName { get; }
 

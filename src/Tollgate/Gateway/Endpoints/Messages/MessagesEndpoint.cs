@@ -1,16 +1,14 @@
 using System.Text;
 using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Pipeline;
+using Tollgate.Gateway.Translation;
 using Tollgate.Providers;
 
 namespace Tollgate.Gateway.Endpoints.Messages;
 
-/// <summary><c>POST /v1/messages</c>: Anthropic Messages in and out.</summary>
-internal sealed class MessagesEndpoint : IGatewayEndpoint
+/// <summary><c>POST /v1/messages</c>: Anthropic Messages in and out, passed through to Anthropic and translated for the others.</summary>
+internal sealed class MessagesEndpoint(ChatFormats formats) : IGatewayEndpoint
 {
-    /// <summary>The one instance: it holds no state.</summary>
-    public static MessagesEndpoint Instance { get; } = new();
-
     /// <inheritdoc />
     public string Name => "messages";
 
@@ -34,8 +32,13 @@ internal sealed class MessagesEndpoint : IGatewayEndpoint
     }
 
     /// <inheritdoc />
-    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request) =>
-        provider.Protocol == ProviderProtocol.Anthropic ? new MessagesPassthrough((MessagesRequest)request) : null;
+    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request)
+    {
+        var messages = (MessagesRequest)request;
+        return provider.Protocol == ProviderProtocol.Anthropic
+            ? new MessagesPassthrough(messages)
+            : formats.Translate(provider, messages.Turn(formats.Messages), formats.Messages, Errors, StreamFailure);
+    }
 
     /// <summary><c>event: error</c> with an <c>api_error</c> (or the upstream's type), then <c>event: message_stop</c>.</summary>
     public static byte[] StreamFailure(GatewayError error)

@@ -27,6 +27,11 @@ internal sealed class MessagesRequest : IGatewayRequest
         _maxTokensValue = maxTokensValue;
     }
 
+    private (Translation.ChatTurn?, GatewayError?)? _turn;
+
+    /// <summary>The request in the internal form, read once when a provider needs it translated.</summary>
+    public (Translation.ChatTurn? Turn, GatewayError? Error) Turn(Translation.IChatWireFormat format) => _turn ??= format.ReadRequest(Raw);
+
     /// <summary>The client's bytes.</summary>
     public byte[] Raw { get; }
 

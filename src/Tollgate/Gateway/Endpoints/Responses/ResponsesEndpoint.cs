@@ -3,6 +3,7 @@ using System.Text.Json;
 using Tollgate.Accounts;
 using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Pipeline;
+using Tollgate.Gateway.Translation;
 using Tollgate.Hosting;
 using Tollgate.Providers;
 
@@ -13,7 +14,7 @@ namespace Tollgate.Gateway.Endpoints.Responses;
 /// with <c>store</c> (the default) is kept for <c>GET /v1/responses/{id}</c>, readable only by the org
 /// that made it and never billed.
 /// </summary>
-internal sealed class ResponsesEndpoint(ResponseStore store, TimeProvider time) : IGatewayEndpoint
+internal sealed class ResponsesEndpoint(ResponseStore store, ChatFormats formats, TimeProvider time) : IGatewayEndpoint
 {
     /// <inheritdoc />
     public string Name => "responses";
@@ -28,14 +29,23 @@ internal sealed class ResponsesEndpoint(ResponseStore store, TimeProvider time) 
     public (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http) => ResponsesRequest.From(body);
 
     /// <inheritdoc />
-    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request) =>
-        provider.SpeaksResponses ? new ResponsesPassthrough((ResponsesRequest)request) : null;
+    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request)
+    {
+        var responses = (ResponsesRequest)request;
+        if (provider.SpeaksResponses)
+        {
+            return new ResponsesPassthrough(responses);
+        }
+
+        return formats.Translate(provider, responses.Turn(formats.Responses), formats.Responses, Errors,
+            error => StreamFailure(error, null, responses.ModelName, 0));
+    }
 
     /// <inheritdoc />
     public async ValueTask OnAnsweredAsync(GatewayCall call, IUpstreamExchange exchange, CancellationToken cancellationToken)
     {
         var request = (ResponsesRequest)call.Request;
-        if (!request.Store || exchange is not ResponsesPassthrough { FinalResponse: { } response, ResponseId: { } id })
+        if (!request.Store || Final(exchange) is not ({ } id, { } response))
         {
             return;
         }
@@ -43,6 +53,27 @@ internal sealed class ResponsesEndpoint(ResponseStore store, TimeProvider time) 
         await store.SaveAsync(new StoredResponse(id, call.Identity.OrgId, call.Identity.KeyId, request.ModelName,
             call.Provider, time.GetUtcNow().ToUnixTimeMilliseconds(),
             Encoding.UTF8.GetString(request.Raw), Encoding.UTF8.GetString(response)), cancellationToken).ConfigureAwait(false);
+    }
+
+    // The final response object and its id: as the provider sent it (passthrough), or as the gateway wrote it (translated).
+    private static (string? Id, byte[]? Response) Final(IUpstreamExchange exchange) => exchange switch
+    {
+        ResponsesPassthrough passthrough => (passthrough.ResponseId, passthrough.FinalResponse),
+        TranslatingExchange translated => ResponseOf(translated.ClientAnswer),
+        _ => (null, null),
+    };
+
+    private static (string? Id, byte[]? Response) ResponseOf(byte[]? answer)
+    {
+        if (answer is null)
+        {
+            return (null, null);
+        }
+
+        var info = Providers.OpenAI.ResponsesUsageReader.Inspect(answer);
+        return info.ResponseLength > 0
+            ? (info.Id, answer.AsSpan(info.ResponseStart, info.ResponseLength).ToArray()) // the completed event of a stream
+            : (info.Id, answer);
     }
 
     /// <summary><c>GET /v1/responses/{id}</c>: a stored response of the caller's org; 404 for any other id.</summary>

@@ -1,0 +1,60 @@
+using Tollgate.Providers;
+using Tollgate.Providers.Anthropic;
+using Tollgate.Providers.OpenAI;
+
+namespace Tollgate.Gateway.Translation;
+
+/// <summary>
+/// The three chat wire formats, and for each provider protocol the format it speaks and how a request
+/// in that format is sent (the provider adapter's URL and authentication). A new provider protocol adds
+/// one entry here and one format, not one translator per endpoint.
+/// </summary>
+internal sealed class ChatFormats
+{
+    private readonly ProviderChatFormat _anthropic;
+    private readonly ProviderChatFormat _openAIChat;
+
+    public ChatFormats(TimeProvider time)
+    {
+        Chat = new ChatCompletionsFormat(time);
+        Messages = new AnthropicMessagesFormat();
+        Responses = new ResponsesFormat(time);
+        _anthropic = new ProviderChatFormat(Messages, static (endpoint, body) => AnthropicProvider.CreateRequest(endpoint, "/v1/messages", body, null, null));
+        _openAIChat = new ProviderChatFormat(Chat, static (endpoint, body) => OpenAICompatibleProvider.CreateRequest(endpoint, "/chat/completions", body));
+    }
+
+    /// <summary>OpenAI Chat Completions.</summary>
+    public ChatCompletionsFormat Chat { get; }
+
+    /// <summary>Anthropic Messages.</summary>
+    public AnthropicMessagesFormat Messages { get; }
+
+    /// <summary>OpenAI Responses.</summary>
+    public ResponsesFormat Responses { get; }
+
+    /// <summary>The chat format a provider speaks, or null for a protocol not translated to yet.</summary>
+    public ProviderChatFormat? ForProvider(ProviderEndpoint provider) => provider.Protocol switch
+    {
+        ProviderProtocol.Anthropic => _anthropic,
+        ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo => _openAIChat,
+        _ => null,
+    };
+
+    /// <summary>
+    /// A translating exchange for a request whose client format is <paramref name="client"/>, or one
+    /// carrying the 400 that says why it cannot be translated (<see cref="TranslatingExchange.RequestError"/>).
+    /// </summary>
+    public TranslatingExchange? Translate(
+        ProviderEndpoint provider, (ChatTurn? Turn, Errors.GatewayError? Error) turn, IChatWireFormat client,
+        Errors.ErrorFormat clientErrors, Func<Errors.GatewayError, byte[]> terminalEvents)
+    {
+        if (ForProvider(provider) is not { } target)
+        {
+            return null;
+        }
+
+        return turn.Turn is { } parsed
+            ? new TranslatingExchange(parsed, client, target, clientErrors, terminalEvents)
+            : TranslatingExchange.Refused(turn.Error!, terminalEvents);
+    }
+}
