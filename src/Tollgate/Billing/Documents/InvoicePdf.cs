@@ -12,7 +12,7 @@ namespace Tollgate.Billing.Documents;
 /// identifier is derived from the transaction id, so the same transaction is the same bytes on every
 /// call, node and day.
 /// </summary>
-internal static class InvoicePdf
+internal static partial class InvoicePdf
 {
     private const double Left = 56;
     private const double Right = 539; // A4 is 595 points wide
@@ -48,8 +48,45 @@ internal static class InvoicePdf
 
         using var stream = new MemoryStream();
         pdf.Save(stream, false);
-        return stream.ToArray();
+        return Stabilize(stream.ToArray(), doc.TransactionId);
     }
+
+    /// <summary>
+    /// PDFsharp names each embedded font subset with a random six-letter tag (<c>/WROCNX+DejaVu Sans</c>)
+    /// and writes random uuids into the XMP metadata; both stand in uncompressed dictionaries. Each is
+    /// replaced, in order of first appearance, by a value of the same length derived from the
+    /// transaction id, so no byte offset (and no cross-reference entry) moves.
+    /// </summary>
+    private static byte[] Stabilize(byte[] pdf, string transactionId)
+    {
+        var text = Encoding.Latin1.GetString(pdf);
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        text = SubsetTag().Replace(text, m => "/" + Derived(seen, m.Groups[1].Value, transactionId, tag: true) + "+");
+        text = XmpUuid().Replace(text, m => "uuid:" + Derived(seen, m.Groups[1].Value, transactionId, tag: false));
+        var bytes = Encoding.Latin1.GetBytes(text);
+        return bytes.Length == pdf.Length ? bytes : throw new InvalidOperationException("Stabilizing the PDF changed its length.");
+    }
+
+    private static string Derived(Dictionary<string, string> seen, string original, string transactionId, bool tag)
+    {
+        if (seen.TryGetValue(original, out var known))
+        {
+            return known;
+        }
+
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{transactionId}:{(tag ? "tag" : "uuid")}:{seen.Count}"));
+        var value = tag
+            ? new string([.. hash.Take(6).Select(b => (char)('A' + (b % 26)))])
+            : new Guid(hash.AsSpan(0, 16)).ToString("D");
+        seen[original] = value;
+        return value;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"/([A-Z]{6})\+")]
+    private static partial System.Text.RegularExpressions.Regex SubsetTag();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"uuid:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")]
+    private static partial System.Text.RegularExpressions.Regex XmpUuid();
 
     private static void Draw(XGraphics gfx, BillingDocument doc)
     {
@@ -76,8 +113,8 @@ internal static class InvoicePdf
         var metaY = y + 34;
         foreach (var (label, value) in meta)
         {
-            gfx.DrawString(label, body, muted, new XRect(Right - 250, metaY, 90, 14), XStringFormats.TopLeft);
-            gfx.DrawString(value, label == "Number" ? strong : body, XBrushes.Black, new XRect(Right - 160, metaY, 160, 14), XStringFormats.TopRight);
+            gfx.DrawString(label, body, muted, new XRect(Right - 280, metaY, 90, 14), XStringFormats.TopLeft);
+            gfx.DrawString(value, label == "Number" ? strong : body, XBrushes.Black, new XRect(Right - 190, metaY, 190, 14), XStringFormats.TopRight);
             metaY += 15;
         }
 
@@ -99,18 +136,18 @@ internal static class InvoicePdf
 
         // :: Step 3: the lines
         y += 22;
-        const double qtyX = 330, unitX = 430;
+        const double qtyX = 300, unitX = 365;
         gfx.DrawRectangle(new XSolidBrush(Shade), Left, y, Width, 20);
         gfx.DrawString("Description", heading, accent, new XRect(Left + 6, y + 5, 260, 12), XStringFormats.TopLeft);
-        gfx.DrawString("Qty", heading, accent, new XRect(qtyX, y + 5, 40, 12), XStringFormats.TopRight);
-        gfx.DrawString("Unit price", heading, accent, new XRect(unitX, y + 5, 70, 12), XStringFormats.TopRight);
+        gfx.DrawString("Qty", heading, accent, new XRect(qtyX, y + 5, 50, 12), XStringFormats.TopRight);
+        gfx.DrawString("Unit price", heading, accent, new XRect(unitX, y + 5, 80, 12), XStringFormats.TopRight);
         gfx.DrawString("Amount", heading, accent, new XRect(Right - 86, y + 5, 80, 12), XStringFormats.TopRight);
         y += 26;
         foreach (var line in doc.Lines)
         {
-            var bottom = Block(gfx, Wrap(gfx, line.Description, body, 250), body, XBrushes.Black, Left + 6, y, 250);
-            gfx.DrawString(line.Quantity.ToString(CultureInfo.InvariantCulture), body, XBrushes.Black, new XRect(qtyX, y, 40, 14), XStringFormats.TopRight);
-            gfx.DrawString(BillingDocument.Amount(line.UnitPico), body, XBrushes.Black, new XRect(unitX, y, 70, 14), XStringFormats.TopRight);
+            var bottom = Block(gfx, Wrap(gfx, line.Description, body, 230), body, XBrushes.Black, Left + 6, y, 230);
+            gfx.DrawString(line.Quantity.ToString(CultureInfo.InvariantCulture), body, XBrushes.Black, new XRect(qtyX, y, 50, 14), XStringFormats.TopRight);
+            gfx.DrawString(BillingDocument.Amount(line.UnitPico), body, XBrushes.Black, new XRect(unitX, y, 80, 14), XStringFormats.TopRight);
             gfx.DrawString(BillingDocument.Amount(line.AmountPico), body, XBrushes.Black, new XRect(Right - 86, y, 80, 14), XStringFormats.TopRight);
             y = bottom + 6;
             gfx.DrawLine(new XPen(Rule, 0.5), Left, y, Right, y);
