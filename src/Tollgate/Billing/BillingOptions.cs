@@ -59,8 +59,8 @@ internal sealed record BillingOptions(StripeOptions? Stripe, SellerDetails Selle
 /// <param name="SecretKey"><c>SecretKey</c>: the API key requests are sent with.</param>
 /// <param name="WebhookSecret"><c>WebhookSecret</c>: the endpoint's signing secret (<c>whsec_...</c>).</param>
 /// <param name="ApiBase"><c>ApiBase</c>: where Stripe's API is (default Stripe's own); tests point it at a local fake.</param>
-/// <param name="SuccessUrl"><c>SuccessUrl</c>: where Checkout sends the buyer after paying; default the server's <c>/billing?checkout=success</c>.</param>
-/// <param name="CancelUrl"><c>CancelUrl</c>: where Checkout sends a buyer who gives up; default the server's <c>/billing?checkout=cancel</c>.</param>
+/// <param name="SuccessUrl"><c>SuccessUrl</c>: where Checkout sends the buyer after paying; default the org's Transactions page of the dashboard with <c>?checkout=success</c>.</param>
+/// <param name="CancelUrl"><c>CancelUrl</c>: where Checkout sends a buyer who gives up; the same with <c>?checkout=cancel</c>.</param>
 /// <param name="WebhookToleranceSeconds"><c>WebhookToleranceSeconds</c> (default 300): how old a signed event may be.</param>
 /// <param name="ProductName"><c>ProductName</c> (default "Tollgate credits"): the line item's name on the Checkout page.</param>
 internal sealed record StripeOptions(

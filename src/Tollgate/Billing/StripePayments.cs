@@ -59,8 +59,8 @@ internal sealed class StripePayments
             Metadata = metadata,
             PaymentIntentData = new SessionPaymentIntentDataOptions { Metadata = new Dictionary<string, string>(metadata) },
             CustomerEmail = billing.Buyer.Email,
-            SuccessUrl = _options.SuccessUrl ?? baseUrl + "/billing?checkout=success&transaction=" + purchase.Id,
-            CancelUrl = _options.CancelUrl ?? baseUrl + "/billing?checkout=cancel&transaction=" + purchase.Id,
+            SuccessUrl = _options.SuccessUrl ?? $"{baseUrl}/dashboard/orgs/{purchase.OrgId}/transactions?checkout=success&transaction={purchase.Id}",
+            CancelUrl = _options.CancelUrl ?? $"{baseUrl}/dashboard/orgs/{purchase.OrgId}/transactions?checkout=cancel&transaction={purchase.Id}",
         };
         var session = await new SessionService(_client).CreateAsync(options, new RequestOptions { IdempotencyKey = purchase.Id }, ct);
         return new Checkout(session.Id, session.Url);
