@@ -136,8 +136,9 @@ internal static class BillingApi
         {
             checkout = await stripe.CreateCheckoutAsync(row, BillingSnapshot.FromJson(row.BillingJson!), $"{request.Scheme}://{request.Host}", ct);
         }
-        catch (Stripe.StripeException e)
+        catch (Exception e) when (e is Stripe.StripeException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
+            // Even if Stripe made a session, the buyer never got its URL: the purchase is failed, and a webhook completes nothing.
             await transactions.SettleAsync(row, fail: true, "Stripe did not create the checkout: " + e.Message, CancellationToken.None);
             return ProviderFailed("Stripe did not create the checkout: " + e.Message);
         }

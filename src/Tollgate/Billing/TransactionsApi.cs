@@ -13,7 +13,8 @@ namespace Tollgate.Billing;
 /// GET  /orgs/{orgId}/transactions/{transactionId}/invoice                                         owner, admin, billing
 /// </code>
 /// A refund of a card-paid purchase goes to Stripe and completes when Stripe says it succeeded (in
-/// its answer, or later by webhook); a refund of a grant completes at once.
+/// its answer, or later by webhook); a refund of a grant completes at once. When Stripe gives no
+/// answer at all the refund stays pending (202) and its webhook settles it.
 /// </summary>
 internal static class TransactionsApi
 {
@@ -76,10 +77,18 @@ internal static class TransactionsApi
                     await transactions.SettleAsync(refund, fail: made.Status != "succeeded", $"Stripe refund {made.Status}.", ct);
                 }
             }
-            catch (Stripe.StripeException e)
+            catch (Stripe.StripeException e) when (e.StripeError is not null)
             {
+                // Stripe answered no: nothing was paid back.
                 await transactions.SettleAsync(refund, fail: true, "Stripe refused the refund: " + e.Message, CancellationToken.None);
                 return BillingApi.ProviderFailed("Stripe refused the refund: " + e.Message);
+            }
+            catch (Exception e) when (e is Stripe.StripeException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                // No answer: Stripe may have made the refund (the retry with the same idempotency key
+                // would say). It stays pending, holding its amount, until refund.* webhooks settle it.
+                var pending = await transactions.GetAsync(member.OrgId, refund.Id, CancellationToken.None);
+                return TypedResults.Json(BillingApi.ToResponse(pending!) with { Reason = "Stripe did not answer: " + e.Message }, statusCode: StatusCodes.Status202Accepted);
             }
         }
 

@@ -48,6 +48,9 @@ internal sealed class FakeStripe : IAsyncDisposable
     /// <summary>The status new refunds are answered with (<c>succeeded</c>, <c>pending</c>, ...).</summary>
     public string RefundStatus { get; set; } = "succeeded";
 
+    /// <summary>When set, every request's connection is dropped without an answer.</summary>
+    public bool DropConnections { get; set; }
+
     /// <summary>When set, refunds are refused with this card error message (402).</summary>
     public string? RefundError { get; set; }
 
@@ -196,6 +199,12 @@ internal sealed class FakeStripe : IAsyncDisposable
 
     private async Task<(Dictionary<string, string> Form, IResult? Refusal)> ReadAsync(HttpContext http)
     {
+        if (DropConnections)
+        {
+            http.Abort();
+            return ([], Results.Empty);
+        }
+
         if (http.Request.Headers.Authorization.ToString() != "Bearer " + SecretKey)
         {
             Interlocked.Increment(ref Unauthorized);

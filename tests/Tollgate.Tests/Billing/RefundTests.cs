@@ -209,6 +209,31 @@ public sealed class RefundTests
     }
 
     [Fact]
+    public async Task Refund_StripeGivesNoAnswer_StaysPendingHoldingItsAmount_UntilTheWebhookSettlesIt()
+    {
+        await using var host = await BillingHost.StartAsync(taxRate: null);
+        var purchase = await host.PaidPurchaseAsync("10");
+        host.Stripe!.DropConnections = true;
+
+        var refund = await host.RefundAsync(Id(purchase), new { amount = "4", reason = "r" });
+
+        Assert.Equal(HttpStatusCode.Accepted, refund.Status);
+        Assert.Equal("pending", refund.Str("status"));
+        Assert.Equal("6", await host.BalanceAsync());
+        Assert.Equal(HttpStatusCode.Conflict, (await host.RefundAsync(Id(purchase), new { amount = "6.01", reason = "r" })).Status);
+
+        // Stripe did make it after all: its webhook (found by our id in the metadata) completes it.
+        var made = new JsonObject
+        {
+            ["id"] = "re_late", ["object"] = "refund", ["amount"] = 400, ["currency"] = "usd", ["status"] = "succeeded",
+            ["payment_intent"] = "pi_x", ["metadata"] = new JsonObject { ["tollgate_transaction_id"] = refund.Str("id") },
+        };
+        Assert.Equal("completed", (await host.SendEventAsync("refund.updated", made)).Str("outcome"));
+        Assert.Equal("completed", (await host.TransactionAsync(refund.Str("id"))).GetProperty("status").GetString());
+        Assert.Equal("6", await host.BalanceAsync());
+    }
+
+    [Fact]
     public async Task Refund_OfACardPurchase_AmountsAreWholeCents()
     {
         await using var host = await BillingHost.StartAsync();
