@@ -2,7 +2,7 @@ using System.Data.Common;
 using Dapper;
 using Stripe;
 using Stripe.Checkout;
-using Tollgate.Accounts;
+using Tollgate.Audit;
 using Tollgate.Storage;
 
 namespace Tollgate.Billing;
@@ -20,9 +20,11 @@ namespace Tollgate.Billing;
 /// <c>checkout.session.expired</c> and <c>checkout.session.async_payment_failed</c> fail it (a declined
 /// card inside an open session is not a failure: the buyer may try another). <c>refund.created</c>,
 /// <c>refund.updated</c> and <c>refund.failed</c> complete a refund at <c>succeeded</c> and fail it at
-/// <c>failed</c> or <c>canceled</c>. Other events are acknowledged and ignored.
+/// <c>failed</c> or <c>canceled</c>. Other events are acknowledged and ignored. Each transition is
+/// audited in the org's log as <c>transaction.complete</c> or <c>transaction.fail</c> by the system
+/// (no member), naming the event.
 /// </summary>
-internal sealed partial class StripeWebhook(Database database, TimeProvider time, StripeOptions options, ILogger<StripeWebhook> log)
+internal sealed partial class StripeWebhook(Database database, TimeProvider time, StripeOptions options, AuditLog audit, ILogger<StripeWebhook> log)
 {
     /// <summary>The largest body read; Stripe's events are a few kilobytes.</summary>
     private const int MaxBody = 512 * 1024;
@@ -84,12 +86,20 @@ internal sealed partial class StripeWebhook(Database database, TimeProvider time
         }
 
         // :: Step 3: the transition, guarded by the transaction's state
-        var outcome = stripeEvent.Data.Object switch
+        var (outcome, row, number) = stripeEvent.Data.Object switch
         {
             Session session => await OnSessionAsync(connection, tx, stripeEvent.Type, session, now),
             Refund refund => await OnRefundAsync(connection, tx, refund, now),
-            _ => "ignored",
+            _ => new Handled("ignored"),
         };
+        if (row is not null && outcome is "completed" or "failed")
+        {
+            await audit.RecordAsync(connection, tx, row.OrgId, new AuditActor(null, null),
+                outcome == "completed" ? "transaction.complete" : "transaction.fail", new AuditTarget("transaction", row.Id),
+                new { status = "pending" }, new { status = outcome, documentNumber = number, provider = "stripe", eventId = stripeEvent.Id, eventType = stripeEvent.Type },
+                null, ct);
+        }
+
         await tx.CommitAsync(ct);
         LogHandled(log, stripeEvent.Id, stripeEvent.Type, outcome);
         return TypedResults.Ok(new WebhookAnswer(true, outcome));
@@ -98,13 +108,16 @@ internal sealed partial class StripeWebhook(Database database, TimeProvider time
     /// <summary>The webhook's answer: <c>outcome</c> is <c>completed</c>, <c>failed</c>, <c>unchanged</c>, <c>ignored</c> or <c>duplicate</c>.</summary>
     internal sealed record WebhookAnswer(bool Received, string Outcome);
 
-    private async Task<string> OnSessionAsync(DbConnection connection, DbTransaction tx, string type, Session session, long now)
+    /// <summary>What an event did: the outcome, the transaction it moved (when it moved one) and the document number it took.</summary>
+    private readonly record struct Handled(string Outcome, TransactionStore.TransactionRow? Row = null, string? Number = null);
+
+    private async Task<Handled> OnSessionAsync(DbConnection connection, DbTransaction tx, string type, Session session, long now)
     {
         var id = session.ClientReferenceId ?? session.Metadata?.GetValueOrDefault(StripePayments.TransactionKey);
         var row = await FindAsync(connection, tx, id, session.Id);
         if (row is null || row.Type != "credit_purchase")
         {
-            return "ignored";
+            return new Handled("ignored");
         }
 
         switch (type)
@@ -117,36 +130,42 @@ internal sealed partial class StripeWebhook(Database database, TimeProvider time
                     || !string.Equals(session.Currency, row.Currency, StringComparison.OrdinalIgnoreCase))
                 {
                     LogMismatch(log, row.Id, session.Id);
-                    return "ignored";
+                    return new Handled("ignored");
                 }
 
-                return await TransactionTransitions.CompleteAsync(connection, tx, row, now, session.PaymentIntentId) ? "completed" : "unchanged";
+                return await CompleteAsync(connection, tx, row, now, session.PaymentIntentId);
             case "checkout.session.completed":
-                return "unchanged"; // paid later: async_payment_succeeded or async_payment_failed follows
+                return new Handled("unchanged"); // paid later: async_payment_succeeded or async_payment_failed follows
             case "checkout.session.expired":
-                return await TransactionTransitions.FailAsync(connection, tx, row, now, "The checkout session expired unpaid.") ? "failed" : "unchanged";
+                return await FailAsync(connection, tx, row, now, "The checkout session expired unpaid.");
             case "checkout.session.async_payment_failed":
-                return await TransactionTransitions.FailAsync(connection, tx, row, now, "The payment failed.") ? "failed" : "unchanged";
+                return await FailAsync(connection, tx, row, now, "The payment failed.");
             default:
-                return "ignored";
+                return new Handled("ignored");
         }
     }
 
-    private async Task<string> OnRefundAsync(DbConnection connection, DbTransaction tx, Refund refund, long now)
+    private async Task<Handled> OnRefundAsync(DbConnection connection, DbTransaction tx, Refund refund, long now)
     {
         var row = await FindAsync(connection, tx, refund.Metadata?.GetValueOrDefault(StripePayments.TransactionKey), refund.Id);
         if (row is null || row.Type != "refund" || refund.Amount != Tax.ToCents(row.AmountPico))
         {
-            return "ignored";
+            return new Handled("ignored");
         }
 
         return refund.Status switch
         {
-            "succeeded" => await TransactionTransitions.CompleteAsync(connection, tx, row, now, null) ? "completed" : "unchanged",
-            "failed" or "canceled" => await TransactionTransitions.FailAsync(connection, tx, row, now, $"Stripe refund {refund.Status}: {refund.FailureReason}") ? "failed" : "unchanged",
-            _ => "unchanged",
+            "succeeded" => await CompleteAsync(connection, tx, row, now, null),
+            "failed" or "canceled" => await FailAsync(connection, tx, row, now, $"Stripe refund {refund.Status}: {refund.FailureReason}"),
+            _ => new Handled("unchanged"),
         };
     }
+
+    private static async Task<Handled> CompleteAsync(DbConnection connection, DbTransaction tx, TransactionStore.TransactionRow row, long now, string? payment) =>
+        await TransactionTransitions.CompleteAsync(connection, tx, row, now, payment) is { } number ? new Handled("completed", row, number) : new Handled("unchanged");
+
+    private static async Task<Handled> FailAsync(DbConnection connection, DbTransaction tx, TransactionStore.TransactionRow row, long now, string reason) =>
+        await TransactionTransitions.FailAsync(connection, tx, row, now, reason) ? new Handled("failed", row) : new Handled("unchanged");
 
     // By our id when the object carries it, else by the provider's object id.
     private static Task<TransactionStore.TransactionRow?> FindAsync(DbConnection connection, DbTransaction tx, string? transactionId, string providerRef) =>

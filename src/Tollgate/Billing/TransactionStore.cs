@@ -141,7 +141,7 @@ internal sealed class TransactionStore(Database database, TimeProvider time, Bil
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var changed = fail
             ? await TransactionTransitions.FailAsync(connection, tx, row, now, reason)
-            : await TransactionTransitions.CompleteAsync(connection, tx, row, now, null);
+            : await TransactionTransitions.CompleteAsync(connection, tx, row, now, null) is not null;
         await tx.CommitAsync(ct);
         return changed;
     }

@@ -15,9 +15,10 @@ internal static class TransactionTransitions
     /// <summary>
     /// Completes a pending transaction at <paramref name="nowMs"/>: gives it the next invoice (charge)
     /// or credit note (refund) number of the completion's year and, for a charge, adds its credits (a
-    /// refund took its credits back when it was created). False when it was not pending.
+    /// refund took its credits back when it was created). Returns the document number; null when it
+    /// was not pending.
     /// </summary>
-    public static async Task<bool> CompleteAsync(DbConnection connection, DbTransaction tx, TransactionStore.TransactionRow row, long nowMs, string? providerPayment)
+    public static async Task<string?> CompleteAsync(DbConnection connection, DbTransaction tx, TransactionStore.TransactionRow row, long nowMs, string? providerPayment)
     {
         await OrgCredits.LockAsync(connection, tx, row.OrgId);
         var changed = await connection.ExecuteAsync(
@@ -29,7 +30,7 @@ internal static class TransactionTransitions
             new { nowMs, providerPayment, id = row.Id }, tx);
         if (changed == 0)
         {
-            return false;
+            return null;
         }
 
         var kind = row.Type == "refund" ? DocumentNumbers.CreditNote : DocumentNumbers.Invoice;
@@ -40,7 +41,7 @@ internal static class TransactionTransitions
             await OrgCredits.CreditAsync(connection, tx, row.OrgId, row.CreditAmountPico);
         }
 
-        return true;
+        return number;
     }
 
     /// <summary>

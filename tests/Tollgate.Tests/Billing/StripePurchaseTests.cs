@@ -71,6 +71,12 @@ public sealed class StripePurchaseTests
         Assert.Equal("100", await host.BalanceAsync());
         Assert.Equal(completed.GetProperty("documentNumber").GetString(), (await host.TransactionAsync(id)).GetProperty("documentNumber").GetString());
         Assert.Equal(3, await host.RecordedEventsAsync());
+
+        // :: The completion is in the org's audit log, by the system, naming the event.
+        var audit = await host.Client.ApiGetAsync($"orgs/{host.OrgId}/audit-logs?action=transaction.complete");
+        var entry = Assert.Single(audit.Body.GetProperty("data").EnumerateArray());
+        Assert.Equal(id, entry.GetProperty("target").GetProperty("id").GetString());
+        Assert.Contains("evt_paid_1", entry.GetRawText(), StringComparison.Ordinal);
     }
 
     [Theory]
