@@ -36,17 +36,20 @@ internal sealed partial class StripeWebhook(Database database, TimeProvider time
     private async Task<IResult> HandleAsync(HttpRequest request, CancellationToken ct)
     {
         // :: Step 1: verify before anything is read into the database
+        if (request.ContentLength > MaxBody)
+        {
+            return TypedResults.Problem("The event is too large.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
+        }
+
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBody; // a longer body without a length fails while it is read
+        }
+
         string json;
         using (var reader = new StreamReader(request.Body, System.Text.Encoding.UTF8))
         {
-            var buffer = new char[MaxBody + 1];
-            var read = await reader.ReadBlockAsync(buffer.AsMemory(), ct);
-            if (read > MaxBody)
-            {
-                return TypedResults.Problem("The event is too large.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large");
-            }
-
-            json = new string(buffer, 0, read);
+            json = await reader.ReadToEndAsync(ct);
         }
 
         Event stripeEvent;

@@ -113,6 +113,18 @@ public sealed class StripePurchaseTests
     }
 
     [Fact]
+    public async Task Webhook_OversizedBody_Is413_AndNothingIsRecorded()
+    {
+        await using var host = await BillingHost.StartAsync();
+        var body = "{\"id\":\"evt_big\",\"padding\":\"" + new string('x', 600 * 1024) + "\"}";
+
+        var answer = await host.PostWebhookAsync(body, null);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, answer.Status);
+        Assert.Equal(0, await host.RecordedEventsAsync());
+    }
+
+    [Fact]
     public async Task Webhook_EventOfAnotherApiVersion_IsStillVerifiedAndHandled()
     {
         await using var host = await BillingHost.StartAsync();
