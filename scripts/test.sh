@@ -8,6 +8,20 @@ root=$(pwd)
 out="$root/.ci/out"
 mkdir -p "$out"
 
+# :: Billing documents: pdftoppm (previews) and the DejaVu fonts invoices are drawn with ----
+missing=()
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+  echo "installing ${missing[*]}..."
+  if ! { $sudo_ apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq "${missing[@]}" >/dev/null; }; then
+    echo "${missing[*]} could not be installed"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+fi
+
 # :: PostgreSQL ------------------------------------------------------------------------
 if ! TOLLGATE_TEST_PG=$(bash scripts/postgres.sh tollgate_test | tail -1); then
   echo "PostgreSQL could not be started"

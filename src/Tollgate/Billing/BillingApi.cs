@@ -8,22 +8,29 @@ namespace Tollgate.Billing;
 /// <summary>
 /// Credits and transactions (api.md "Transactions, credits and invoices"):
 /// <code>
-/// GET  /orgs/{orgId}/credits            the balance                          owner, admin, billing
-/// POST /orgs/{orgId}/credits/purchase   the self-hosted grant {amount}       owner, admin
-/// GET  /orgs/{orgId}/transactions       newest first, paged                  owner, admin, billing
+/// GET  /orgs/{orgId}/credits                                   the balance                       owner, admin, billing
+/// POST /orgs/{orgId}/credits/purchase {amount}                 Stripe Checkout, or the grant     owner, admin, billing (grant: owner, admin)
+/// GET  /orgs/{orgId}/transactions?type&amp;status&amp;from&amp;to      newest first, paged               owner, admin, billing
+/// POST /orgs/{orgId}/transactions/{id}/refund                  see <see cref="TransactionsApi"/>
+/// GET  /orgs/{orgId}/transactions/{id}/invoice                 see <see cref="TransactionsApi"/>
+/// POST /billing/stripe/webhook                                 see <see cref="StripeWebhook"/>
 /// </code>
-/// No payment provider exists in this build, so a purchase is the grant of a self-hosted server:
-/// completed at once, by those who manage both billing and the org's settings.
+/// With Stripe configured a purchase is paid through Checkout and completed by its webhook; without
+/// a payment provider it is the grant of a self-hosted server: completed at once, by those who manage
+/// both billing and the org's settings.
 /// </summary>
 internal static class BillingApi
 {
     private const string ViewForbidden = "Only owners, admins and billing members can see the org's credits and transactions.";
     private const string GrantForbidden = "Only owners and admins can grant credits on a server without a payment provider.";
+    private const string BuyForbidden = "Only owners, admins and billing members can buy credits.";
 
-    /// <summary>A transaction as the API shows it.</summary>
+    /// <summary>A transaction as the API shows it; <c>checkoutUrl</c> only on a purchase waiting to be paid.</summary>
     internal sealed record TransactionResponse(
         string Id, string Type, string Status, string Amount, string Currency, string CreditAmount,
-        string CreatedAt, string? CompletedAt, string? RelatedTransactionId, string? DocumentNumber);
+        string CreatedAt, string? CompletedAt, string? RelatedTransactionId, string? DocumentNumber,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? CheckoutUrl = null,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);
 
     /// <summary>
     /// <c>GET /orgs/{orgId}/credits</c>: <c>balance</c> (credited − charged), plus what requests in
@@ -32,17 +39,37 @@ internal static class BillingApi
     /// </summary>
     internal sealed record CreditsResponse(string Balance, string Reserved, string Available, string BillingMode);
 
-    /// <summary>Adds the billing services.</summary>
-    public static IServiceCollection AddTollgateBilling(this IServiceCollection services) =>
+    /// <summary>Adds the billing services (Stripe's only when it is configured).</summary>
+    public static IServiceCollection AddTollgateBilling(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = BillingOptions.FromConfiguration(configuration);
+        services.AddSingleton(options);
         services.AddSingleton<TransactionStore>();
+        services.AddSingleton<Refunds>();
+        if (options.Stripe is { } stripe)
+        {
+            services.AddHttpClient("stripe");
+            services.AddSingleton(stripe);
+            services.AddSingleton<StripePayments>();
+            services.AddSingleton<StripeWebhook>();
+        }
 
-    /// <summary>Maps the credits and transactions endpoints under <c>/orgs/{orgId}</c>.</summary>
+        return services;
+    }
+
+    /// <summary>Maps the credits and transactions endpoints under <c>/orgs/{orgId}</c>, and Stripe's webhook when configured.</summary>
     public static IEndpointRouteBuilder MapBillingApi(this IEndpointRouteBuilder app)
     {
         var org = app.MapOrgGroup("");
         org.MapGet("/credits", GetCreditsAsync);
         org.MapPost("/credits/purchase", PurchaseAsync);
         org.MapGet("/transactions", ListTransactionsAsync);
+        TransactionsApi.Map(org);
+        if (app.ServiceProvider.GetService<StripeOptions>() is not null)
+        {
+            StripeWebhook.Map(app);
+        }
+
         return app;
     }
 
@@ -63,11 +90,13 @@ internal static class BillingApi
             Money.ToWire(view.BalancePico), Money.ToWire(view.ReservedPico), Money.ToWire(view.AvailablePico), view.BillingMode));
     }
 
-    private static async Task<IResult> PurchaseAsync(HttpRequest request, OrgMember member, RequestAudit audit, TransactionStore transactions, CancellationToken ct)
+    private static async Task<IResult> PurchaseAsync(
+        HttpRequest request, OrgMember member, RequestAudit audit, TransactionStore transactions, IServiceProvider services, CancellationToken ct)
     {
-        if (!GrantsCredits(member))
+        var stripe = services.GetService<StripePayments>();
+        if (stripe is null ? !GrantsCredits(member) : !SeesBilling(member))
         {
-            return AccountProblems.Forbidden(GrantForbidden);
+            return AccountProblems.Forbidden(stripe is null ? GrantForbidden : BuyForbidden);
         }
 
         JsonDocument body;
@@ -89,12 +118,41 @@ internal static class BillingApi
             }
         }
 
-        var row = await transactions.GrantAsync(audit, amount, ct);
+        if (stripe is null)
+        {
+            var granted = await transactions.GrantAsync(audit, amount, ct);
+            return TypedResults.Created($"/orgs/{member.OrgId}/transactions/{granted.Id}", ToResponse(granted));
+        }
+
+        if (!Tax.IsWholeCents(amount))
+        {
+            return AccountProblems.Validation("amount", "amount must be whole cents when paid by card, such as \"12.50\".");
+        }
+
+        // :: The pending purchase first, so the checkout can name it; a provider error fails it.
+        var row = await transactions.CreatePendingPurchaseAsync(audit, amount, "stripe", ct);
+        StripePayments.Checkout checkout;
+        try
+        {
+            checkout = await stripe.CreateCheckoutAsync(row, BillingSnapshot.FromJson(row.BillingJson!), $"{request.Scheme}://{request.Host}", ct);
+        }
+        catch (Exception e) when (e is Stripe.StripeException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            // Even if Stripe made a session, the buyer never got its URL: the purchase is failed, and a webhook completes nothing.
+            await transactions.SettleAsync(row, fail: true, "Stripe did not create the checkout: " + e.Message, CancellationToken.None);
+            return ProviderFailed("Stripe did not create the checkout: " + e.Message);
+        }
+
+        row = await transactions.SetCheckoutAsync(row, checkout.SessionId, checkout.Url, ct);
         return TypedResults.Created($"/orgs/{member.OrgId}/transactions/{row.Id}", ToResponse(row));
     }
 
+    /// <summary>502: the payment provider refused or could not be reached.</summary>
+    internal static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult ProviderFailed(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status502BadGateway, title: "Payment provider error");
+
     /// <summary>Why the body's <c>amount</c> is not a strictly positive USD amount; null when it is.</summary>
-    private static string? ReadAmount(JsonElement root, out long pico)
+    internal static string? ReadAmount(JsonElement root, out long pico)
     {
         pico = 0;
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("amount", out var value) || value.ValueKind == JsonValueKind.Null)
@@ -111,7 +169,8 @@ internal static class BillingApi
     }
 
     private static async Task<IResult> ListTransactionsAsync(
-        OrgMember member, string? limit, string? cursor, TransactionStore transactions, CancellationToken ct)
+        OrgMember member, string? limit, string? cursor, string? type, string? status, string? from, string? to,
+        TransactionStore transactions, CancellationToken ct)
     {
         if (!SeesBilling(member))
         {
@@ -123,11 +182,18 @@ internal static class BillingApi
             return AccountProblems.Validation("limit", error!);
         }
 
-        var rows = await transactions.ListAsync(member.OrgId, paging, ct);
+        if (TransactionFilters.Read(cursor, type, status, from, to, out var filter) is { } invalid)
+        {
+            return AccountProblems.Validation(invalid);
+        }
+
+        var rows = await transactions.ListAsync(member.OrgId, filter, paging, ct);
         return TypedResults.Ok(paging.ToPage(rows, r => r.Id, ToResponse));
     }
 
-    private static TransactionResponse ToResponse(TransactionStore.TransactionRow row) => new(
+    /// <summary>The API's view of a transaction.</summary>
+    internal static TransactionResponse ToResponse(TransactionStore.TransactionRow row) => new(
         row.Id, row.Type, row.Status, Money.ToWire(row.AmountPico), row.Currency, Money.ToWire(row.CreditAmountPico),
-        ApiTime.FromUnixMs(row.CreatedAt), ApiTime.FromUnixMs(row.CompletedAt), row.RelatedTransactionId, row.DocumentNumber);
+        ApiTime.FromUnixMs(row.CreatedAt), ApiTime.FromUnixMs(row.CompletedAt), row.RelatedTransactionId, row.DocumentNumber,
+        row.Status == "pending" ? row.CheckoutUrl : null, row.Reason);
 }

@@ -37,7 +37,7 @@ public static class TollgateApp
         builder.Services.AddTollgateCatalog(builder.Configuration);
         builder.Services.AddTollgateAccounts(builder.Configuration);
         builder.Services.AddTollgateGateway(builder.Configuration);
-        builder.Services.AddTollgateBilling();
+        builder.Services.AddTollgateBilling(builder.Configuration);
         builder.Services.AddProblemDetails();
 
         var app = builder.Build();

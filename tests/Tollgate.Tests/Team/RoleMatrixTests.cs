@@ -122,6 +122,12 @@ public sealed class RoleMatrixTests
         R("POST", "/orgs/{orgId}/credits/purchase", "grant", (o, _) => $"orgs/{o.OrgId}/credits/purchase", [Created, Created, Forbidden, Forbidden, Forbidden],
             _ => new { amount = "10" }),
         R("GET", "/orgs/{orgId}/transactions", "list", (o, _) => $"orgs/{o.OrgId}/transactions", [Ok, Ok, Ok, Forbidden, Forbidden]),
+        R("POST", "/orgs/{orgId}/transactions/{transactionId}/refund", "purchase", (o, _) => $"orgs/{o.OrgId}/transactions/{o.PurchaseId}/refund",
+            [Created, Created, Created, Forbidden, Forbidden], _ => new { reason = "role matrix" }),
+        R("GET", "/orgs/{orgId}/transactions/{transactionId}/invoice", "purchase", (o, _) => $"orgs/{o.OrgId}/transactions/{o.PurchaseId}/invoice",
+            [Ok, Ok, Ok, Forbidden, Forbidden]),
+        R("GET", "/orgs/{orgId}/transactions/{transactionId}/invoice", "unknown id", (o, _) => $"orgs/{o.OrgId}/transactions/txn_00000000000000000000000000/invoice",
+            [NotFound, NotFound, NotFound, Forbidden, Forbidden]),
 
         // :: Audit log (the org is on the enterprise plan, so export is allowed)
         R("GET", "/orgs/{orgId}/audit-logs", "json", (o, _) => $"orgs/{o.OrgId}/audit-logs", [Ok, Ok, Ok, Forbidden, Forbidden]),

@@ -42,6 +42,9 @@ internal sealed class TeamOrg
 
     public required string InviteId { get; init; }
 
+    /// <summary>A completed credit purchase (the owner's grant of 10), to refund and to invoice.</summary>
+    public required string PurchaseId { get; init; }
+
     public TestMember Owner => ByRole[OrgRoles.Owner];
 }
 
@@ -136,6 +139,8 @@ internal static class TeamSetup
 
         var invite = await ownerUser.Client.ApiPostAsync($"orgs/{orgId}/invites", new { email = AccountSetup.NewEmail(), role = OrgRoles.Basic, projectIds = new[] { p } });
         Assert.True(invite.Status == HttpStatusCode.Created, invite.Text);
+        var purchase = await ownerUser.Client.ApiPostAsync($"orgs/{orgId}/credits/purchase", new { amount = "10" });
+        Assert.True(purchase.Status == HttpStatusCode.Created, purchase.Text);
         return new TeamOrg
         {
             OrgId = orgId,
@@ -154,6 +159,7 @@ internal static class TeamSetup
             KeyOf = keys,
             SecretOf = secrets,
             InviteId = invite.Str("id"),
+            PurchaseId = purchase.Str("id"),
         };
     }
 }
