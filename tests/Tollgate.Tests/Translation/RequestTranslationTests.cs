@@ -313,6 +313,19 @@ public sealed class RequestTranslationTests
         AssertJson("""{"type":"tool_use","id":"c1","name":"now","input":{}}""", body.GetProperty("messages")[1].GetProperty("content")[0]);
     }
 
+    [Fact]
+    public void AssistantTurnWithOnlyThinking_IsLeftOutForChat()
+    {
+        var messages = """
+            {"model":"m","max_tokens":100,"messages":[{"role":"user","content":"a"},
+             {"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"s"}]},{"role":"user","content":"b"}]}
+            """;
+
+        var body = TranslateRequest("messages", "chat", messages);
+
+        Assert.Equal(["user", "user"], body.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("role").GetString()));
+    }
+
     internal static void AssertJson(string expected, JsonElement actual) =>
         Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(expected).RootElement, actual), $"expected {expected}\nactual   {actual.GetRawText()}");
 }

@@ -168,8 +168,6 @@ internal sealed partial class ChatCompletionsFormat
 
     private static void WriteAssistant(Utf8JsonWriter json, ChatMessage message)
     {
-        json.WriteStartObject();
-        json.WriteString("role"u8, "assistant"u8);
         string? text = null;
         var calls = 0;
         foreach (var part in message.Parts)
@@ -188,6 +186,14 @@ internal sealed partial class ChatCompletionsFormat
                     throw TranslationException.Unsupported("Images in assistant messages", "messages");
             }
         }
+
+        if (text is null && calls == 0)
+        {
+            return; // only reasoning, which does not go back to a Chat provider
+        }
+
+        json.WriteStartObject();
+        json.WriteString("role"u8, "assistant"u8);
 
         if (text is null)
         {
