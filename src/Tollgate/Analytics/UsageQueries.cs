@@ -18,7 +18,20 @@ internal readonly record struct UsageFilter(string? MemberId, string? KeyId, str
 /// </summary>
 internal sealed class UsageQueries(Database database)
 {
-    private sealed record Row(long Slot, string Value, long Requests, long Errors, long CostPico, long InputTokens, long OutputTokens, long CachedTokens, long ReasoningTokens);
+    // Settable properties, not a constructor: SQLite reports no column types for an empty result,
+    // and Dapper matches a constructor by those types.
+    private sealed class Row
+    {
+        public long Slot { get; set; }
+        public string Value { get; set; } = "";
+        public long Requests { get; set; }
+        public long Errors { get; set; }
+        public long CostPico { get; set; }
+        public long InputTokens { get; set; }
+        public long OutputTokens { get; set; }
+        public long CachedTokens { get; set; }
+        public long ReasoningTokens { get; set; }
+    }
 
     private const string SumColumns = """
         CAST(SUM({0}requests) AS BIGINT) AS Requests, CAST(SUM({0}errors) AS BIGINT) AS Errors, CAST(SUM({0}cost_pico) AS BIGINT) AS CostPico,
@@ -148,10 +161,10 @@ internal sealed class UsageQueries(Database database)
             $"SELECT bucket_start AS Slot, {column} AS Value, {SumColumns.Replace("{0}", "", StringComparison.Ordinal)} FROM usage_rollups WHERE {where} GROUP BY bucket_start, {column}",
             new { orgId, from = starts[0], to = starts[^1], member = filter.MemberId, key = filter.KeyId, project = filter.ProjectId },
             cancellationToken: ct)).ConfigureAwait(false);
-        var rows = new List<Row>();
-        foreach (var row in buckets)
+        var rows = buckets.ToList();
+        foreach (var row in rows)
         {
-            rows.Add(row with { Slot = SlotOf(starts, row.Slot) });
+            row.Slot = SlotOf(starts, row.Slot);
         }
 
         return rows;
