@@ -4,5 +4,14 @@ namespace Tollgate.Bench;
 
 internal static class BenchProgram
 {
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(BenchProgram).Assembly).Run(args);
+    private static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "analytics")
+        {
+            return await AnalyticsBench.RunAsync(args); // a timed run against a filled database, not BenchmarkDotNet
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(BenchProgram).Assembly).Run(args);
+        return 0;
+    }
 }

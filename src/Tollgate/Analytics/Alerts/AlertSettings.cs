@@ -93,7 +93,7 @@ internal sealed class AlertSettingsStore(Database database, TimeProvider time)
         await using var connection = await database.OpenAsync(ct).ConfigureAwait(false);
         await using var tx = await Database.BeginWriteAsync(connection, ct).ConfigureAwait(false);
         var before = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            Select + " WHERE org_id = @orgId" + (database.IsPostgres ? " FOR UPDATE" : ""), new { settings.OrgId }, tx, cancellationToken: ct)).ConfigureAwait(false);
+            Select + " WHERE org_id = @orgId" + (database.IsPostgres ? " FOR UPDATE" : ""), new { orgId = settings.OrgId }, tx, cancellationToken: ct)).ConfigureAwait(false);
         await connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO alert_settings (org_id, slack_webhook_url, discord_webhook_url, thresholds, updated_at)
