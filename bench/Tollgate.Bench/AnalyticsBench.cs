@@ -241,14 +241,28 @@ internal static class AnalyticsBench
             return;
         }
 
+        // The writer's own statements, fed in key order so the B-trees grow at their ends.
+        var sorted = new RollupBatch();
+        foreach (var (k, s) in batch.Rollups.OrderBy(r => r.Key.OrgId, StringComparer.Ordinal).ThenBy(r => r.Key.BucketStart)
+                     .ThenBy(r => r.Key.MemberId, StringComparer.Ordinal).ThenBy(r => r.Key.KeyId, StringComparer.Ordinal))
+        {
+            sorted.Rollups[k] = s;
+        }
+
+        foreach (var (k, s) in batch.Facets.OrderBy(r => r.Key.OrgId, StringComparer.Ordinal).ThenBy(r => r.Key.Dimension, StringComparer.Ordinal)
+                     .ThenBy(r => r.Key.Grain).ThenBy(r => r.Key.BucketStart).ThenBy(r => r.Key.Value, StringComparer.Ordinal))
+        {
+            sorted.Facets[k] = s;
+        }
+
         await using (var tx = await connection.BeginTransactionAsync())
         {
             var upsert = new Tollgate.Analytics.SqliteRollupUpsert((Microsoft.Data.Sqlite.SqliteConnection)connection);
-            upsert.Apply(batch); // the writer's own statements: the same rows it would have made
+            upsert.Apply(sorted);
             upsert.Dispose();
             await tx.CommitAsync();
         }
 
-        await connection.ExecuteAsync("ANALYZE", commandTimeout: 0);
+        await connection.ExecuteAsync("ANALYZE main", commandTimeout: 0);
     }
 }
