@@ -22,6 +22,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# :: Time zone data (analytics tests read local days in IANA zones from /usr/share/zoneinfo) ---
+if [ ! -e /usr/share/zoneinfo/Asia/Kathmandu ]; then
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tzdata >/dev/null; else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tzdata >/dev/null; fi
+fi
+
 # :: PostgreSQL ------------------------------------------------------------------------
 if ! TOLLGATE_TEST_PG=$(bash scripts/postgres.sh tollgate_test | tail -1); then
   echo "PostgreSQL could not be started"

@@ -4,14 +4,20 @@ namespace Tollgate.Bench;
 
 internal static class BenchProgram
 {
-    private static void Main(string[] args)
+    private static async Task<int> Main(string[] args)
     {
         if (args is ["translation-cpu", ..])
         {
             TranslationBenchmarks.ReportCpuTime();
-            return;
+            return 0;
+        }
+
+        if (args.Length > 0 && args[0] == "analytics")
+        {
+            return await AnalyticsBench.RunAsync(args); // a timed run against a filled database, not BenchmarkDotNet
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(BenchProgram).Assembly).Run(args);
+        return 0;
     }
 }

@@ -18,6 +18,9 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
 {
     private const int MaxBatch = 256;
 
+    // Backoff between the attempts at one write: short, since the callers' requests wait for it.
+    private static readonly int[] RetryDelaysMs = [20, 100];
+
     private const string Columns = """
         id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint,
             model, provider, provider_model, status, http_status, input_tokens, cached_input_tokens,
@@ -49,6 +52,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
     /// </summary>
     internal Action<LedgerEntry>? OnCommitted { get; set; }
     private SqliteLedgerInsert? _sqliteInsert;
+    private Tollgate.Analytics.SqliteRollupUpsert? _sqliteRollups;
 
     public SpendLedger(Database database, ILogger<SpendLedger> logger)
     {
@@ -75,6 +79,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
         _queue.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
         _sqliteInsert?.Dispose();
+        _sqliteRollups?.Dispose();
         if (_sqliteConnection is not null)
         {
             await _sqliteConnection.DisposeAsync().ConfigureAwait(false);
@@ -91,25 +96,78 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
                 batch.Add(row);
             }
 
+            await WriteAndCompleteAsync(batch).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Writes a batch and completes its callers. A failed write is retried (inserts are idempotent: a
+    /// row already written is skipped, and holds, credits and rollups move only with rows actually
+    /// inserted, so an attempt that did commit before failing is harmless to repeat). When the batch
+    /// still fails, each row is written on its own, so one bad row fails only its own request.
+    /// </summary>
+    private async Task WriteAndCompleteAsync(List<PendingRow> batch)
+    {
+        var error = await TryWriteAsync(batch).ConfigureAwait(false);
+        if (error is null)
+        {
+            foreach (var row in batch)
+            {
+                row.Committed.TrySetResult();
+            }
+
+            return;
+        }
+
+        LogWriteFailed(_logger, error, batch.Count);
+        if (batch.Count == 1)
+        {
+            batch[0].Committed.TrySetException(error);
+            return;
+        }
+
+        var single = new List<PendingRow>(1);
+        foreach (var row in batch)
+        {
+            single.Add(row);
+            if (await TryWriteAsync(single).ConfigureAwait(false) is { } rowError)
+            {
+                LogWriteFailed(_logger, rowError, 1);
+                row.Committed.TrySetException(rowError);
+            }
+            else
+            {
+                row.Committed.TrySetResult();
+            }
+
+            single.Clear();
+        }
+    }
+
+    /// <summary>Writes the rows, retrying with backoff; the last error when every attempt failed.</summary>
+    private async Task<Exception?> TryWriteAsync(List<PendingRow> rows)
+    {
+        Exception? last = null;
+        for (var attempt = 0; attempt < RetryDelaysMs.Length + 1; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(RetryDelaysMs[attempt - 1]).ConfigureAwait(false);
+            }
+
             try
             {
-                await WriteBatchAsync(batch).ConfigureAwait(false);
-                foreach (var row in batch)
-                {
-                    row.Committed.TrySetResult();
-                }
+                await WriteBatchAsync(rows).ConfigureAwait(false);
+                return null;
             }
             catch (Exception ex)
             {
-                LogWriteFailed(_logger, ex, batch.Count);
-                foreach (var row in batch)
-                {
-                    row.Committed.TrySetException(ex);
-                }
+                last = ex;
             }
-
-            batch.Clear();
         }
+
+        return last;
     }
 
     private async Task WriteBatchAsync(List<PendingRow> batch)
@@ -168,48 +226,49 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
             Add(OrgCredits.LockSql, ("@orgId", orgId));
         }
 
-        foreach (var row in batch)
+        // Every row in one statement: the rows actually inserted (RETURNING) lower their holds, charge
+        // their orgs' credits and add to the rollups, so repeating a batch after an ambiguous failure
+        // moves nothing twice. Holds dropped by a last attempt are deleted after it (idempotent anyway).
+        var statement = dbBatch.CreateBatchCommand();
+        var sql = new System.Text.StringBuilder();
+        sql.Append("WITH inserted AS (INSERT INTO ledger (").Append(Columns).Append(") VALUES ");
+        for (var i = 0; i < batch.Count; i++)
         {
-            if (row.Entry.HoldId is { } holdId)
-            {
-                if (row.Entry.DropsHold)
-                {
-                    Add("DELETE FROM budget_holds WHERE id = @hold", ("@hold", holdId));
-                }
-                else
-                {
-                    Add("UPDATE budget_holds SET amount_pico = GREATEST(amount_pico - @cost, 0) WHERE id = @hold", ("@cost", row.Entry.CostPico), ("@hold", holdId));
-                }
-            }
-
-            if (row.Entry.CreditsPico == 0)
-            {
-                var command = dbBatch.CreateBatchCommand();
-                command.CommandText = InsertSql;
-                Bind(command.Parameters, command.CreateParameter, row.Entry);
-                dbBatch.BatchCommands.Add(command);
-            }
+            var suffix = "_" + i.ToString(CultureInfo.InvariantCulture);
+            sql.Append(i == 0 ? "" : ", ").Append(Values(suffix));
+            Bind(statement.Parameters, statement.CreateParameter, batch[i].Entry, suffix);
         }
 
-        if (credited.Count > 0)
+        sql.Append(" ON CONFLICT (request_id, attempt) DO NOTHING RETURNING ").Append(Tollgate.Analytics.Rollups.PostgresReturning).Append("),\n");
+        var lowered = batch.Where(r => r.Entry is { HoldId: not null, DropsHold: false }).ToList();
+        if (lowered.Count > 0)
         {
-            var command = dbBatch.CreateBatchCommand();
-            command.CommandText = $"""
-                WITH inserted AS (
-                    INSERT INTO ledger ({Columns})
-                    VALUES {string.Join(", ", credited.Select((_, i) => Values("_" + i.ToString(CultureInfo.InvariantCulture))))}
-                    ON CONFLICT (request_id, attempt) DO NOTHING
-                    RETURNING org_id, credits_pico)
-                INSERT INTO org_credits (org_id, credited_pico, charged_pico)
-                SELECT org_id, 0, SUM(credits_pico) FROM inserted GROUP BY org_id ORDER BY org_id
-                ON CONFLICT (org_id) DO UPDATE SET charged_pico = org_credits.charged_pico + excluded.charged_pico
-                """;
-            for (var i = 0; i < credited.Count; i++)
+            sql.Append("lowered AS (UPDATE budget_holds h SET amount_pico = GREATEST(h.amount_pico - l.cost, 0) FROM (")
+                .Append("SELECT v.hold, SUM(i.cost_pico) AS cost FROM (VALUES ");
+            for (var i = 0; i < lowered.Count; i++)
             {
-                Bind(command.Parameters, command.CreateParameter, credited[i].Entry, "_" + i.ToString(CultureInfo.InvariantCulture));
+                var n = i.ToString(CultureInfo.InvariantCulture);
+                sql.Append(i == 0 ? "" : ", ").Append("(@hold_").Append(n).Append(", @holdReq_").Append(n).Append(", @holdAttempt_").Append(n).Append(')');
+                AddParameter(statement, "@hold_" + n, lowered[i].Entry.HoldId!);
+                AddParameter(statement, "@holdReq_" + n, lowered[i].Entry.RequestId);
+                AddParameter(statement, "@holdAttempt_" + n, lowered[i].Entry.Attempt);
             }
 
-            dbBatch.BatchCommands.Add(command);
+            sql.Append(") v (hold, request_id, attempt) JOIN inserted i ON i.request_id = v.request_id AND i.attempt = v.attempt GROUP BY v.hold ORDER BY v.hold) l ")
+                .Append("WHERE h.id = l.hold),\n");
+        }
+
+        sql.Append("""
+            charged AS (
+                INSERT INTO org_credits (org_id, credited_pico, charged_pico)
+                SELECT org_id, 0, SUM(credits_pico) FROM inserted WHERE credits_pico <> 0 GROUP BY org_id ORDER BY org_id
+                ON CONFLICT (org_id) DO UPDATE SET charged_pico = org_credits.charged_pico + excluded.charged_pico),
+            """).Append('\n').Append(Tollgate.Analytics.Rollups.PostgresFromInserted);
+        statement.CommandText = sql.ToString();
+        dbBatch.BatchCommands.Add(statement);
+        foreach (var holdId in batch.Where(r => r.Entry.DropsHold && r.Entry.HoldId is not null).Select(r => r.Entry.HoldId!).Distinct(StringComparer.Ordinal))
+        {
+            Add("DELETE FROM budget_holds WHERE id = @hold", ("@hold", holdId));
         }
 
         Add("COMMIT");
@@ -236,6 +295,14 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
         node.Value = batch[0].Entry.NodeId ?? "unknown";
         barrier.Parameters.Add(node);
         await barrier.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    private static void AddParameter(DbBatchCommand command, string name, object value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        command.Parameters.Add(p);
     }
 
     /// <summary>Leaves no transaction open on a connection going back to the pool after a failed batch.</summary>
@@ -268,6 +335,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
             {
                 _sqliteConnection = _database.OpenAsync().AsTask().GetAwaiter().GetResult();
                 _sqliteInsert = new SqliteLedgerInsert((Microsoft.Data.Sqlite.SqliteConnection)_sqliteConnection, InsertSql);
+                _sqliteRollups = new Tollgate.Analytics.SqliteRollupUpsert((Microsoft.Data.Sqlite.SqliteConnection)_sqliteConnection);
             }
 
             using var tx = _sqliteConnection!.BeginTransaction();
@@ -293,6 +361,11 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
                 OrgCredits.ChargeAsync(_sqliteConnection, tx, orgId, pico).GetAwaiter().GetResult(); // SQLite runs synchronously
             }
 
+            if (inserted.Count > 0)
+            {
+                _sqliteRollups!.Apply(Tollgate.Analytics.RollupBatch.Of(inserted)); // once per distinct rollup key
+            }
+
             lock (_database.LedgerCommitLock)
             {
                 tx.Commit();
@@ -306,6 +379,8 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
         {
             _sqliteInsert?.Dispose();
             _sqliteInsert = null;
+            _sqliteRollups?.Dispose();
+            _sqliteRollups = null;
             _sqliteConnection?.Dispose();
             _sqliteConnection = null;
             throw;
@@ -315,6 +390,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
     /// <summary>
     /// Inserts one row inside the caller's transaction (metered events of other services, written
     /// under the member's lock); ignores a repeated (request_id, attempt). Returns whether it was new.
+    /// A new row is added to the rollups in the same transaction.
     /// </summary>
     public static async Task<bool> InsertAsync(DbConnection connection, DbTransaction? tx, LedgerEntry entry)
     {
@@ -322,7 +398,13 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
         command.Transaction = tx;
         command.CommandText = InsertSql;
         Bind(command.Parameters, command.CreateParameter, entry);
-        return await command.ExecuteNonQueryAsync().ConfigureAwait(false) == 1;
+        if (await command.ExecuteNonQueryAsync().ConfigureAwait(false) != 1)
+        {
+            return false;
+        }
+
+        await Tollgate.Analytics.Rollups.AddAsync(connection, tx, [entry]).ConfigureAwait(false);
+        return true;
     }
 
     private static string Values(string suffix) => "(" + string.Join(", ", ParameterNames.Select(n => "@" + n + suffix)) + ")";

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Tollgate.Accounts;
+using Tollgate.Analytics;
 using Tollgate.Billing;
 using Tollgate.Budgets;
 using Tollgate.Catalog;
@@ -38,6 +39,7 @@ public static class TollgateApp
         builder.Services.AddTollgateAccounts(builder.Configuration);
         builder.Services.AddTollgateGateway(builder.Configuration);
         builder.Services.AddTollgateBilling(builder.Configuration);
+        builder.Services.AddTollgateAnalytics(builder.Configuration);
         builder.Services.AddProblemDetails();
 
         var app = builder.Build();
@@ -49,6 +51,7 @@ public static class TollgateApp
         app.MapBudgetsApi();
         app.MapMasterKeysApi();
         app.MapBillingApi();
+        app.MapAnalytics();
         return app;
     }
 }

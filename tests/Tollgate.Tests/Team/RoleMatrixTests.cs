@@ -129,6 +129,23 @@ public sealed class RoleMatrixTests
         R("GET", "/orgs/{orgId}/transactions/{transactionId}/invoice", "unknown id", (o, _) => $"orgs/{o.OrgId}/transactions/txn_00000000000000000000000000/invoice",
             [NotFound, NotFound, NotFound, Forbidden, Forbidden]),
 
+        // :: Analytics (organizationId in the query; developers and basic members see only their own usage)
+        R("GET", "/analytics/activity", "org", (o, _) => $"analytics/activity?organizationId={o.OrgId}", [Ok, Ok, Ok, Ok, Ok]),
+        R("GET", "/analytics/activity", "by member", (o, _) => $"analytics/activity?organizationId={o.OrgId}&groupBy=member", [Ok, Ok, Ok, Ok, Ok]),
+        R("GET", "/analytics/activity", "csv", (o, _) => $"analytics/activity?organizationId={o.OrgId}&format=csv", [Ok, Ok, Ok, Ok, Ok]),
+        R("GET", "/analytics/activity", "other member", (o, _) => $"analytics/activity?organizationId={o.OrgId}&memberId={o.Target.MemberId}", [Ok, Ok, Ok, NotFound, NotFound]),
+        R("GET", "/analytics/activity", "other's key", (o, _) => $"analytics/activity?organizationId={o.OrgId}&apiKeyId={o.KeyOf[o.Target.MemberId]}", [Ok, Ok, Ok, NotFound, NotFound]),
+        R("GET", "/analytics/activity", "project not granted", (o, _) => $"analytics/activity?organizationId={o.OrgId}&projectId={o.ProjectQ}", [Ok, Ok, Ok, NotFound, NotFound]),
+        R("GET", "/analytics/members", "team", (o, _) => $"analytics/members?organizationId={o.OrgId}", [Ok, Ok, Ok, Forbidden, Forbidden]),
+        R("GET", "/analytics/members", "csv", (o, _) => $"analytics/members?organizationId={o.OrgId}&format=csv", [Ok, Ok, Ok, Forbidden, Forbidden]),
+        R("GET", "/analytics/members/{memberId}", "self", (o, m) => $"analytics/members/{m.MemberId}?organizationId={o.OrgId}", [Ok, Ok, Ok, Ok, Ok]),
+        R("GET", "/analytics/members/{memberId}", "other", (o, _) => $"analytics/members/{o.Target.MemberId}?organizationId={o.OrgId}", [Ok, Ok, Ok, NotFound, NotFound]),
+        R("GET", "/analytics/me", "own", (o, _) => $"analytics/me?organizationId={o.OrgId}", [Ok, Ok, Ok, Ok, Ok]),
+
+        // :: Budget alerts (owner and admin)
+        R("GET", "/orgs/{orgId}/alerts", "read", (o, _) => $"orgs/{o.OrgId}/alerts", [Ok, Ok, Forbidden, Forbidden, Forbidden]),
+        R("PUT", "/orgs/{orgId}/alerts", "thresholds", (o, _) => $"orgs/{o.OrgId}/alerts", [Ok, Ok, Forbidden, Forbidden, Forbidden], _ => new { thresholds = new[] { 50, 90 } }),
+
         // :: Audit log (the org is on the enterprise plan, so export is allowed)
         R("GET", "/orgs/{orgId}/audit-logs", "json", (o, _) => $"orgs/{o.OrgId}/audit-logs", [Ok, Ok, Ok, Forbidden, Forbidden]),
         R("GET", "/orgs/{orgId}/audit-logs", "csv", (o, _) => $"orgs/{o.OrgId}/audit-logs?format=csv", [Ok, Ok, Ok, Forbidden, Forbidden]),

@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Tollgate.Analytics;
+using Tollgate.Budgets;
+using Tollgate.Hosting;
+using Tollgate.Storage;
+
+namespace Tollgate.Bench;
+
+/// <summary>
+/// Analytics at scale, run on demand (not a BenchmarkDotNet class, not part of the tests):
+/// <code>
+/// dotnet run -c Release --project bench/Tollgate.Bench -- analytics sqlite [rows]
+/// dotnet run -c Release --project bench/Tollgate.Bench -- analytics postgres "Host=...;Database=..." [rows]
+/// </code>
+/// Simulates a year of ledger rows (default 10,000,000: 1,000 members in four regions working
+/// weekdays, 2 keys and 3 favourite models of 50 each, 20 projects), sums them into the rollup
+/// tables exactly as the ledger writer would (<see cref="RollupBatch"/>) and bulk-loads those; the
+/// ledger rows themselves are not written (the reads never touch them). Then times, through the
+/// real server over HTTP, a 366-day <c>/analytics/activity</c> grouped by model in Asia/Kolkata
+/// and America/New_York, and <c>/analytics/members</c> over 30 days.
+/// </summary>
+internal static class AnalyticsBench
+{
+    private const int Members = 1000;
+    private const int Models = 50;
+    private const int Projects = 20;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var dialect = args.Length > 1 && args[1] == "postgres" ? DbDialect.Postgres : DbDialect.Sqlite;
+        var rest = args.Skip(2).ToList();
+        string connectionString;
+        if (dialect == DbDialect.Postgres)
+        {
+            var schema = "bench_" + Guid.NewGuid().ToString("N")[..8];
+            await using (var admin = new NpgsqlConnection(rest[0]))
+            {
+                await admin.OpenAsync();
+                await admin.ExecuteAsync($"CREATE SCHEMA {schema}");
+            }
+
+            connectionString = new NpgsqlConnectionStringBuilder(rest[0]) { SearchPath = schema, CommandTimeout = 0 }.ToString();
+            rest.RemoveAt(0);
+            Console.WriteLine($"PostgreSQL schema {schema}");
+        }
+        else
+        {
+            var path = Path.Combine(Path.GetTempPath(), $"tollgate-analytics-bench-{Guid.NewGuid():N}.db");
+            connectionString = $"Data Source={path}";
+            Console.WriteLine($"SQLite file {path}");
+        }
+
+        var rows = rest.Count > 0 ? long.Parse(rest[0], CultureInfo.InvariantCulture) : 10_000_000;
+        var app = TollgateApp.Build([], builder =>
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Configuration["Tollgate:Database:Provider"] = dialect == DbDialect.Postgres ? "postgres" : "sqlite";
+            builder.Configuration["Tollgate:Database:ConnectionString"] = connectionString;
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        });
+        await app.StartAsync();
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var client = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(2) };
+            var orgId = await SetUpOrgAsync(client);
+            var database = app.Services.GetRequiredService<Database>();
+            var memberIds = await AddMembersAsync(database, orgId);
+
+            var fill = Stopwatch.StartNew();
+            var batch = Simulate(orgId, memberIds, rows, DateTimeOffset.UtcNow);
+            Console.WriteLine(FormattableString.Invariant($"simulated {rows:N0} ledger rows into {batch.Rollups.Count:N0} 15-minute rows and {batch.Facets.Count:N0} facet rows in {fill.Elapsed.TotalSeconds:F0} s"));
+            fill.Restart();
+            await LoadAsync(database, batch);
+            Console.WriteLine(FormattableString.Invariant($"loaded in {fill.Elapsed.TotalSeconds:F0} s"));
+            batch = null;
+            GC.Collect();
+
+            var today = DateOnly.FromDateTime(DateTime.UtcNow);
+            foreach (var zone in new[] { "Asia/Kolkata", "America/New_York" })
+            {
+                var z = Uri.EscapeDataString(zone);
+                await TimeAsync(client, $"activity 366 days by model, {zone}",
+                    $"analytics/activity?organizationId={orgId}&groupBy=model&timezone={z}&from={today.AddDays(-365):yyyy-MM-dd}&to={today:yyyy-MM-dd}");
+                await TimeAsync(client, $"members 30 days, {zone}",
+                    $"analytics/members?organizationId={orgId}&timezone={z}&from={today.AddDays(-29):yyyy-MM-dd}&to={today:yyyy-MM-dd}");
+            }
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+
+        return 0;
+    }
+
+    private static async Task TimeAsync(HttpClient client, string name, string path)
+    {
+        var times = new List<double>();
+        for (var i = 0; i < 23; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await client.GetAsync(path);
+            var body = await response.Content.ReadAsStringAsync();
+            response.EnsureSuccessStatusCode();
+            if (i >= 3)
+            {
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds); // the first three warm up
+            }
+            else if (i == 0)
+            {
+                using var json = JsonDocument.Parse(body);
+                var totals = json.RootElement.GetProperty("totals");
+                Console.WriteLine(FormattableString.Invariant($"  {name}: {body.Length:N0} bytes, total cost {totals.GetProperty("cost").GetString()}, {totals.GetProperty("requests").GetInt64():N0} requests"));
+            }
+        }
+
+        times.Sort();
+        Console.WriteLine(FormattableString.Invariant($"{name}: p50 {times[times.Count / 2]:F1} ms, p95 {times[(int)(times.Count * 0.95)]:F1} ms, min {times[0]:F1} ms"));
+    }
+
+    private static async Task<string> SetUpOrgAsync(HttpClient client)
+    {
+        var email = $"bench-{Guid.NewGuid():N}@example.test";
+        (await client.PostAsJsonAsync("auth/signup", new { email, password = "correct horse battery staple", name = "Bench Owner" })).EnsureSuccessStatusCode();
+        var login = await (await client.PostAsJsonAsync("auth/login", new { email, password = "correct horse battery staple" })).Content.ReadFromJsonAsync<JsonElement>();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("token").GetString());
+        var org = await (await client.PostAsJsonAsync("orgs", new { name = "Bench Org" })).Content.ReadFromJsonAsync<JsonElement>();
+        return org.GetProperty("id").GetString()!;
+    }
+
+    private static async Task<List<string>> AddMembersAsync(Database database, string orgId)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < Members; i++)
+        {
+            var userId = Ids.New("usr");
+            var memberId = Ids.New("mem");
+            await connection.ExecuteAsync(
+                "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (@userId, @email, @name, 'x', 0)",
+                new { userId, email = $"member{i}@bench.test", name = $"Member {i:D4}" }, tx);
+            await connection.ExecuteAsync(
+                "INSERT INTO members (id, org_id, user_id, role, created_at, role_since) VALUES (@memberId, @orgId, @userId, 'developer', 0, 0)",
+                new { memberId, orgId, userId }, tx);
+            ids.Add(memberId);
+        }
+
+        await tx.CommitAsync();
+        return ids;
+    }
+
+    /// <summary>The rollups of <paramref name="rows"/> simulated ledger rows over the 366 days before <paramref name="end"/>.</summary>
+    private static RollupBatch Simulate(string orgId, List<string> memberIds, long rows, DateTimeOffset end)
+    {
+        var random = new Random(42);
+        var models = Enumerable.Range(0, Models).Select(i => $"model-{i:D2}").ToArray();
+        var providers = Enumerable.Range(0, 5).Select(i => $"provider-{i}").ToArray();
+        var projects = Enumerable.Range(0, Projects).Select(i => $"prj_bench{i:D2}").ToArray();
+        var regions = new[] { -5.0, 1.0, 5.5, 9.0 }; // UTC offsets of the members' working days
+        var member = memberIds.Select((id, i) => (
+            Id: id,
+            Keys: new[] { $"key_{i}_a", $"key_{i}_b" },
+            Project: projects[i % Projects],
+            Favourites: new[] { models[random.Next(Models)], models[random.Next(Models)], models[random.Next(Models)] },
+            Offset: regions[i % regions.Length])).ToArray();
+        var first = end.UtcDateTime.Date.AddDays(-365);
+        var batch = new RollupBatch();
+        for (long n = 0; n < rows; n++)
+        {
+            var m = member[random.Next(Members)];
+            DateTime day;
+            do
+            {
+                day = first.AddDays(random.Next(366));
+            }
+            while (day.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday);
+
+            var at = day.AddHours(9 - m.Offset).AddSeconds(random.Next(9 * 3600));
+            var pick = random.Next(10);
+            var model = m.Favourites[pick < 6 ? 0 : pick < 9 ? 1 : 2];
+            var input = random.Next(50, 4000);
+            var output = random.Next(10, 1500);
+            batch.Add(new LedgerEntry
+            {
+                Id = "", RequestId = "", Attempt = 1, OrgId = orgId, ProjectId = m.Project, MemberId = m.Id, KeyId = m.Keys[random.Next(2)],
+                Service = "llm", Endpoint = "chat.completions", Model = model, Provider = providers[model[^1] % 5], ProviderModel = model,
+                Status = random.Next(100) == 0 ? LedgerStatus.UpstreamError : LedgerStatus.Ok, HttpStatus = 200,
+                InputTokens = input, CachedInputTokens = input / 4, OutputTokens = output, ReasoningTokens = output / 5,
+                CostPico = (input * 2_500_000L) + (output * 10_000_000L), StartedAt = at, EndedAt = new DateTimeOffset(at, TimeSpan.Zero),
+            });
+        }
+
+        return batch;
+    }
+
+    private static async Task LoadAsync(Database database, RollupBatch batch)
+    {
+        await using var connection = await database.OpenAsync();
+        if (connection is NpgsqlConnection pg)
+        {
+            await using (var import = await pg.BeginBinaryImportAsync(
+                "COPY usage_rollups (org_id, bucket_start, member_id, key_id, project_id, model, provider, requests, errors, cost_pico, input_tokens, output_tokens, cached_tokens, reasoning_tokens) FROM STDIN (FORMAT BINARY)"))
+            {
+                foreach (var (k, s) in batch.Rollups)
+                {
+                    await import.WriteRowAsync(default, k.OrgId, k.BucketStart, k.MemberId, k.KeyId, k.ProjectId, k.Model, k.Provider,
+                        s.Requests, s.Errors, s.CostPico, s.InputTokens, s.OutputTokens, s.CachedTokens, s.ReasoningTokens);
+                }
+
+                await import.CompleteAsync();
+            }
+
+            await using (var import = await pg.BeginBinaryImportAsync(
+                "COPY usage_facets (org_id, dimension, grain, bucket_start, value, requests, errors, cost_pico, input_tokens, output_tokens, cached_tokens, reasoning_tokens) FROM STDIN (FORMAT BINARY)"))
+            {
+                foreach (var (k, s) in batch.Facets)
+                {
+                    await import.WriteRowAsync(default, k.OrgId, k.Dimension, k.Grain, k.BucketStart, k.Value,
+                        s.Requests, s.Errors, s.CostPico, s.InputTokens, s.OutputTokens, s.CachedTokens, s.ReasoningTokens);
+                }
+
+                await import.CompleteAsync();
+            }
+
+            await connection.ExecuteAsync("ANALYZE usage_rollups; ANALYZE usage_facets;", commandTimeout: 0);
+            return;
+        }
+
+        // The writer's own statements, fed in key order so the B-trees grow at their ends.
+        var sorted = new RollupBatch();
+        foreach (var (k, s) in batch.Rollups.OrderBy(r => r.Key.OrgId, StringComparer.Ordinal).ThenBy(r => r.Key.BucketStart)
+                     .ThenBy(r => r.Key.MemberId, StringComparer.Ordinal).ThenBy(r => r.Key.KeyId, StringComparer.Ordinal))
+        {
+            sorted.Rollups[k] = s;
+        }
+
+        foreach (var (k, s) in batch.Facets.OrderBy(r => r.Key.OrgId, StringComparer.Ordinal).ThenBy(r => r.Key.Dimension, StringComparer.Ordinal)
+                     .ThenBy(r => r.Key.Grain).ThenBy(r => r.Key.BucketStart).ThenBy(r => r.Key.Value, StringComparer.Ordinal))
+        {
+            sorted.Facets[k] = s;
+        }
+
+        await using (var tx = await connection.BeginTransactionAsync())
+        {
+            var upsert = new Tollgate.Analytics.SqliteRollupUpsert((Microsoft.Data.Sqlite.SqliteConnection)connection);
+            upsert.Apply(sorted);
+            upsert.Dispose();
+            await tx.CommitAsync();
+        }
+
+        await connection.ExecuteAsync("ANALYZE main", commandTimeout: 0);
+    }
+}

@@ -1,0 +1,88 @@
+using Tollgate.Analytics;
+
+namespace Tollgate.Tests.Analytics;
+
+/// <summary>Local days in IANA zones, and the facet buckets that cover them.</summary>
+public sealed class LocalDaysTests
+{
+    private static TimeZoneInfo Zone(string name)
+    {
+        Assert.True(LocalDays.TryFindZone(name, out var zone), name);
+        return zone;
+    }
+
+    private static double Hours(LocalDays days, int i) => (days.Starts[i + 1] - days.Starts[i]) / 3_600_000.0;
+
+    [Theory]
+    [InlineData("America/New_York", "2026-03-08", 23)]
+    [InlineData("America/New_York", "2026-11-01", 25)]
+    [InlineData("Europe/Paris", "2026-03-29", 23)]
+    [InlineData("Europe/Paris", "2026-10-25", 25)]
+    [InlineData("Australia/Lord_Howe", "2026-04-05", 24.5)]
+    [InlineData("Australia/Lord_Howe", "2026-10-04", 23.5)]
+    [InlineData("Asia/Kolkata", "2026-03-08", 24)]
+    [InlineData("Pacific/Apia", "2011-12-30", 0)]
+    [InlineData("Pacific/Apia", "2011-12-29", 24)]
+    public void Day_LengthFollowsTheZone(string zone, string date, double hours)
+    {
+        var d = DateOnly.Parse(date, System.Globalization.CultureInfo.InvariantCulture);
+        var days = LocalDays.Create(Zone(zone), d, d);
+
+        Assert.Equal(hours, Hours(days, 0));
+    }
+
+    [Theory]
+    [InlineData("Asia/Kolkata", "2026-07-01T00:00:00+05:30")]
+    [InlineData("Asia/Kathmandu", "2026-07-01T00:00:00+05:45")]
+    [InlineData("Australia/Eucla", "2026-07-01T00:00:00+08:45")]
+    [InlineData("Pacific/Kiritimati", "2026-07-01T00:00:00+14:00")]
+    [InlineData("Pacific/Apia", "2026-07-01T00:00:00+13:00")]
+    [InlineData("America/New_York", "2026-07-01T00:00:00-04:00")]
+    [InlineData("UTC", "2026-07-01T00:00:00Z")]
+    public void DayStart_IsLocalMidnight(string zone, string midnight)
+    {
+        var days = LocalDays.Create(Zone(zone), new DateOnly(2026, 7, 1), new DateOnly(2026, 7, 1));
+
+        Assert.Equal(DateTimeOffset.Parse(midnight, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds(), days.Start);
+    }
+
+    [Theory]
+    [InlineData("Not/AZone")]
+    [InlineData("../../etc/passwd")]
+    [InlineData("Europe/Paris ")]
+    public void TryFindZone_UnknownNames_AreRejected(string name) => Assert.False(LocalDays.TryFindZone(name, out _));
+
+    [Theory]
+    [InlineData("Asia/Kolkata")]
+    [InlineData("Asia/Kathmandu")]
+    [InlineData("Australia/Eucla")]
+    [InlineData("Australia/Lord_Howe")]
+    [InlineData("America/New_York")]
+    [InlineData("Pacific/Kiritimati")]
+    public void FacetPieces_CoverEachDayExactly(string zone)
+    {
+        // Every 15-minute bucket of a year of local days is counted once, in its own day, whatever
+        // mix of days, hours and quarters (added and subtracted) the cover uses.
+        var days = LocalDays.Create(Zone(zone), new DateOnly(2026, 1, 1), new DateOnly(2026, 12, 31));
+        var pieces = new List<FacetPiece>();
+        for (var i = 0; i < days.Count; i++)
+        {
+            FacetPieces.Cover(pieces, days.Starts[i], days.Starts[i + 1], i);
+        }
+
+        var counted = new Dictionary<(long Quarter, int Slot), int>();
+        foreach (var p in pieces)
+        {
+            for (var q = p.BucketStart; q < p.BucketStart + p.Grain; q += Rollups.QuarterMs)
+            {
+                counted[(q, p.Slot)] = counted.GetValueOrDefault((q, p.Slot)) + p.Sign;
+            }
+        }
+
+        var nonZero = counted.Where(c => c.Value != 0).ToList();
+        Assert.All(nonZero, c => Assert.Equal(1, c.Value));
+        Assert.Equal((days.End - days.Start) / Rollups.QuarterMs, nonZero.Count);
+        Assert.All(nonZero, c => Assert.Equal(c.Key.Slot, UsageQueries.SlotOf(days.Starts, c.Key.Quarter)));
+        Assert.True(pieces.Count <= days.Count * 24, $"{pieces.Count} pieces for {days.Count} days");
+    }
+}
