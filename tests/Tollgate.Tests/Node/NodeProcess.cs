@@ -40,6 +40,8 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
 /// </summary>
 public static class NodeProcess
 {
+    private static readonly string[] InheritedPrefixes = ["ANTHROPIC_", "CLAUDE", "OPENAI_", "CODEX_", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"];
+
     /// <summary>The <c>tests/node</c> folder of this checkout.</summary>
     public static string Folder { get; } = FindFolder();
 
@@ -70,6 +72,12 @@ public static class NodeProcess
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        // Nothing of the machine's own provider settings leaks into a child: it sees only the gateway.
+        foreach (var inherited in info.Environment.Keys.Where(k => InheritedPrefixes.Any(p => k.StartsWith(p, StringComparison.OrdinalIgnoreCase))).ToList())
+        {
+            info.Environment.Remove(inherited);
         }
 
         foreach (var (k, v) in env)
