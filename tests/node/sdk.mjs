@@ -41,6 +41,7 @@ function describe(error) {
     status: error?.status ?? null,
     message: error?.message,
     type: error?.type ?? error?.error?.error?.type ?? null,
+    code: error?.code ?? null,
     body: error?.error ?? null,
   };
 }

@@ -53,7 +53,9 @@ public sealed class NpmOpenAITests
         Assert.Equal("tok0 tok1 ", r.Str("partialText"));
         var error = r.GetProperty("error");
         Assert.Equal("APIError", error.Str("name"));
-        Assert.False(string.IsNullOrEmpty(error.Str("message")), r.ToString());
+        // The gateway's final error chunk (gateway.md "Failure mid-stream"), raised by the SDK's stream reader.
+        Assert.Equal("upstream_error", error.Str("type"));
+        Assert.StartsWith("The provider 'openai' ", error.Str("message"), StringComparison.Ordinal);
         var row = Assert.Single(await host.WaitForLedgerAsync(1));
         Assert.Equal("failed", row.Status);
         Assert.True(row.Streamed);
