@@ -35,6 +35,27 @@ if ! TOLLGATE_TEST_PG=$(bash scripts/postgres.sh tollgate_test | tail -1); then
 fi
 export TOLLGATE_TEST_PG
 
+# :: Node packages for tests/node (official npm SDKs, coding agents) ----------------------
+# node and npm from Debian when the machine has none; `npm ci` only when node_modules is
+# missing or older than the lock, so a second run installs nothing.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+fi
+stamp="tests/node/node_modules/.tollgate-lock"
+if ! cmp -s tests/node/package-lock.json "$stamp" 2>/dev/null; then
+  if ! (cd tests/node && timeout 900 npm ci --no-audit --no-fund --loglevel=error) >"$out/npm.log" 2>&1; then
+    cat "$out/npm.log"
+    echo "npm ci in tests/node failed"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  cp tests/node/package-lock.json "$stamp"
+fi
+
 # :: Tests -----------------------------------------------------------------------------
 dotnet build Tollgate.slnx -c Release -nologo -v q 2>&1 | tee "$out/build.log" | grep -E "error|Build succeeded" | sort -u
 if [ "${PIPESTATUS[0]}" != 0 ]; then

@@ -48,6 +48,12 @@ public sealed class GatewayTestHost : IAsyncDisposable
           {"id":"claude-test","name":"Claude test","kind":"chat","maxOutputTokens":1000,
            "providers":[{"provider":"anthropic","providerModelId":"claude-upstream",
              "prices":[{"inputPerMillion":"3","outputPerMillion":"15","cachedInputPerMillion":"0.3","cacheWritePerMillion":"3.75"}]}]},
+          {"id":"claude-agent","name":"Claude for coding agents (their output limits are large)","kind":"chat","contextWindow":200000,"maxOutputTokens":64000,
+           "providers":[{"provider":"anthropic","providerModelId":"claude-upstream",
+             "prices":[{"inputPerMillion":"3","outputPerMillion":"15","cachedInputPerMillion":"0.3","cacheWritePerMillion":"3.75"}]}]},
+          {"id":"codex-agent","name":"Responses model for coding agents","kind":"chat","contextWindow":400000,"maxOutputTokens":128000,
+           "providers":[{"provider":"openai","providerModelId":"fake-upstream-model",
+             "prices":[{"inputPerMillion":"1.25","outputPerMillion":"10","cachedInputPerMillion":"0.125"}]}]},
           {"id":"embed-model","name":"Embeddings","kind":"embedding",
            "providers":[{"provider":"openai","providerModelId":"emb","prices":[{"inputPerMillion":"0.02"}]}]}
         ]}
