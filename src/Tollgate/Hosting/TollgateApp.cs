@@ -3,6 +3,7 @@ using Tollgate.Accounts;
 using Tollgate.Billing;
 using Tollgate.Budgets;
 using Tollgate.Catalog;
+using Tollgate.Dashboard;
 using Tollgate.Gateway;
 using Tollgate.Storage;
 
@@ -19,7 +20,15 @@ public static class TollgateApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var demo = args.Contains("--demo", StringComparer.Ordinal);
-        var builder = WebApplication.CreateSlimBuilder(args.Where(a => a != "--demo").ToArray());
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args.Where(a => a != "--demo").ToArray(),
+            // The dashboard's static assets are found by this name, also when a test host starts the app.
+            ApplicationName = typeof(TollgateApp).Assembly.GetName().Name,
+        });
+        // Dashboard assets (blazor.web.js, MudBlazor) from the build output's manifest in every environment;
+        // a published folder serves them from its wwwroot.
+        builder.WebHost.UseStaticWebAssets();
         if (demo)
         {
             builder.Configuration["Tollgate:Demo"] = "true";
@@ -39,6 +48,7 @@ public static class TollgateApp
         builder.Services.AddTollgateGateway(builder.Configuration);
         builder.Services.AddTollgateBilling();
         builder.Services.AddProblemDetails();
+        builder.Services.AddTollgateDashboard();
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -50,6 +60,7 @@ public static class TollgateApp
         app.MapUsageApi();
         app.MapMasterKeysApi();
         app.MapBillingApi();
+        app.MapTollgateDashboard();
         return app;
     }
 }
