@@ -24,6 +24,7 @@ public static class AccountsServices
         services.AddSingleton<KeyService>();
         services.AddSingleton<MemberService>();
         services.AddSingleton<Tollgate.Budgets.BudgetService>();
+        services.AddSingleton<Tollgate.Audit.AuditService>();
         return services;
     }
 }

@@ -7,3 +7,10 @@ window.tollgate = {
     try { await navigator.clipboard.writeText(text); return true; } catch (e) { return false; }
   }
 };
+// Saves text as a file (the audit log's CSV export).
+window.tollgate.download = function (name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type: type || "text/plain" }));
+  const a = document.createElement("a");
+  a.href = url; a.download = name; document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+};
