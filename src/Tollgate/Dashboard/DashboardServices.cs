@@ -1,4 +1,6 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Mvc;
 using MudBlazor.Services;
 using Tollgate.Accounts;
@@ -19,9 +21,31 @@ public static class DashboardServices
     /// <summary>The client IP the circuit was opened from, for audit entries of page actions.</summary>
     internal const string IpClaim = "tollgate:ip";
 
-    /// <summary>Adds Razor components, the interactive server render mode, MudBlazor and the per-circuit dashboard state.</summary>
-    public static IServiceCollection AddTollgateDashboard(this IServiceCollection services)
+    /// <summary>
+    /// Adds Razor components, the interactive server render mode, MudBlazor and the per-circuit
+    /// dashboard state; <c>Tollgate:Http:KnownProxies</c> (comma-separated addresses) are trusted for
+    /// <c>X-Forwarded-For</c>/<c>-Proto</c>, so the session cookie is <c>Secure</c> behind a TLS proxy;
+    /// <c>Tollgate:Dashboard:KeysPath</c> is a folder shared by every node for the keys that protect
+    /// form tokens.
+    /// </summary>
+    public static IServiceCollection AddTollgateDashboard(this IServiceCollection services, IConfiguration configuration)
     {
+        var proxies = (configuration["Tollgate:Http:KnownProxies"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var proxy in proxies)
+            {
+                options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            }
+        });
+        if (configuration["Tollgate:Dashboard:KeysPath"] is { Length: > 0 } keysPath)
+        {
+            services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(keysPath)).SetApplicationName("Tollgate");
+        }
+
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddCascadingAuthenticationState();
         services.AddMudServices();
@@ -30,6 +54,17 @@ public static class DashboardServices
             sp.GetRequiredService<UserStore>(), sp.GetRequiredService<OrgStore>(), sp.GetRequiredService<Tollgate.Audit.AuditLog>()));
         services.AddScoped<ViewerClock>();
         return services;
+    }
+
+    /// <summary>Honours forwarded headers from <c>Tollgate:Http:KnownProxies</c> only (none: the connection is taken as it is).</summary>
+    public static WebApplication UseTollgateForwardedHeaders(this WebApplication app)
+    {
+        if (!string.IsNullOrWhiteSpace(app.Configuration["Tollgate:Http:KnownProxies"]))
+        {
+            app.UseForwardedHeaders();
+        }
+
+        return app;
     }
 
     /// <summary>

@@ -48,9 +48,10 @@ public static class TollgateApp
         builder.Services.AddTollgateGateway(builder.Configuration);
         builder.Services.AddTollgateBilling();
         builder.Services.AddProblemDetails();
-        builder.Services.AddTollgateDashboard();
+        builder.Services.AddTollgateDashboard(builder.Configuration);
 
         var app = builder.Build();
+        app.UseTollgateForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealth();
