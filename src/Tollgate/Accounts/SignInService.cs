@@ -35,7 +35,7 @@ internal sealed class SignInService(UserStore users, LoginThrottle throttle, Acc
             return errors.ToProblem();
         }
 
-        var user = await users.CreateAsync(email!, name!, Passwords.Hash(password!), ct);
+        var user = await users.CreateAsync(email!, name!, Passwords.Hash(password!, options.PasswordIterations), ct);
         if (user is null)
         {
             return AccountProblems.Conflict("An account with this email already exists.");

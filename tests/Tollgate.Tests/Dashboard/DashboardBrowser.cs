@@ -32,7 +32,9 @@ public sealed class DashboardBrowser : IAsyncLifetime
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
     {
-        Host = await GatewayTestHost.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        // Users sign up through pages here; a cheap password hash keeps that fast on a busy machine.
+        Host = await GatewayTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Tollgate:Auth:PasswordIterations"] = "1000" })
+            .WaitAsync(TimeSpan.FromSeconds(60));
         _playwright = await Microsoft.Playwright.Playwright.CreateAsync().WaitAsync(TimeSpan.FromSeconds(60));
         // Playwright starts Chromium with a fresh temporary --user-data-dir of its own (and refuses one in Args).
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
