@@ -56,6 +56,20 @@ if ! cmp -s tests/node/package-lock.json "$stamp" 2>/dev/null; then
   cp tests/node/package-lock.json "$stamp"
 fi
 
+# :: Dashboard browser tests: Debian Chromium and axe-core -------------------------------
+# Installed only when missing; the browser tests find Chromium at /usr/bin/chromium and axe-core
+# under .ci/node (TOLLGATE_AXE_PATH points at axe.min.js).
+if [ ! -x /usr/bin/chromium ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "chromium could not be installed; browser tests will fail"
+fi
+if [ ! -f "$root/.ci/node/node_modules/axe-core/axe.min.js" ]; then
+  mkdir -p "$root/.ci/node"
+  (cd "$root/.ci/node" && npm install --silent --no-audit --no-fund --prefix . axe-core@4.14.1 >/dev/null) \
+    || echo "axe-core could not be installed; accessibility scans will fail"
+fi
+export TOLLGATE_AXE_PATH="$root/.ci/node/node_modules/axe-core/axe.min.js"
+
 # :: Tests -----------------------------------------------------------------------------
 dotnet build Tollgate.slnx -c Release -nologo -v q 2>&1 | tee "$out/build.log" | grep -E "error|Build succeeded" | sort -u
 if [ "${PIPESTATUS[0]}" != 0 ]; then

@@ -7,6 +7,12 @@ namespace Tollgate.Accounts;
 /// <param name="DefaultBillingMode"><c>Tollgate:Billing:DefaultMode</c> (default <c>byok</c>): the billing mode of new orgs.</param>
 internal sealed record AccountsOptions(bool AllowSignup, TimeSpan SessionLifetime, string DefaultPlan, string DefaultBillingMode)
 {
+    /// <summary>
+    /// <c>Tollgate:Auth:PasswordIterations</c> (default <see cref="Passwords.Iterations"/>): PBKDF2 cost of new
+    /// password hashes; tests that sign many users up lower it. Stored hashes keep their own count.
+    /// </summary>
+    public int PasswordIterations { get; init; } = Passwords.Iterations;
+
     private static readonly string[] Plans = ["free", "pro", "enterprise"];
     private static readonly string[] BillingModes = ["credits", "byok"];
 
@@ -32,6 +38,12 @@ internal sealed record AccountsOptions(bool AllowSignup, TimeSpan SessionLifetim
             throw new InvalidOperationException($"Tollgate:Billing:DefaultMode must be one of {string.Join(", ", BillingModes)}, not '{billingMode}'.");
         }
 
-        return new AccountsOptions(allowSignup, TimeSpan.FromDays(sessionDays), plan, billingMode);
+        var iterations = configuration.GetValue("Tollgate:Auth:PasswordIterations", Passwords.Iterations);
+        if (iterations < Passwords.MinIterations)
+        {
+            throw new InvalidOperationException($"Tollgate:Auth:PasswordIterations must be at least {Passwords.MinIterations}, not {iterations}.");
+        }
+
+        return new AccountsOptions(allowSignup, TimeSpan.FromDays(sessionDays), plan, billingMode) { PasswordIterations = iterations };
     }
 }

@@ -16,6 +16,15 @@ public static class AccountsServices
         services.AddSingleton<MemberStore>();
         services.AddSingleton<InviteStore>();
         services.AddSingleton<Tollgate.Audit.AuditLog>();
+
+        // Application services: the JSON API and the dashboard call the same ones.
+        services.AddSingleton<SignInService>();
+        services.AddSingleton<OrgService>();
+        services.AddSingleton<ProjectService>();
+        services.AddSingleton<KeyService>();
+        services.AddSingleton<MemberService>();
+        services.AddSingleton<Tollgate.Budgets.BudgetService>();
+        services.AddSingleton<Tollgate.Audit.AuditService>();
         return services;
     }
 }

@@ -133,6 +133,20 @@ internal sealed class InviteStore(Database database, TimeProvider time, MemberSt
         return true;
     }
 
+    /// <summary>The invite with this token (for the page that shows it before it is accepted), or null.</summary>
+    public async Task<InviteRow?> FindByTokenAsync(string token, CancellationToken ct)
+    {
+        if (!token.StartsWith(Secrets.InvitePrefix, StringComparison.Ordinal) || token.Length != Secrets.Length)
+        {
+            return null;
+        }
+
+        var tokenHash = Secrets.Hash(token);
+        await using var connection = await database.OpenAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<InviteRow>(new CommandDefinition(
+            $"SELECT {Columns} FROM invites WHERE token_hash = @tokenHash", new { tokenHash }, cancellationToken: ct));
+    }
+
     /// <summary>
     /// Accepts the invite with this token for <paramref name="user"/>: in one transaction, the member
     /// row (role, <c>role_since</c> now), grants to the invite's projects that are still live, the

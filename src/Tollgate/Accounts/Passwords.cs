@@ -10,8 +10,11 @@ namespace Tollgate.Accounts;
 /// </summary>
 internal static class Passwords
 {
-    /// <summary>PBKDF2 iterations for new hashes (~40 ms per hash on one core of the test machine).</summary>
+    /// <summary>PBKDF2 iterations for new hashes by default (~40 ms per hash on one core of the test machine).</summary>
     public const int Iterations = 100_000;
+
+    /// <summary>The fewest iterations <c>Tollgate:Auth:PasswordIterations</c> may set (tests lower the cost, never below this).</summary>
+    public const int MinIterations = 1_000;
 
     private const string Scheme = "pbkdf2-sha256";
     private const int SaltBytes = 16;
@@ -22,11 +25,11 @@ internal static class Passwords
     private static readonly string DummyHash = Hash("not-a-real-password");
 
     /// <summary>Hashes a password with a new random salt.</summary>
-    public static string Hash(string password)
+    public static string Hash(string password, int iterations = Iterations)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
-        var hash = Rfc2898DeriveBytes.Pbkdf2(password, salt, Iterations, HashAlgorithmName.SHA256, HashBytes);
-        return string.Join('$', Scheme, Iterations.ToString(CultureInfo.InvariantCulture), Convert.ToBase64String(salt), Convert.ToBase64String(hash));
+        var hash = Rfc2898DeriveBytes.Pbkdf2(password, salt, iterations, HashAlgorithmName.SHA256, HashBytes);
+        return string.Join('$', Scheme, iterations.ToString(CultureInfo.InvariantCulture), Convert.ToBase64String(salt), Convert.ToBase64String(hash));
     }
 
     /// <summary>True when <paramref name="password"/> matches <paramref name="stored"/>; compares in constant time.</summary>

@@ -42,6 +42,10 @@ public sealed class RequestAudit
             : new RequestAudit(context.RequestServices.GetRequiredService<AuditLog>(), member.OrgId, new AuditActor(member.MemberId, user?.Email), ClientIp(context));
     }
 
+    /// <summary>The audit view of a change made from a dashboard page: the page's member, email and client IP.</summary>
+    internal static RequestAudit For(AuditLog log, OrgMember member, string? email, string? ip) =>
+        new(log, member.OrgId, new AuditActor(member.MemberId, email), ip);
+
     /// <summary>The client IP of a request, as text.</summary>
     public static string? ClientIp(HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 

@@ -1,56 +1,51 @@
 using System.Globalization;
 using System.Text.Json;
-using Dapper;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Tollgate.Accounts;
-using Tollgate.Storage;
+using Tollgate.Audit;
 
 namespace Tollgate.Budgets;
 
 /// <summary>
-/// Budget management (api.md "Budgets", "API keys"): default developer limits, member budgets, key
-/// budgets, the Budgets page and key usage documents. Every number shown comes from the same engine
-/// state that admission enforces.
+/// Budget management routes (api.md "Budgets", "API keys") over <see cref="BudgetService"/>, and
+/// <c>GET /v1/key</c>. The order of checks is the service's: who may see, who may change, then the document.
 /// </summary>
 internal static class BudgetsApi
 {
-    private const string MemberNotFound = "Member not found.";
-
     /// <summary>Maps the budget endpoints under <c>/orgs/{orgId}</c>.</summary>
     public static IEndpointRouteBuilder MapBudgetsApi(this IEndpointRouteBuilder app)
     {
         var org = app.MapOrgGroup("");
-        org.MapGet("/default-developer-limits", GetDefaultsAsync);
+        org.MapGet("/default-developer-limits", async (OrgMember member, BudgetService service, CancellationToken ct) =>
+            (await service.GetDefaultsAsync(member, ct)).ToResult(c => TypedResults.Ok(BudgetJson.Document(c))));
         org.MapPut("/default-developer-limits", PutDefaultsAsync);
-        org.MapGet("/members/me/budget", (OrgMember member, BudgetEngine engine, Database db, TimeProvider time, CancellationToken ct) =>
-            MemberBudgetAsync(member, member.MemberId, engine, db, time, ct));
-        org.MapGet("/members/{memberId}/budget", GetMemberBudgetAsync);
-        org.MapPut("/members/{memberId}/budget", PutMemberBudgetAsync);
+        org.MapGet("/members/me/budget", async (OrgMember member, BudgetService service, CancellationToken ct) =>
+            (await service.GetMemberAsync(member, member.MemberId, ct)).ToResult(MemberBudgetResult));
+        org.MapGet("/members/{memberId}/budget", async (string memberId, OrgMember member, BudgetService service, CancellationToken ct) =>
+            (await service.GetMemberAsync(member, memberId, ct)).ToResult(MemberBudgetResult));
+        org.MapPut("/members/{memberId}/budget", async (string memberId, HttpRequest request, OrgMember member, RequestAudit audit, BudgetService service, CancellationToken ct) =>
+        {
+            // The service answers who may see and change before it looks at the document.
+            var (document, problem) = await ReadDocumentAsync(request, keyBudget: false, ct);
+            return (await service.PutMemberAsync(member, audit, memberId, document, problem, ct)).ToResult(MemberBudgetResult);
+        });
         org.MapGet("/budgets", ListBudgetsAsync);
-        org.MapPut("/keys/{keyId}/budget", PutKeyBudgetAsync);
-        org.MapGet("/keys/{keyId}/usage", GetKeyUsageAsync);
+        org.MapPut("/keys/{keyId}/budget", async (string keyId, HttpRequest request, OrgMember member, RequestAudit audit, BudgetService service, CancellationToken ct) =>
+        {
+            var (document, problem) = await ReadDocumentAsync(request, keyBudget: true, ct);
+            return (await service.PutKeyAsync(member, audit, keyId, document, problem, ct)).ToResult(k => TypedResults.Ok(BudgetJson.KeyUsage(k.Key.Id, k.Key.Name, k.View)));
+        });
+        org.MapGet("/keys/{keyId}/usage", async (string keyId, OrgMember member, BudgetService service, CancellationToken ct) =>
+            (await service.GetKeyAsync(member, keyId, ct)).ToResult(k => TypedResults.Ok(BudgetJson.KeyUsage(k.Key.Id, k.Key.Name, k.View))));
         return app;
     }
 
-    /// <summary>Owner, admin and billing view and edit every member's and key's budget (roles.md).</summary>
-    private static bool ManagesBudgets(OrgMember member) => RolePolicy.Can(member.Role, Capability.ManageBudgets);
+    private static IResult MemberBudgetResult(MemberBudget budget) => TypedResults.Ok(BudgetJson.MemberBudget(budget.View, budget.ActiveKeys));
 
-    private static async Task<IResult> GetDefaultsAsync(OrgMember member, BudgetStore store, CancellationToken ct)
+    private static async Task<IResult> PutDefaultsAsync(HttpRequest request, OrgMember member, RequestAudit audit, BudgetService service, CancellationToken ct)
     {
-        if (!ManagesBudgets(member))
+        if (!BudgetService.ManagesBudgets(member))
         {
-            return AccountProblems.Forbidden("Only owners, admins and billing members can see the default developer limits.");
-        }
-
-        return TypedResults.Ok(BudgetJson.Document(await store.GetAsync(BudgetScope.Default, member.OrgId, ct)));
-    }
-
-    private static async Task<IResult> PutDefaultsAsync(
-        HttpRequest request, OrgMember member, Tollgate.Audit.RequestAudit audit, BudgetStore store, BudgetEngine engine, TimeProvider time, CancellationToken ct)
-    {
-        if (!ManagesBudgets(member))
-        {
-            return AccountProblems.Forbidden("Only owners, admins and billing members can change the default developer limits.");
+            return (await service.PutDefaultsAsync(member, audit, new BudgetDocument(null, null, null), ct)).Problem!;
         }
 
         var (document, problem) = await ReadDocumentAsync(request, keyBudget: false, ct);
@@ -59,189 +54,40 @@ internal static class BudgetsApi
             return problem!;
         }
 
-        var (before, after) = await store.PutAsync(BudgetScope.Default, member.OrgId, member.OrgId, document, time.GetUtcNow(), ct);
-        engine.InvalidateOrg(member.OrgId);
-        await audit.RecordAsync("defaults.update", new Tollgate.Audit.AuditTarget("org", member.OrgId), BudgetJson.Document(before), BudgetJson.Document(after), ct);
-        return TypedResults.Ok(BudgetJson.Document(after));
+        return (await service.PutDefaultsAsync(member, audit, document, ct)).ToResult(c => TypedResults.Ok(BudgetJson.Document(c)));
     }
 
-    private static async Task<IResult> GetMemberBudgetAsync(string memberId, OrgMember member, BudgetEngine engine, Database db, TimeProvider time, CancellationToken ct)
-    {
-        if (memberId != member.MemberId && !ManagesBudgets(member))
+    private static async Task<IResult> ListBudgetsAsync(OrgMember member, string? search, string? limit, string? cursor, BudgetService service, CancellationToken ct) =>
+        (await service.ListAsync(member, search, limit, cursor, ct)).ToResult(page => TypedResults.Ok(new
         {
-            return AccountProblems.NotFound(MemberNotFound); // others' ids do not leak to developers and basic members
-        }
-
-        return await MemberBudgetAsync(member, memberId, engine, db, time, ct);
-    }
-
-    private static async Task<IResult> PutMemberBudgetAsync(
-        string memberId, HttpRequest request, OrgMember member, Tollgate.Audit.RequestAudit audit, BudgetStore store, BudgetEngine engine, Database db, TimeProvider time, CancellationToken ct)
-    {
-        if (memberId != member.MemberId && !ManagesBudgets(member))
-        {
-            return AccountProblems.NotFound(MemberNotFound);
-        }
-
-        if (!ManagesBudgets(member))
-        {
-            return AccountProblems.Forbidden("Only owners, admins and billing members can change member budgets.");
-        }
-
-        if (!await MemberInOrgAsync(db, member.OrgId, memberId, ct))
-        {
-            return AccountProblems.NotFound(MemberNotFound);
-        }
-
-        var (document, problem) = await ReadDocumentAsync(request, keyBudget: false, ct);
-        if (document is null)
-        {
-            return problem!;
-        }
-
-        var (before, after) = await store.PutAsync(BudgetScope.Member, memberId, member.OrgId, document, time.GetUtcNow(), ct);
-        engine.InvalidateMember(memberId);
-        await audit.RecordAsync("member.budget.update", new Tollgate.Audit.AuditTarget("member", memberId), BudgetJson.Document(before), BudgetJson.Document(after), ct);
-        return await MemberBudgetAsync(member, memberId, engine, db, time, ct);
-    }
-
-    private static async Task<IResult> MemberBudgetAsync(OrgMember caller, string memberId, BudgetEngine engine, Database db, TimeProvider time, CancellationToken ct)
-    {
-        if (!await MemberInOrgAsync(db, caller.OrgId, memberId, ct) || await engine.ViewMemberAsync(memberId, ct) is not { } view)
-        {
-            return AccountProblems.NotFound(MemberNotFound);
-        }
-
-        await using var connection = await db.OpenAsync(ct);
-        var activeKeys = await BudgetStore.ActiveKeysAsync(connection, null, memberId, time.GetUtcNow().ToUnixTimeMilliseconds());
-        return TypedResults.Ok(BudgetJson.MemberBudget(view, activeKeys));
-    }
-
-    private static async Task<IResult> ListBudgetsAsync(
-        OrgMember member, string? search, string? limit, string? cursor, BudgetEngine engine, Database db, TimeProvider time, CancellationToken ct)
-    {
-        if (!ManagesBudgets(member))
-        {
-            return AccountProblems.Forbidden("Only owners, admins and billing members can see the Budgets page.");
-        }
-
-        if (!Paging.TryParse(limit, cursor, out var paging, out var error))
-        {
-            return AccountProblems.Validation("limit", error!);
-        }
-
-        await using var connection = await db.OpenAsync(ct);
-        var pattern = string.IsNullOrWhiteSpace(search) ? null : "%" + search.Trim().ToLowerInvariant() + "%";
-        var rows = (await connection.QueryAsync<(string MemberId, string Name, string Email, string Role)>(
-            """
-            SELECT m.id, u.name, u.email, m.role FROM members m JOIN users u ON u.id = m.user_id
-            WHERE m.org_id = @orgId AND m.removed_at IS NULL AND (@cursor IS NULL OR m.id > @cursor)
-              AND (@pattern IS NULL OR LOWER(u.name) LIKE @pattern OR LOWER(u.email) LIKE @pattern)
-            ORDER BY m.id LIMIT @take
-            """,
-            new { orgId = member.OrgId, cursor = paging.Cursor, pattern, take = paging.Limit + 1 })).ToList();
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var data = new List<object>();
-        foreach (var row in rows.Take(paging.Limit))
-        {
-            if (await engine.ViewMemberAsync(row.MemberId, ct) is not { } view)
+            data = page.Rows.Select(row =>
             {
-                continue;
-            }
-
-            var doc = BudgetJson.MemberBudget(view, await BudgetStore.ActiveKeysAsync(connection, null, row.MemberId, now));
-            data.Add(new Dictionary<string, object?>
-            {
-                ["memberId"] = row.MemberId,
-                ["name"] = row.Name,
-                ["email"] = row.Email,
-                ["role"] = row.Role,
-                ["configured"] = doc["configured"],
-                ["effective"] = doc["effective"],
-                ["usage"] = doc["usage"],
-                ["resetsAt"] = BudgetJson.EarliestReset(view),
-                ["status"] = doc["status"],
-            });
-        }
-
-        return TypedResults.Ok(new { data, nextCursor = rows.Count > paging.Limit ? rows[paging.Limit - 1].MemberId : null });
-    }
-
-    private static async Task<IResult> PutKeyBudgetAsync(
-        string keyId, HttpRequest request, OrgMember member, Tollgate.Audit.RequestAudit audit, KeyStore keys, BudgetStore store, BudgetEngine engine, TimeProvider time, CancellationToken ct)
-    {
-        var key = await keys.FindAsync(member.OrgId, keyId, ct);
-        var own = key is not null && key.MemberId == member.MemberId;
-        if (key is null || (!own && !ManagesBudgets(member)))
-        {
-            return AccountProblems.NotFound(KeysApi.NotFoundMessage);
-        }
-
-        if (!ManagesBudgets(member) && !RolePolicy.Can(member.Role, Capability.SetOwnKeyBudgets))
-        {
-            return AccountProblems.Forbidden("Your role cannot set key budgets.");
-        }
-
-        var (document, problem) = await ReadDocumentAsync(request, keyBudget: true, ct);
-        if (document is null)
-        {
-            return problem!;
-        }
-
-        if (await engine.ViewMemberAsync(key.MemberId, ct) is { } owner && KeyWithinMember(document, owner) is { } tooHigh)
-        {
-            return AccountProblems.Validation(tooHigh.Field, tooHigh.Message);
-        }
-
-        var (before, after) = await store.PutAsync(BudgetScope.Key, keyId, member.OrgId, document, time.GetUtcNow(), ct);
-        engine.InvalidateMember(key.MemberId);
-        await audit.RecordAsync("key.budget.update", new Tollgate.Audit.AuditTarget("key", keyId), BudgetJson.Document(before, keyBudget: true), BudgetJson.Document(after, keyBudget: true), ct);
-        return await KeyUsageAsync(key.Id, key.Name, key.MemberId, engine, ct);
-    }
-
-    /// <summary>A key's limit may not exceed its member's effective limit of the same type (or window).</summary>
-    internal static (string Field, string Message)? KeyWithinMember(BudgetDocument document, MemberBudgetView owner)
-    {
-        if (document.Spend is { Type: not SpendType.Unlimited } ks && owner.Spend is { Budget: { Type: not SpendType.Unlimited } ms } && ks.Type == ms.Type && ks.LimitPico > ms.LimitPico)
-        {
-            return ("spend.limit", $"The key's {(ks.Type == SpendType.Fixed ? "fixed" : "monthly")} limit may not exceed the member's {(ms.Type == SpendType.Fixed ? "fixed" : "monthly")} spend limit of {BudgetMessages.Usd(ms.LimitPico)}.");
-        }
-
-        if (document.Period is { Unlimited: false } kp && owner.Period is { Budget: { Unlimited: false } mp } && kp.Window == mp.Window && kp.LimitPico > mp.LimitPico)
-        {
-            return ("period.limit", $"The key's period limit may not exceed the member's {BudgetWindows.Name(mp.Window)} period limit of {BudgetMessages.Usd(mp.LimitPico)}.");
-        }
-
-        return null;
-    }
-
-    private static async Task<IResult> GetKeyUsageAsync(string keyId, OrgMember member, KeyStore keys, BudgetEngine engine, CancellationToken ct)
-    {
-        var key = await keys.FindAsync(member.OrgId, keyId, ct);
-        if (key is null || (key.MemberId != member.MemberId && !RolePolicy.Can(member.Role, Capability.ListAllKeys)))
-        {
-            return AccountProblems.NotFound(KeysApi.NotFoundMessage);
-        }
-
-        return await KeyUsageAsync(key.Id, key.Name, key.MemberId, engine, ct);
-    }
+                var doc = BudgetJson.MemberBudget(row.Budget.View, row.Budget.ActiveKeys);
+                return new Dictionary<string, object?>
+                {
+                    ["memberId"] = row.MemberId,
+                    ["name"] = row.Name,
+                    ["email"] = row.Email,
+                    ["role"] = row.Role,
+                    ["configured"] = doc["configured"],
+                    ["effective"] = doc["effective"],
+                    ["usage"] = doc["usage"],
+                    ["resetsAt"] = BudgetJson.EarliestReset(row.Budget.View),
+                    ["status"] = doc["status"],
+                };
+            }).ToList(),
+            nextCursor = page.NextCursor,
+        }));
 
     /// <summary>The key usage document of a key, from the numbers admission enforces.</summary>
     internal static async Task<IResult> KeyUsageAsync(string keyId, string name, string memberId, BudgetEngine engine, CancellationToken ct)
     {
         if (await engine.ViewKeyAsync(memberId, keyId, ct) is not { } view)
         {
-            return AccountProblems.NotFound(KeysApi.NotFoundMessage);
+            return AccountProblems.NotFound(KeyService.NotFoundMessage);
         }
 
         return TypedResults.Ok(BudgetJson.KeyUsage(keyId, name, view));
-    }
-
-    private static async Task<bool> MemberInOrgAsync(Database db, string orgId, string memberId, CancellationToken ct)
-    {
-        await using var connection = await db.OpenAsync(ct);
-        return await connection.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM members WHERE id = @memberId AND org_id = @orgId AND removed_at IS NULL", new { memberId, orgId }) > 0;
     }
 
     private static async Task<(BudgetDocument? Document, IResult? Problem)> ReadDocumentAsync(HttpRequest request, bool keyBudget, CancellationToken ct)

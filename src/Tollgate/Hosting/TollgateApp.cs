@@ -4,6 +4,7 @@ using Tollgate.Analytics;
 using Tollgate.Billing;
 using Tollgate.Budgets;
 using Tollgate.Catalog;
+using Tollgate.Dashboard;
 using Tollgate.Gateway;
 using Tollgate.Storage;
 
@@ -20,7 +21,15 @@ public static class TollgateApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var demo = args.Contains("--demo", StringComparer.Ordinal);
-        var builder = WebApplication.CreateSlimBuilder(args.Where(a => a != "--demo").ToArray());
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = args.Where(a => a != "--demo").ToArray(),
+            // The dashboard's static assets are found by this name, also when a test host starts the app.
+            ApplicationName = typeof(TollgateApp).Assembly.GetName().Name,
+        });
+        // Dashboard assets (blazor.web.js, MudBlazor) from the build output's manifest in every environment;
+        // a published folder serves them from its wwwroot.
+        builder.WebHost.UseStaticWebAssets();
         if (demo)
         {
             builder.Configuration["Tollgate:Demo"] = "true";
@@ -41,8 +50,10 @@ public static class TollgateApp
         builder.Services.AddTollgateBilling(builder.Configuration);
         builder.Services.AddTollgateAnalytics(builder.Configuration);
         builder.Services.AddProblemDetails();
+        builder.Services.AddTollgateDashboard(builder.Configuration);
 
         var app = builder.Build();
+        app.UseTollgateForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapHealth();
@@ -52,6 +63,7 @@ public static class TollgateApp
         app.MapMasterKeysApi();
         app.MapBillingApi();
         app.MapAnalytics();
+        app.MapTollgateDashboard();
         return app;
     }
 }

@@ -1,0 +1,16 @@
+// The dashboard's few browser calls: the viewer's time zone, and copying a new key's secret.
+window.tollgate = {
+  timeZone: function () {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch (e) { return "UTC"; }
+  },
+  copy: async function (text) {
+    try { await navigator.clipboard.writeText(text); return true; } catch (e) { return false; }
+  }
+};
+// Saves text as a file (the audit log's CSV export).
+window.tollgate.download = function (name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type: type || "text/plain" }));
+  const a = document.createElement("a");
+  a.href = url; a.download = name; document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+};
