@@ -69,6 +69,12 @@ internal static class BillingApi
         {
             StripeWebhook.Map(app);
         }
+        else
+        {
+            // Mapped anyway, so the path is a plain 404 rather than whatever other routes make of it.
+            app.MapPost("/billing/stripe/webhook", () => TypedResults.Problem(
+                "Card payments are not configured on this server.", statusCode: StatusCodes.Status404NotFound, title: "Not found"));
+        }
 
         return app;
     }
