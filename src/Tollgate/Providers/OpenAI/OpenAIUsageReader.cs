@@ -130,13 +130,15 @@ public static class OpenAIUsageReader
         return new TokenUsage(prompt - cached, cached, 0, completion - reasoning, reasoning);
     }
 
-    private static long ReadLong(ref Utf8JsonReader reader)
+    /// <summary>The next value as a non-negative count (0 when it is not one).</summary>
+    internal static long ReadLong(ref Utf8JsonReader reader)
     {
         reader.Read();
         return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var v) && v > 0 ? v : 0;
     }
 
-    private static long ReadNested(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    /// <summary>The count <paramref name="name"/> inside the next object (0 when absent).</summary>
+    internal static long ReadNested(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
     {
         reader.Read();
         if (reader.TokenType != JsonTokenType.StartObject)

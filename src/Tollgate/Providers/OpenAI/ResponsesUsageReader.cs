@@ -175,19 +175,19 @@ internal static class ResponsesUsageReader
         {
             if (reader.ValueTextEquals("input_tokens"u8))
             {
-                input = ReadLong(ref reader);
+                input = OpenAIUsageReader.ReadLong(ref reader);
             }
             else if (reader.ValueTextEquals("output_tokens"u8))
             {
-                output = ReadLong(ref reader);
+                output = OpenAIUsageReader.ReadLong(ref reader);
             }
             else if (reader.ValueTextEquals("input_tokens_details"u8))
             {
-                cached = ReadNested(ref reader, "cached_tokens"u8);
+                cached = OpenAIUsageReader.ReadNested(ref reader, "cached_tokens"u8);
             }
             else if (reader.ValueTextEquals("output_tokens_details"u8))
             {
-                reasoning = ReadNested(ref reader, "reasoning_tokens"u8);
+                reasoning = OpenAIUsageReader.ReadNested(ref reader, "reasoning_tokens"u8);
             }
             else
             {
@@ -200,38 +200,6 @@ internal static class ResponsesUsageReader
         reasoning = Math.Clamp(reasoning, 0, output);
         // Cached tokens are counted inside input_tokens, reasoning inside output_tokens.
         return new TokenUsage(input - cached, cached, 0, output - reasoning, reasoning);
-    }
-
-    private static long ReadLong(ref Utf8JsonReader reader)
-    {
-        reader.Read();
-        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var v) && v > 0 ? v : 0;
-    }
-
-    private static long ReadNested(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
-    {
-        reader.Read();
-        if (reader.TokenType != JsonTokenType.StartObject)
-        {
-            reader.Skip();
-            return 0;
-        }
-
-        long value = 0;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals(name))
-            {
-                value = ReadLong(ref reader);
-            }
-            else
-            {
-                reader.Read();
-                reader.Skip();
-            }
-        }
-
-        return value;
     }
 
     // Output items: text of output_text parts and function call arguments.
