@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using System.Globalization;
 using System.Text;
@@ -149,18 +148,7 @@ internal sealed class ChatRequest : IGatewayRequest
             edits.Add((f.ClosingBrace, f.ClosingBrace, [.. appended]));
         }
 
-        edits.Sort((a, b) => a.Start.CompareTo(b.Start));
-        var body = new ArrayBufferWriter<byte>(_raw.Length + 64);
-        var at = 0;
-        foreach (var (start, end, bytes) in edits)
-        {
-            body.Write(_raw.AsSpan(at, start - at));
-            body.Write(bytes);
-            at = end;
-        }
-
-        body.Write(_raw.AsSpan(at));
-        return body.WrittenSpan.ToArray();
+        return JsonSplice.Apply(_raw, edits);
     }
 
     /// <summary>One forward pass over the top-level object; throws <see cref="JsonException"/> on bad syntax.</summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -84,18 +83,7 @@ internal sealed class MessagesRequest : IGatewayRequest
             edits.Add((_maxTokensValue.Start, _maxTokensValue.End, Encoding.ASCII.GetBytes(clamp.ToString(CultureInfo.InvariantCulture))));
         }
 
-        edits.Sort((a, b) => a.Start.CompareTo(b.Start));
-        var body = new ArrayBufferWriter<byte>(Raw.Length + 32);
-        var at = 0;
-        foreach (var (start, end, bytes) in edits)
-        {
-            body.Write(Raw.AsSpan(at, start - at));
-            body.Write(bytes);
-            at = end;
-        }
-
-        body.Write(Raw.AsSpan(at));
-        return body.WrittenSpan.ToArray();
+        return JsonSplice.Apply(Raw, edits);
     }
 
     private static (MessagesRequest?, GatewayError?) Scan(byte[] raw)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -81,18 +80,7 @@ internal sealed class ResponsesRequest : IGatewayRequest
                 : (_closingBrace, _closingBrace, [.. ",\"max_output_tokens\":"u8, .. number]));
         }
 
-        edits.Sort((a, b) => a.Start.CompareTo(b.Start));
-        var body = new ArrayBufferWriter<byte>(Raw.Length + 32);
-        var position = 0;
-        foreach (var (start, end, bytes) in edits)
-        {
-            body.Write(Raw.AsSpan(position, start - position));
-            body.Write(bytes);
-            position = end;
-        }
-
-        body.Write(Raw.AsSpan(position));
-        return body.WrittenSpan.ToArray();
+        return JsonSplice.Apply(Raw, edits);
     }
 
     private static (ResponsesRequest?, GatewayError?) Scan(byte[] raw)
