@@ -62,6 +62,7 @@ public sealed class DashboardBrowser : IAsyncLifetime
             BaseURL = BaseUrl,
         });
         context.SetDefaultTimeout(StepTimeoutMs);
+        Microsoft.Playwright.Assertions.SetDefaultExpectTimeout(StepTimeoutMs); // assertions wait as long as steps: a loaded CI machine repaints slowly
         context.SetDefaultNavigationTimeout(StepTimeoutMs);
         return context;
     }
