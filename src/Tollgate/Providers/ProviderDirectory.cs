@@ -40,6 +40,44 @@ public sealed record ProviderEndpoint(string Name, ProviderProtocol Protocol, st
 
     /// <summary>The provider serves OpenAI's Responses API (<c>POST {base}/responses</c>), so Responses requests pass through.</summary>
     public bool SpeaksResponses { get; init; }
+
+    /// <summary>AWS access key id (Bedrock).</summary>
+    public string? AccessKeyId { get; init; }
+
+    /// <summary>AWS secret access key (Bedrock).</summary>
+    public string? SecretAccessKey { get; init; }
+
+    /// <summary>AWS region (Bedrock), e.g. <c>us-east-1</c>.</summary>
+    public string? Region { get; init; }
+
+    /// <summary>Google service-account key JSON (Vertex).</summary>
+    public string? ServiceAccountJson { get; init; }
+
+    /// <summary>Google Cloud project id (Vertex).</summary>
+    public string? ProjectId { get; init; }
+
+    /// <summary>Vertex location (<c>us-central1</c>, <c>global</c>, ...).</summary>
+    public string? Location { get; init; }
+
+    /// <summary>Whose credential this endpoint carries: the server's, or an organization's own key.</summary>
+    public CredentialSource Source { get; init; } = CredentialSource.Server;
+
+    /// <summary>The organization's provider key id when <see cref="Source"/> is <see cref="CredentialSource.Org"/>.</summary>
+    public string? OrgProviderKeyId { get; init; }
+
+    /// <summary>Every secret this endpoint carries, to scrub from anything shown or logged.</summary>
+    public IEnumerable<string> Secrets() =>
+        new[] { ApiKey, SecretAccessKey, ServiceAccountJson }.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!);
+}
+
+/// <summary>Whose credential serves a request.</summary>
+public enum CredentialSource
+{
+    /// <summary>The server's own key from configuration.</summary>
+    Server,
+
+    /// <summary>The organization's own provider key (bring your own key): never consumes org credits.</summary>
+    Org,
 }
 
 /// <summary>
@@ -75,15 +113,25 @@ public sealed class ProviderDirectory : IDisposable
         {
             var baseUrl = section[$"{name}:BaseUrl"];
             var apiKey = section[$"{name}:ApiKey"];
+            var accessKeyId = NonEmpty(section[$"{name}:AccessKeyId"]);
+            var secretAccessKey = NonEmpty(section[$"{name}:SecretAccessKey"]);
+            var serviceAccountJson = NonEmpty(section[$"{name}:ServiceAccountJson"]);
             _endpoints[name] = new ProviderEndpoint(
                 name,
                 known.Protocol,
                 (string.IsNullOrWhiteSpace(baseUrl) ? known.BaseUrl : baseUrl).TrimEnd('/'),
-                string.IsNullOrEmpty(apiKey) ? null : apiKey,
-                IsConfigured: !string.IsNullOrEmpty(apiKey) || !string.IsNullOrWhiteSpace(baseUrl))
+                NonEmpty(apiKey),
+                IsConfigured: !string.IsNullOrEmpty(apiKey) || !string.IsNullOrWhiteSpace(baseUrl)
+                    || (accessKeyId is not null && secretAccessKey is not null) || serviceAccountJson is not null)
             {
                 PrefersMaxCompletionTokens = name == "openai",
                 SpeaksResponses = name == "openai",
+                AccessKeyId = accessKeyId,
+                SecretAccessKey = secretAccessKey,
+                Region = NonEmpty(section[$"{name}:Region"]),
+                ServiceAccountJson = serviceAccountJson,
+                ProjectId = NonEmpty(section[$"{name}:ProjectId"]),
+                Location = NonEmpty(section[$"{name}:Location"]),
             };
         }
 
@@ -135,6 +183,8 @@ public sealed class ProviderDirectory : IDisposable
 
     /// <summary>The client that reaches <paramref name="endpoint"/>.</summary>
     public HttpClient ClientFor(ProviderEndpoint endpoint) => endpoint.Protocol == ProviderProtocol.Demo ? DemoHttp : Http;
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     /// <inheritdoc />
     public void Dispose()

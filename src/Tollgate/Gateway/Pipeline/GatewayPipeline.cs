@@ -68,7 +68,7 @@ internal sealed partial class GatewayPipeline(
 
         // :: Step 3: route to the candidates this endpoint can reach
         var (candidates, routeError) = router.Resolve(request.ModelName, endpoint.ModelKind, endpoint.Name,
-            provider => endpoint.ExchangeFor(provider, request) is not null, startedAt);
+            candidate => endpoint.ExchangeFor(candidate, request) is not null, startedAt);
         if (routeError is not null)
         {
             await endpoint.Errors.WriteAsync(response, routeError).ConfigureAwait(false);
@@ -77,10 +77,10 @@ internal sealed partial class GatewayPipeline(
 
         // A candidate whose format cannot express the request (a translation would drop a feature) is
         // skipped; when none can, the client learns which feature.
-        var expressible = candidates.Where(c => endpoint.ExchangeFor(c.Endpoint, request) is { RequestError: null }).ToList();
+        var expressible = candidates.Where(c => endpoint.ExchangeFor(c, request) is { RequestError: null }).ToList();
         if (expressible.Count == 0)
         {
-            await endpoint.Errors.WriteAsync(response, endpoint.ExchangeFor(candidates[0].Endpoint, request)!.RequestError!).ConfigureAwait(false);
+            await endpoint.Errors.WriteAsync(response, endpoint.ExchangeFor(candidates[0], request)!.RequestError!).ConfigureAwait(false);
             return;
         }
 
@@ -136,7 +136,7 @@ internal sealed partial class GatewayPipeline(
     {
         var result = new AttemptResult(time.GetUtcNow(), time.GetTimestamp());
         var ct = call.Http.RequestAborted;
-        var exchange = call.Endpoint.ExchangeFor(candidate.Endpoint, call.Request)!;
+        var exchange = call.Endpoint.ExchangeFor(candidate, call.Request)!;
         call.Provider = candidate.Endpoint.Name;
         if (call.Stream is { } sse)
         {
@@ -190,7 +190,7 @@ internal sealed partial class GatewayPipeline(
         GatewayCall call, RouteCandidate candidate, IUpstreamExchange exchange, AttemptResult result, CancellationTokenSource upstreamTimer, bool isLast)
     {
         var ct = call.Http.RequestAborted;
-        using var upstreamRequest = exchange.CreateRequest(candidate, call.Reservation.GrantedMaxOutputTokens);
+        using var upstreamRequest = await exchange.CreateRequestAsync(candidate, call.Reservation.GrantedMaxOutputTokens, ct).ConfigureAwait(false);
 
         // :: Step 6: send upstream; the upstream timeout covers the wait for the response headers, and
         // after them the idle timeout covers each wait for more of the answer
@@ -245,7 +245,7 @@ internal sealed partial class GatewayPipeline(
     {
         var sse = call.Stream!;
         await using var body = await upstream.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        using var frames = new SseFrameReader(body, options.MaxStreamEventBytes);
+        using var frames = exchange.OpenStream(body, options.MaxStreamEventBytes);
         var output = new System.Buffers.ArrayBufferWriter<byte>(4096);
         while (true)
         {

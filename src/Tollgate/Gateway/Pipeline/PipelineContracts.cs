@@ -2,7 +2,7 @@ using System.Buffers;
 using Tollgate.Catalog;
 using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Routing;
-using Tollgate.Providers;
+using Tollgate.Gateway.Streaming;
 
 namespace Tollgate.Gateway.Pipeline;
 
@@ -26,8 +26,8 @@ internal interface IGatewayEndpoint
     /// <summary>Reads and validates a request body (with the request's headers at hand, e.g. <c>anthropic-version</c>).</summary>
     (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http);
 
-    /// <summary>The wire handling of one attempt at <paramref name="provider"/>; null when this endpoint cannot reach its protocol.</summary>
-    IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request);
+    /// <summary>The wire handling of one attempt at <paramref name="candidate"/>; null when this endpoint cannot reach its protocol.</summary>
+    IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request);
 
     /// <summary>Runs after an answer was relayed and charged (e.g. to store it); never on a failed attempt.</summary>
     ValueTask OnAnsweredAsync(GatewayCall call, IUpstreamExchange exchange, CancellationToken cancellationToken) => default;
@@ -65,7 +65,10 @@ internal readonly record struct UpstreamAnswer(byte[] ClientBody, TokenUsage? Us
 internal interface IUpstreamExchange
 {
     /// <summary>The upstream request: the provider adapter's URL and authentication, the body in the provider's format.</summary>
-    HttpRequestMessage CreateRequest(RouteCandidate candidate, long? clampedMaxOutputTokens);
+    ValueTask<HttpRequestMessage> CreateRequestAsync(RouteCandidate candidate, long? clampedMaxOutputTokens, CancellationToken cancellationToken);
+
+    /// <summary>A reader of the upstream's streamed answer in the provider's framing (server-sent events unless it frames otherwise).</summary>
+    IStreamFrameReader OpenStream(Stream body, int maxEventBytes) => new SseFrameReader(body, maxEventBytes);
 
     /// <summary>Reads a complete successful answer.</summary>
     UpstreamAnswer ReadAnswer(byte[] upstreamBody);

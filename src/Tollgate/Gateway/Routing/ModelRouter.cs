@@ -19,11 +19,11 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
 
     /// <summary>
     /// Candidates for a request at <paramref name="at"/> to an endpoint serving <paramref name="kind"/>
-    /// models (<paramref name="endpointName"/> names it in errors) that can reach the providers
-    /// <paramref name="reachable"/> accepts; or the error that explains why there are none.
+    /// models (<paramref name="endpointName"/> names it in errors) that <paramref name="reachable"/>
+    /// accepts (the endpoint can speak to that provider and model); or the error that explains why there are none.
     /// </summary>
     public (IReadOnlyList<RouteCandidate> Candidates, GatewayError? Error) Resolve(
-        string requested, string kind, string endpointName, Func<ProviderEndpoint, bool> reachable, DateTimeOffset at)
+        string requested, string kind, string endpointName, Func<RouteCandidate, bool> reachable, DateTimeOffset at)
     {
         var model = catalog.Find(requested);
         string? pinned = null;
@@ -80,9 +80,10 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
         var candidates = new List<RouteCandidate>();
         foreach (var (mapping, price) in priced.OrderBy(p => p.Price.InputPerMillion!.Value + p.Price.OutputPerMillion!.Value))
         {
-            if (providers.Get(mapping.Provider) is { IsConfigured: true } endpoint && reachable(endpoint))
+            if (providers.Get(mapping.Provider) is { IsConfigured: true } endpoint
+                && new RouteCandidate(model, mapping, price, endpoint) is var candidate && reachable(candidate))
             {
-                candidates.Add(new RouteCandidate(model, mapping, price, endpoint));
+                candidates.Add(candidate);
             }
         }
 

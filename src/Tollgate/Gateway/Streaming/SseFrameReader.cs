@@ -5,7 +5,7 @@ namespace Tollgate.Gateway.Streaming;
 /// <summary>What one read of an upstream event stream brought.</summary>
 internal enum FrameReadStatus
 {
-    /// <summary>More bytes arrived; complete events may be waiting in <see cref="SseFrameReader.TryTakeEvent"/>.</summary>
+    /// <summary>More bytes arrived; complete events may be waiting in <see cref="IStreamFrameReader.TryTakeEvent"/>.</summary>
     Data,
 
     /// <summary>The upstream closed the stream.</summary>
@@ -20,7 +20,7 @@ internal enum FrameReadStatus
 /// to <c>maxEventBytes</c> (one event may not be larger), so a provider cannot make the gateway buffer
 /// without bound.
 /// </summary>
-internal sealed class SseFrameReader(Stream body, int maxEventBytes) : IDisposable
+internal sealed class SseFrameReader(Stream body, int maxEventBytes) : IStreamFrameReader
 {
     private const int InitialBytes = 16 * 1024;
 

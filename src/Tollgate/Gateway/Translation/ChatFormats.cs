@@ -1,3 +1,4 @@
+using Tollgate.Gateway.Routing;
 using Tollgate.Providers;
 using Tollgate.Providers.Anthropic;
 using Tollgate.Providers.OpenAI;
@@ -19,8 +20,8 @@ internal sealed class ChatFormats
         Chat = new ChatCompletionsFormat(time);
         Messages = new AnthropicMessagesFormat();
         Responses = new ResponsesFormat(time);
-        _anthropic = new ProviderChatFormat(Messages, static (endpoint, body) => AnthropicProvider.CreateRequest(endpoint, "/v1/messages", body, null, null));
-        _openAIChat = new ProviderChatFormat(Chat, static (endpoint, body) => OpenAICompatibleProvider.CreateRequest(endpoint, "/chat/completions", body));
+        _anthropic = new ProviderChatFormat(Messages, AnthropicMessagesAdapter.Instance);
+        _openAIChat = new ProviderChatFormat(Chat, OpenAIChatAdapter.Instance);
     }
 
     /// <summary>OpenAI Chat Completions.</summary>
@@ -32,8 +33,11 @@ internal sealed class ChatFormats
     /// <summary>OpenAI Responses.</summary>
     public ResponsesFormat Responses { get; }
 
-    /// <summary>The chat format a provider speaks, or null for a protocol not translated to yet.</summary>
-    public ProviderChatFormat? ForProvider(ProviderEndpoint provider) => provider.Protocol switch
+    /// <summary>
+    /// The chat format a candidate speaks, or null for a protocol not translated to yet. The mapping is
+    /// at hand because one provider may serve models in different formats (Vertex: Gemini and Claude).
+    /// </summary>
+    public ProviderChatFormat? ForProvider(RouteCandidate candidate) => candidate.Endpoint.Protocol switch
     {
         ProviderProtocol.Anthropic => _anthropic,
         ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo => _openAIChat,
@@ -41,14 +45,14 @@ internal sealed class ChatFormats
     };
 
     /// <summary>
-    /// A translating exchange for a request whose client format is <paramref name="client"/>, or one
+    /// A translating exchange to <paramref name="candidate"/> for a request whose client format is <paramref name="client"/>, or one
     /// carrying the 400 that says why it cannot be translated (<see cref="TranslatingExchange.RequestError"/>).
     /// </summary>
     public TranslatingExchange? Translate(
-        ProviderEndpoint provider, (ChatTurn? Turn, Errors.GatewayError? Error) turn, IChatWireFormat client,
+        RouteCandidate candidate, (ChatTurn? Turn, Errors.GatewayError? Error) turn, IChatWireFormat client,
         Errors.ErrorFormat clientErrors, Func<Errors.GatewayError, byte[]> terminalEvents)
     {
-        if (ForProvider(provider) is not { } target)
+        if (ForProvider(candidate) is not { } target)
         {
             return null;
         }

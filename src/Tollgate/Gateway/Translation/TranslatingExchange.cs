@@ -3,6 +3,7 @@ using Tollgate.Catalog;
 using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Pipeline;
 using Tollgate.Gateway.Routing;
+using Tollgate.Gateway.Streaming;
 using Tollgate.Providers;
 
 namespace Tollgate.Gateway.Translation;
@@ -77,7 +78,7 @@ internal sealed class TranslatingExchange : IUpstreamExchange
     public byte[] StreamFailureEvents(GatewayError error) => _terminalEvents(error);
 
     /// <inheritdoc />
-    public HttpRequestMessage CreateRequest(RouteCandidate candidate, long? clampedMaxOutputTokens)
+    public ValueTask<HttpRequestMessage> CreateRequestAsync(RouteCandidate candidate, long? clampedMaxOutputTokens, CancellationToken cancellationToken)
     {
         // The pipeline's limit: the clamp, else the client's, else the model's maximum (Anthropic requires one).
         var limit = clampedMaxOutputTokens ?? _turn.MaxOutputTokens ?? candidate.Model.MaxOutputTokens ?? 4096;
@@ -87,8 +88,11 @@ internal sealed class TranslatingExchange : IUpstreamExchange
             throw new InvalidOperationException($"The request was checked before admission, yet cannot be written: {error?.Message}");
         }
 
-        return _provider.CreateRequest(candidate.Endpoint, body);
+        return _provider.Adapter.CreateRequestAsync(candidate.Endpoint, candidate.Mapping.ProviderModelId, body, _turn.Stream, cancellationToken);
     }
+
+    /// <inheritdoc />
+    public IStreamFrameReader OpenStream(Stream body, int maxEventBytes) => _provider.Adapter.OpenStream(body, maxEventBytes);
 
     /// <inheritdoc />
     public UpstreamAnswer ReadAnswer(byte[] upstreamBody)
@@ -146,5 +150,5 @@ internal sealed class TranslatingExchange : IUpstreamExchange
 
 /// <summary>A provider protocol as a chat wire format plus how its requests are sent.</summary>
 /// <param name="Format">The provider's wire format.</param>
-/// <param name="CreateRequest">Builds the HTTP request to the provider for a body in that format (URL, authentication, headers).</param>
-internal sealed record ProviderChatFormat(IChatWireFormat Format, Func<ProviderEndpoint, byte[], HttpRequestMessage> CreateRequest);
+/// <param name="Adapter">Sends a body in that format to the provider (URL, authentication, stream framing).</param>
+internal sealed record ProviderChatFormat(IChatWireFormat Format, IChatProviderAdapter Adapter);

@@ -31,3 +31,15 @@ internal static class AnthropicProvider
         return request;
     }
 }
+
+/// <summary>Anthropic Messages at <c>{base}/v1/messages</c>, for requests translated into that format.</summary>
+internal sealed class AnthropicMessagesAdapter : IChatProviderAdapter
+{
+    /// <summary>The one instance (stateless).</summary>
+    public static readonly AnthropicMessagesAdapter Instance = new();
+
+    /// <inheritdoc />
+    public ValueTask<HttpRequestMessage> CreateRequestAsync(
+        ProviderEndpoint endpoint, string providerModel, byte[] body, bool stream, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(AnthropicProvider.CreateRequest(endpoint, "/v1/messages", body, null, null));
+}

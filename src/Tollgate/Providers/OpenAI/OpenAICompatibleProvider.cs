@@ -22,3 +22,15 @@ internal static class OpenAICompatibleProvider
         return request;
     }
 }
+
+/// <summary>Chat Completions at <c>{base}/chat/completions</c>, for requests translated into that format.</summary>
+internal sealed class OpenAIChatAdapter : IChatProviderAdapter
+{
+    /// <summary>The one instance (stateless).</summary>
+    public static readonly OpenAIChatAdapter Instance = new();
+
+    /// <inheritdoc />
+    public ValueTask<HttpRequestMessage> CreateRequestAsync(
+        ProviderEndpoint endpoint, string providerModel, byte[] body, bool stream, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(OpenAICompatibleProvider.CreateRequest(endpoint, "/chat/completions", body));
+}

@@ -1,5 +1,6 @@
 using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Pipeline;
+using Tollgate.Gateway.Routing;
 using Tollgate.Gateway.Translation;
 using Tollgate.Providers;
 
@@ -27,12 +28,12 @@ internal sealed class ChatCompletionsEndpoint(ChatFormats formats) : IGatewayEnd
     public (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http) => ChatRequest.From(body);
 
     /// <inheritdoc />
-    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request)
+    public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request)
     {
         var chat = (ChatRequest)request;
-        return provider.Protocol is ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo
+        return candidate.Endpoint.Protocol is ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo
             ? new ChatPassthrough(chat)
-            : formats.Translate(provider, chat.Turn(formats.Chat), formats.Chat, Errors, StreamFailure);
+            : formats.Translate(candidate, chat.Turn(formats.Chat), formats.Chat, Errors, StreamFailure);
     }
 
     /// <summary>A final <c>data: {"error":{...}}</c> chunk, then <c>data: [DONE]</c>.</summary>

@@ -39,9 +39,10 @@ internal sealed class ChatPassthrough(ChatRequest request) : IUpstreamExchange
     public byte[] StreamFailureEvents(GatewayError error) => ChatCompletionsEndpoint.StreamFailure(error);
 
     /// <inheritdoc />
-    public HttpRequestMessage CreateRequest(RouteCandidate candidate, long? clampedMaxOutputTokens) =>
+    public ValueTask<HttpRequestMessage> CreateRequestAsync(RouteCandidate candidate, long? clampedMaxOutputTokens, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(
         OpenAICompatibleProvider.CreateRequest(candidate.Endpoint, "/chat/completions",
-            request.ToUpstreamBody(candidate.Mapping.ProviderModelId, candidate.Endpoint.PrefersMaxCompletionTokens, clampedMaxOutputTokens));
+            request.ToUpstreamBody(candidate.Mapping.ProviderModelId, candidate.Endpoint.PrefersMaxCompletionTokens, clampedMaxOutputTokens)));
 
     /// <inheritdoc />
     public UpstreamAnswer ReadAnswer(byte[] upstreamBody)

@@ -1,6 +1,7 @@
 using System.Text;
 using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Pipeline;
+using Tollgate.Gateway.Routing;
 using Tollgate.Gateway.Translation;
 using Tollgate.Providers;
 
@@ -32,12 +33,12 @@ internal sealed class MessagesEndpoint(ChatFormats formats) : IGatewayEndpoint
     }
 
     /// <inheritdoc />
-    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request)
+    public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request)
     {
         var messages = (MessagesRequest)request;
-        return provider.Protocol == ProviderProtocol.Anthropic
+        return candidate.Endpoint.Protocol == ProviderProtocol.Anthropic
             ? new MessagesPassthrough(messages)
-            : formats.Translate(provider, messages.Turn(formats.Messages), formats.Messages, Errors, StreamFailure);
+            : formats.Translate(candidate, messages.Turn(formats.Messages), formats.Messages, Errors, StreamFailure);
     }
 
     /// <summary><c>event: error</c> with an <c>api_error</c> (or the upstream's type), then <c>event: message_stop</c>.</summary>

@@ -40,9 +40,10 @@ internal sealed class MessagesPassthrough(MessagesRequest request) : IUpstreamEx
     public byte[] StreamFailureEvents(GatewayError error) => MessagesEndpoint.StreamFailure(error);
 
     /// <inheritdoc />
-    public HttpRequestMessage CreateRequest(RouteCandidate candidate, long? clampedMaxOutputTokens) =>
+    public ValueTask<HttpRequestMessage> CreateRequestAsync(RouteCandidate candidate, long? clampedMaxOutputTokens, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(
         AnthropicProvider.CreateRequest(candidate.Endpoint, "/v1/messages",
-            request.ToUpstreamBody(candidate.Mapping.ProviderModelId, clampedMaxOutputTokens), request.Version, request.Beta);
+            request.ToUpstreamBody(candidate.Mapping.ProviderModelId, clampedMaxOutputTokens), request.Version, request.Beta));
 
     /// <inheritdoc />
     public UpstreamAnswer ReadAnswer(byte[] upstreamBody)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Tollgate.Accounts;
 using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Pipeline;
+using Tollgate.Gateway.Routing;
 using Tollgate.Gateway.Translation;
 using Tollgate.Hosting;
 using Tollgate.Providers;
@@ -29,15 +30,15 @@ internal sealed class ResponsesEndpoint(ResponseStore store, ChatFormats formats
     public (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http) => ResponsesRequest.From(body);
 
     /// <inheritdoc />
-    public IUpstreamExchange? ExchangeFor(ProviderEndpoint provider, IGatewayRequest request)
+    public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request)
     {
         var responses = (ResponsesRequest)request;
-        if (provider.SpeaksResponses)
+        if (candidate.Endpoint.SpeaksResponses)
         {
             return new ResponsesPassthrough(responses);
         }
 
-        return formats.Translate(provider, responses.Turn(formats.Responses), formats.Responses, Errors,
+        return formats.Translate(candidate, responses.Turn(formats.Responses), formats.Responses, Errors,
             error => StreamFailure(error, null, responses.ModelName, 0));
     }
 

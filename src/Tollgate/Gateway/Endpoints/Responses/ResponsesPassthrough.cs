@@ -47,8 +47,9 @@ internal sealed class ResponsesPassthrough(ResponsesRequest request) : IUpstream
     public byte[] StreamFailureEvents(GatewayError error) => ResponsesEndpoint.StreamFailure(error, ResponseId, request.ModelName, LastSequence + 1);
 
     /// <inheritdoc />
-    public HttpRequestMessage CreateRequest(RouteCandidate candidate, long? clampedMaxOutputTokens) =>
-        OpenAICompatibleProvider.CreateRequest(candidate.Endpoint, "/responses", request.ToUpstreamBody(candidate.Mapping.ProviderModelId, clampedMaxOutputTokens));
+    public ValueTask<HttpRequestMessage> CreateRequestAsync(RouteCandidate candidate, long? clampedMaxOutputTokens, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(
+        OpenAICompatibleProvider.CreateRequest(candidate.Endpoint, "/responses", request.ToUpstreamBody(candidate.Mapping.ProviderModelId, clampedMaxOutputTokens)));
 
     /// <inheritdoc />
     public UpstreamAnswer ReadAnswer(byte[] upstreamBody)
