@@ -66,6 +66,12 @@ internal sealed partial class GatewayPipeline(
             return;
         }
 
+        if (await endpoint.PrepareAsync(request, identity, ct).ConfigureAwait(false) is { } prepareError)
+        {
+            await endpoint.Errors.WriteAsync(response, prepareError).ConfigureAwait(false);
+            return;
+        }
+
         // :: Step 3: route to the candidates this endpoint can reach
         var (candidates, routeError) = router.Resolve(request.ModelName, endpoint.ModelKind, endpoint.Name,
             candidate => endpoint.ExchangeFor(candidate, request) is not null, startedAt);

@@ -1,3 +1,4 @@
+using Tollgate.Accounts;
 using System.Buffers;
 using Tollgate.Catalog;
 using Tollgate.Gateway.Errors;
@@ -25,6 +26,12 @@ internal interface IGatewayEndpoint
 
     /// <summary>Reads and validates a request body (with the request's headers at hand, e.g. <c>anthropic-version</c>).</summary>
     (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http);
+
+    /// <summary>
+    /// Completes a parsed request with what must be read from storage for the caller's org (e.g. a stored
+    /// conversation to continue); returns the error that ends the request, or null.
+    /// </summary>
+    ValueTask<GatewayError?> PrepareAsync(IGatewayRequest request, KeyIdentity identity, CancellationToken cancellationToken) => default;
 
     /// <summary>The wire handling of one attempt at <paramref name="candidate"/>; null when this endpoint cannot reach its protocol.</summary>
     IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request);

@@ -30,6 +30,26 @@ internal sealed class ResponsesEndpoint(ResponseStore store, ChatFormats formats
     public (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http) => ResponsesRequest.From(body);
 
     /// <inheritdoc />
+    public async ValueTask<GatewayError?> PrepareAsync(IGatewayRequest request, KeyIdentity identity, CancellationToken cancellationToken)
+    {
+        var responses = (ResponsesRequest)request;
+        if (responses.PreviousResponseId is not { } id)
+        {
+            return null;
+        }
+
+        // A stored conversation is rebuilt for providers that keep none; one not stored here may still be
+        // known to a provider that keeps its own (OpenAI), so only translation refuses it (and a stored one
+        // that cannot be rebuilt, likewise).
+        if (await store.FindAsync(identity.OrgId, id, cancellationToken).ConfigureAwait(false) is { } previous)
+        {
+            (responses.Expanded, responses.HistoryError) = ConversationHistory.Expand(responses.Raw, previous);
+        }
+
+        return null;
+    }
+
+    /// <inheritdoc />
     public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request)
     {
         var responses = (ResponsesRequest)request;
@@ -53,7 +73,7 @@ internal sealed class ResponsesEndpoint(ResponseStore store, ChatFormats formats
 
         await store.SaveAsync(new StoredResponse(id, call.Identity.OrgId, call.Identity.KeyId, request.ModelName,
             call.Provider, time.GetUtcNow().ToUnixTimeMilliseconds(),
-            Encoding.UTF8.GetString(request.Raw), Encoding.UTF8.GetString(response)), cancellationToken).ConfigureAwait(false);
+            Encoding.UTF8.GetString(request.Expanded ?? request.Raw), Encoding.UTF8.GetString(response)), cancellationToken).ConfigureAwait(false);
     }
 
     // The final response object and its id: as the provider sent it (passthrough), or as the gateway wrote it (translated).

@@ -24,7 +24,19 @@ internal sealed class ResponsesRequest : IGatewayRequest
     private (Translation.ChatTurn?, GatewayError?)? _turn;
 
     /// <summary>The request in the internal form, read once when a provider needs it translated.</summary>
-    public (Translation.ChatTurn? Turn, GatewayError? Error) Turn(Translation.IChatWireFormat format) => _turn ??= format.ReadRequest(Raw);
+    public (Translation.ChatTurn? Turn, GatewayError? Error) Turn(Translation.IChatWireFormat format) => _turn ??=
+        PreviousResponseId is { } id && Expanded is null
+            ? (null, HistoryError ?? ConversationHistory.NotFound(id))
+            : format.ReadRequest(Expanded ?? Raw);
+
+    /// <summary>
+    /// The request with the stored conversation it continues written into its input, for providers
+    /// that keep no conversations; null when it continues none, or the gateway has not stored it.
+    /// </summary>
+    public byte[]? Expanded { get; set; }
+
+    /// <summary>Why the stored conversation this request continues cannot be rebuilt, when it cannot.</summary>
+    public GatewayError? HistoryError { get; set; }
 
     /// <summary>The client's bytes.</summary>
     public byte[] Raw { get; }
