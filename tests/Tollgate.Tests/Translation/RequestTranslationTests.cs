@@ -116,7 +116,8 @@ public sealed class RequestTranslationTests
         AssertJson("""{"type":"auto","disable_parallel_tool_use":true}""", body.GetProperty("tool_choice"));
         Assert.Equal(0.5, body.GetProperty("temperature").GetDouble());
         Assert.Equal(0.9, body.GetProperty("top_p").GetDouble());
-        AssertJson("""{"type":"enabled","budget_tokens":4096}""", body.GetProperty("thinking")); // effort medium
+        AssertJson("""{"type":"adaptive"}""", body.GetProperty("thinking")); // effort medium
+        AssertJson("""{"effort":"medium"}""", body.GetProperty("output_config"));
         Assert.True(body.GetProperty("stream").GetBoolean());
         if (client == "chat")
         {
@@ -236,30 +237,36 @@ public sealed class RequestTranslationTests
     }
 
     [Theory]
-    [InlineData("low", 1024)]
-    [InlineData("medium", 4096)]
-    [InlineData("high", 16384)]
-    [InlineData("xhigh", 32768)]
-    public void Effort_BecomesTheDocumentedBudget_AndBackTheSameLevel(string effort, long budget)
+    [InlineData("minimal", "low", "low")]
+    [InlineData("low", "low", "low")]
+    [InlineData("medium", "medium", "medium")]
+    [InlineData("high", "high", "high")]
+    [InlineData("xhigh", "max", "xhigh")]
+    public void Effort_BecomesAdaptiveThinkingAtThatEffort_AndBackTheSameLevel(string effort, string anthropicEffort, string back)
     {
         var chat = $$"""{"model":"m","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"{{effort}}"}""";
 
-        var anthropic = TranslateRequest("chat", "messages", chat, maxOutputTokens: 64000);
-        Assert.Equal(budget, anthropic.GetProperty("thinking").GetProperty("budget_tokens").GetInt64());
+        // Current Claude models take only adaptive thinking; a small output limit needs no budget below it.
+        var anthropic = TranslateRequest("chat", "messages", chat, maxOutputTokens: 300);
+        AssertJson("""{"type":"adaptive"}""", anthropic.GetProperty("thinking"));
+        Assert.Equal(anthropicEffort, anthropic.GetProperty("output_config").GetProperty("effort").GetString());
+        Assert.Equal(300, anthropic.GetProperty("max_tokens").GetInt64());
 
-        var back = TranslateRequest("messages", "chat", anthropic.GetRawText());
-        Assert.Equal(effort, back.GetProperty("reasoning_effort").GetString());
+        var chatBack = TranslateRequest("messages", "chat", anthropic.GetRawText());
+        Assert.Equal(back, chatBack.GetProperty("reasoning_effort").GetString());
     }
 
     [Fact]
-    public void EffortBudget_AboveTheLimit_ShrinksBelowIt()
+    public void EffortNone_SendsNoThinking_AndAnExplicitBudgetStaysABudget()
     {
-        var chat = """{"model":"m","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"high"}""";
+        var none = TranslateRequest("chat", "messages", """{"model":"m","messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"none"}""", maxOutputTokens: 300);
+        Assert.False(none.TryGetProperty("thinking", out _));
+        Assert.False(none.TryGetProperty("output_config", out _));
 
-        var body = TranslateRequest("chat", "messages", chat, maxOutputTokens: 3000);
-
-        Assert.Equal(3000, body.GetProperty("max_tokens").GetInt64());
-        Assert.Equal(2999, body.GetProperty("thinking").GetProperty("budget_tokens").GetInt64());
+        var budget = TranslateRequest("messages", "messages",
+            """{"model":"m","max_tokens":8000,"messages":[{"role":"user","content":"Hi"}],"thinking":{"type":"enabled","budget_tokens":2048}}""");
+        AssertJson("""{"type":"enabled","budget_tokens":2048}""", budget.GetProperty("thinking"));
+        Assert.False(budget.TryGetProperty("output_config", out _));
     }
 
     [Fact]

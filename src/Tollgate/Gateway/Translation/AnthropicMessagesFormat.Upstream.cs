@@ -23,14 +23,15 @@ internal sealed partial class AnthropicMessagesFormat
     {
         // Anthropic requires max_tokens; the pipeline always supplies the limit it admitted.
         var max = maxOutputTokens ?? turn.MaxOutputTokens ?? throw TranslationException.Invalid("An output limit is required.", "max_tokens");
-        long? budget = turn.Reasoning is { } r ? ReasoningMap.Budget(r) : null;
+
+        // An effort level (OpenAI's reasoning effort, or Anthropic's own adaptive thinking) is sent as
+        // adaptive thinking with that effort: current Claude models take only that form. A token budget
+        // (a client that sent one) is sent as a budget, which is part of max_tokens and must be below it.
+        var adaptiveEffort = turn.Reasoning is { BudgetTokens: null, Effort: { } effort } ? ReasoningMap.AnthropicEffort(effort) : null;
+        long? budget = turn.Reasoning?.BudgetTokens;
         if (budget is { } b && b >= max)
         {
-            // The budget is part of max_tokens and must be below it; a budget derived from an effort
-            // level is shrunk to fit, down to Anthropic's minimum.
-            budget = turn.Reasoning!.BudgetTokens is null && max - 1 >= ReasoningMap.MinBudget
-                ? max - 1
-                : throw TranslationException.Invalid($"The output limit ({max}) must exceed the thinking budget ({b}); Anthropic's smallest budget is {ReasoningMap.MinBudget}.", "max_tokens");
+            throw TranslationException.Invalid($"The output limit ({max}) must exceed the thinking budget ({b}); Anthropic's smallest budget is {ReasoningMap.MinBudget}.", "max_tokens");
         }
 
         json.WriteStartObject();
@@ -95,6 +96,15 @@ internal sealed partial class AnthropicMessagesFormat
             json.WriteStartObject("thinking"u8);
             json.WriteString("type"u8, "enabled"u8);
             json.WriteNumber("budget_tokens"u8, thinkingBudget);
+            json.WriteEndObject();
+        }
+        else if (adaptiveEffort is not null)
+        {
+            json.WriteStartObject("thinking"u8);
+            json.WriteString("type"u8, "adaptive"u8);
+            json.WriteEndObject();
+            json.WriteStartObject("output_config"u8);
+            json.WriteString("effort"u8, adaptiveEffort);
             json.WriteEndObject();
         }
 

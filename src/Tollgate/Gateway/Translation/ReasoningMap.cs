@@ -1,8 +1,8 @@
 namespace Tollgate.Gateway.Translation;
 
 /// <summary>
-/// Converts between OpenAI's reasoning effort levels and Anthropic's thinking token budgets, and
-/// recognises whose signature a thinking block carries.
+/// Converts between OpenAI's reasoning effort levels, Anthropic's effort levels (adaptive thinking)
+/// and thinking token budgets, and recognises whose signature a thinking block carries.
 /// </summary>
 /// <remarks>
 /// The effort → budget table (Anthropic's minimum budget is 1,024 tokens):
@@ -38,13 +38,23 @@ internal static class ReasoningMap
         _ => "xhigh",
     };
 
+    /// <summary>
+    /// Anthropic's <c>output_config.effort</c> for an effort level (<c>low</c>, <c>medium</c>, <c>high</c>,
+    /// <c>max</c>); null for <c>none</c> (no thinking).
+    /// </summary>
+    public static string? AnthropicEffort(string effort) => effort switch
+    {
+        "none" => null,
+        "minimal" or "low" => "low",
+        "medium" => "medium",
+        "high" => "high",
+        "xhigh" or "max" => "max",
+        _ => throw TranslationException.Invalid($"Unknown reasoning effort '{effort}'.", "reasoning_effort"),
+    };
+
     /// <summary>The effort to send to an OpenAI format, from either form.</summary>
     public static string? Effort(Reasoning reasoning) =>
         reasoning.Effort ?? (reasoning.BudgetTokens is { } budget ? EffortFor(budget) : null);
-
-    /// <summary>The budget to send to Anthropic, from either form; null when thinking is off.</summary>
-    public static long? Budget(Reasoning reasoning) =>
-        reasoning.BudgetTokens ?? (reasoning.Effort is { } effort ? BudgetFor(effort) : null);
 
     /// <summary>
     /// Responses reasoning items come back in a later request only with their item id and their
