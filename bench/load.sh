@@ -10,6 +10,8 @@
 #   CONNS=32 MODES=json SKIP_DIRECT=1 SKIP_BARE=1 bash bench/load.sh   # a subset
 #   EXTRA_GATEWAY_ARGS="--Tollgate:Database:Provider=postgres ..." bash bench/load.sh
 #   GATEWAY_ENV="DOTNET_gcServer=1" bash bench/load.sh          # runtime settings for the gateway only
+#   ONLY_ENDPOINTS=1 bash bench/load.sh   # only the endpoint comparison: chat passthrough, /v1/messages
+#                                         # passthrough to Anthropic, /v1/messages translated to OpenAI
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -36,7 +38,10 @@ dotnet build -c Release -nologo -v q bench/BareProxy/BareProxy.csproj >/dev/null
 cat > "$work/catalog.json" <<JSON
 {"models":[{"id":"bench-model","name":"Bench","kind":"chat","maxOutputTokens":1000,
   "providers":[{"provider":"openai","providerModelId":"bench-upstream",
-    "prices":[{"inputPerMillion":"2.5","outputPerMillion":"10"}]}]}]}
+    "prices":[{"inputPerMillion":"2.5","outputPerMillion":"10"}]}]},
+ {"id":"bench-claude","name":"Bench Claude","kind":"chat","maxOutputTokens":1000,
+  "providers":[{"provider":"anthropic","providerModelId":"bench-claude-upstream",
+    "prices":[{"inputPerMillion":"3","outputPerMillion":"15"}]}]}]}
 JSON
 
 dotnet tools/FakeProviders/bin/Release/net10.0/FakeProviders.dll --urls "http://127.0.0.1:$fake_port" \
@@ -47,6 +52,8 @@ env ${GATEWAY_ENV:-} dotnet src/Tollgate/bin/Release/net10.0/Tollgate.dll --urls
   --Tollgate:Catalog:Path="$work/catalog.json" \
   --Tollgate:Providers:openai:BaseUrl="http://127.0.0.1:$fake_port/openai/v1" \
   --Tollgate:Providers:openai:ApiKey=bench-upstream-key \
+  --Tollgate:Providers:anthropic:BaseUrl="http://127.0.0.1:$fake_port/anthropic" \
+  --Tollgate:Providers:anthropic:ApiKey=bench-upstream-key \
   --Logging:LogLevel:Default=Warning ${EXTRA_GATEWAY_ARGS:-} >"$work/gateway.log" 2>&1 &
 gw_pid=$!; pids+=("$gw_pid")
 dotnet bench/BareProxy/bin/Release/net10.0/BareProxy.dll --urls "http://127.0.0.1:$bare_port" \
@@ -121,6 +128,32 @@ run() { # target mode conns url body key
 # paths before measuring anything, or the first row measures start-up.
 lua "$body_json" "$key"; wrk -t2 -c32 -d"${INITIAL_WARMUP:-15}s" -s "$work/post.lua" "$T/v1/chat/completions" >/dev/null 2>&1 || true
 lua "$body_stream" "$key"; wrk -t2 -c32 -d5s -s "$work/post.lua" "$T/v1/chat/completions" >/dev/null 2>&1 || true
+
+# The endpoints compared in one run (32 connections): Chat Completions passed through to an
+# OpenAI-compatible upstream, Messages passed through to Anthropic, and Messages translated to the
+# OpenAI-compatible upstream (request, answer and stream each through the internal form).
+msg_json='{"model":"bench-claude","max_tokens":64,"messages":[{"role":"user","content":"Tell me something short about toll gates."}]}'
+msg_stream='{"model":"bench-claude","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Tell me something short about toll gates."}]}'
+msg_translated_json=${msg_json/bench-claude/bench-model}
+msg_translated_stream=${msg_stream/bench-claude/bench-model}
+endpoints() {
+  for round in ${ROUNDS:-1 2}; do
+    echo "(endpoints, round $round)" | tee -a "$results"
+    run gateway json 32 "$T/v1/chat/completions" "$body_json" "$key"
+    run msg-pass json 32 "$T/v1/messages" "$msg_json" "$key"
+    run msg-xlat json 32 "$T/v1/messages" "$msg_translated_json" "$key"
+    run gateway stream 32 "$T/v1/chat/completions" "$body_stream" "$key"
+    run msg-pass stream 32 "$T/v1/messages" "$msg_stream" "$key"
+    run msg-xlat stream 32 "$T/v1/messages" "$msg_translated_stream" "$key"
+  done
+}
+if [ -n "${ONLY_ENDPOINTS:-}" ]; then
+  lua "$msg_translated_json" "$key"; wrk -t2 -c32 -d5s -s "$work/post.lua" "$T/v1/messages" >/dev/null 2>&1 || true
+  endpoints
+  echo "cores: $(nproc)" | tee -a "$results"
+  echo "kept in $results"
+  exit 0
+fi
 
 for conns in ${CONNS:-32 128}; do
   for mode in ${MODES:-json stream}; do
