@@ -138,10 +138,15 @@ public sealed class CrashRecoveryTests
                     }
                 }
             }).ToList();
-            await Task.Delay(TimeSpan.FromSeconds(2));
+            // Kill once the load is well under way (a count, not a time: a busy machine is slower).
+            var loadDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (Volatile.Read(ref clientOk) < 50 && DateTime.UtcNow < loadDeadline && !first.HasExited)
+            {
+                await Task.Delay(20);
+            }
+
             first.Kill(); // SIGKILL: no graceful shutdown, no flush
             await first.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            await Task.Delay(200);
             stop.Cancel();
             await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(30));
         }
