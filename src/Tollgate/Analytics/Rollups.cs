@@ -18,10 +18,13 @@ internal static class Rollups
 
     public const long HourMs = 60 * 60 * 1000;
 
+    /// <summary>Six hours: with it a local day's edge is a few buckets (see <see cref="FacetPlan"/>).</summary>
+    public const long SixHourMs = 6 * HourMs;
+
     public const long DayMs = 24 * HourMs;
 
     /// <summary>The facet grains, finest first.</summary>
-    public static readonly long[] Grains = [QuarterMs, HourMs, DayMs];
+    public static readonly long[] Grains = [QuarterMs, HourMs, SixHourMs, DayMs];
 
     public const string Model = "model";
     public const string Provider = "provider";
@@ -82,7 +85,7 @@ internal static class Rollups
                COUNT(*), COUNT(*) FILTER (WHERE i.status IN ('upstream_error', 'failed')), SUM(i.cost_pico), SUM(i.input_tokens),
                SUM(i.output_tokens), SUM(i.cached_input_tokens), SUM(i.reasoning_tokens)
         FROM inserted i
-        CROSS JOIN (VALUES ({QuarterMs}::bigint), ({HourMs}::bigint), ({DayMs}::bigint)) g (grain)
+        CROSS JOIN (VALUES ({QuarterMs}::bigint), ({HourMs}::bigint), ({SixHourMs}::bigint), ({DayMs}::bigint)) g (grain)
         CROSS JOIN LATERAL (VALUES ('{Model}', i.model), ('{Provider}', i.provider), ('{Project}', i.project_id),
                                    ('{Member}', i.member_id), ('{Key}', i.key_id)) d (dimension, value)
         GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5

@@ -59,30 +59,36 @@ public sealed class LocalDaysTests
     [InlineData("Australia/Lord_Howe")]
     [InlineData("America/New_York")]
     [InlineData("Pacific/Kiritimati")]
-    public void FacetPieces_CoverEachDayExactly(string zone)
+    public void FacetPlan_SumsEachDayExactly(string zone)
     {
-        // Every 15-minute bucket of a year of local days is counted once, in its own day, whatever
-        // mix of days, hours and quarters (added and subtracted) the cover uses.
+        // Every 15-minute bucket of a year of local days is counted once, in its own day, whatever mix
+        // of day totals and signed 6-hour, hour and 15-minute buckets the plan reads: each bucket gets a
+        // random weight, each facet bucket the sum of its weights, and each day must sum to its own.
         var days = LocalDays.Create(Zone(zone), new DateOnly(2026, 1, 1), new DateOnly(2026, 12, 31));
-        var pieces = new List<FacetPiece>();
-        for (var i = 0; i < days.Count; i++)
-        {
-            FacetPieces.Cover(pieces, days.Starts[i], days.Starts[i + 1], i);
-        }
+        var plan = FacetPlan.For(days.Starts);
+        var random = new Random(7);
+        var weights = new Dictionary<long, long>();
+        long Weight(long quarter) => weights.TryGetValue(quarter, out var w) ? w : weights[quarter] = random.NextInt64(1, 1L << 40);
 
-        var counted = new Dictionary<(long Quarter, int Slot), int>();
-        foreach (var p in pieces)
+        var entities = new UsageSums[plan.EntityCount];
+        foreach (var p in plan.Pieces)
         {
             for (var q = p.BucketStart; q < p.BucketStart + p.Grain; q += Rollups.QuarterMs)
             {
-                counted[(q, p.Slot)] = counted.GetValueOrDefault((q, p.Slot)) + p.Sign;
+                entities[p.Slot].CostPico += p.Sign * Weight(q);
             }
         }
 
-        var nonZero = counted.Where(c => c.Value != 0).ToList();
-        Assert.All(nonZero, c => Assert.Equal(1, c.Value));
-        Assert.Equal((days.End - days.Start) / Rollups.QuarterMs, nonZero.Count);
-        Assert.All(nonZero, c => Assert.Equal(c.Key.Slot, UsageQueries.SlotOf(days.Starts, c.Key.Quarter)));
-        Assert.True(pieces.Count <= days.Count * 24, $"{pieces.Count} pieces for {days.Count} days");
+        var expected = new long[days.Count];
+        for (var q = days.Start; q < days.End; q += Rollups.QuarterMs)
+        {
+            expected[UsageQueries.SlotOf(days.Starts, q)] += Weight(q);
+        }
+
+        var actual = new long[days.Count];
+        plan.Combine(entities, new UsageSums[plan.DayCount + 1], (slot, sums) => actual[slot] = sums.CostPico);
+
+        Assert.Equal(expected, actual);
+        Assert.True(plan.Pieces.Count <= (days.Count + 1) * 6, $"{plan.Pieces.Count} pieces for {days.Count} days");
     }
 }
