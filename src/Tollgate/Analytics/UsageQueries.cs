@@ -81,101 +81,55 @@ internal sealed class UsageQueries(Database database)
 
     private async Task<IEnumerable<Row>> FromFacetsAsync(string orgId, long[] starts, string dimension, CancellationToken ct)
     {
-        var plan = FacetPlan.For(starts);
-        var pieces = plan.Pieces;
+        var pieces = FacetPlan.For(starts).SlotPieces();
         if (pieces.Count == 0)
         {
             return [];
         }
 
-        // Sums per (value, entity), ordered by value: each value's slots are combined in turn.
-        IEnumerable<Row> entities;
-        await using (var connection = await database.OpenAsync(ct).ConfigureAwait(false))
+        await using var connection = await database.OpenAsync(ct).ConfigureAwait(false);
+        var sums = SumColumns.Replace("{0}", "p.sign * f.", StringComparison.Ordinal);
+        if (database.IsPostgres)
         {
-            var sums = SumColumns.Replace("{0}", "p.sign * f.", StringComparison.Ordinal);
-            if (database.IsPostgres)
-            {
-                entities = await connection.QueryAsync<Row>(new CommandDefinition(
-                    $"""
-                    SELECT p.slot::bigint AS Slot, f.value AS Value, {sums}
-                    FROM unnest(@grains, @buckets, @slots, @signs) AS p (grain, bucket, slot, sign)
-                    JOIN usage_facets f ON f.org_id = @orgId AND f.dimension = @dimension AND f.grain = p.grain AND f.bucket_start = p.bucket
-                    GROUP BY f.value, p.slot
-                    ORDER BY f.value
-                    """,
-                    new
-                    {
-                        orgId, dimension,
-                        grains = pieces.Select(p => p.Grain).ToArray(),
-                        buckets = pieces.Select(p => p.BucketStart).ToArray(),
-                        slots = pieces.Select(p => p.Slot).ToArray(),
-                        signs = pieces.Select(p => (long)p.Sign).ToArray(),
-                    },
-                    cancellationToken: ct)).ConfigureAwait(false);
-            }
-            else
-            {
-                // SQLite: the pieces travel as one JSON array; CROSS JOIN keeps them the outer loop, so each
-                // piece is one primary-key seek into the facets.
-                var json = new StringBuilder(pieces.Count * 32).Append('[');
-                foreach (var p in pieces)
+            return await connection.QueryAsync<Row>(new CommandDefinition(
+                $"""
+                SELECT p.slot::bigint AS Slot, f.value AS Value, {sums}
+                FROM unnest(@grains, @buckets, @slots, @signs) AS p (grain, bucket, slot, sign)
+                JOIN usage_facets f ON f.org_id = @orgId AND f.dimension = @dimension AND f.grain = p.grain AND f.bucket_start = p.bucket
+                GROUP BY p.slot, f.value
+                """,
+                new
                 {
-                    json.Append(json.Length == 1 ? "[" : ",[").Append(p.Grain).Append(',').Append(p.BucketStart).Append(',').Append(p.Slot).Append(',').Append(p.Sign).Append(']');
-                }
-
-                json.Append(']');
-                entities = await connection.QueryAsync<Row>(new CommandDefinition(
-                    $"""
-                    WITH p (grain, bucket, slot, sign) AS (
-                        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
-                        FROM json_each(@pieces))
-                    SELECT p.slot AS Slot, f.value AS Value, {sums}
-                    FROM p CROSS JOIN usage_facets f
-                    WHERE f.org_id = @orgId AND f.dimension = @dimension AND f.grain = p.grain AND f.bucket_start = p.bucket
-                    GROUP BY f.value, p.slot
-                    ORDER BY f.value
-                    """,
-                    new { orgId, dimension, pieces = json.ToString() },
-                    cancellationToken: ct)).ConfigureAwait(false);
-            }
+                    orgId, dimension,
+                    grains = pieces.Select(p => p.Grain).ToArray(),
+                    buckets = pieces.Select(p => p.BucketStart).ToArray(),
+                    slots = pieces.Select(p => p.Slot).ToArray(),
+                    signs = pieces.Select(p => (long)p.Sign).ToArray(),
+                },
+                cancellationToken: ct)).ConfigureAwait(false);
         }
 
-        var rows = new List<Row>();
-        var values = new UsageSums[plan.EntityCount];
-        var scratch = new UsageSums[plan.DayCount + 1];
-        string? current = null;
-        void Flush()
+        // SQLite: the pieces travel as one JSON array; CROSS JOIN keeps them the outer loop, so each
+        // piece is one primary-key seek into the facets.
+        var json = new StringBuilder(pieces.Count * 32).Append('[');
+        foreach (var p in pieces)
         {
-            var value = current!;
-            plan.Combine(values, scratch, (slot, s) => rows.Add(new Row
-            {
-                Slot = slot, Value = value, Requests = s.Requests, Errors = s.Errors, CostPico = s.CostPico, InputTokens = s.InputTokens,
-                OutputTokens = s.OutputTokens, CachedTokens = s.CachedTokens, ReasoningTokens = s.ReasoningTokens,
-            }));
-            Array.Clear(values);
+            json.Append(json.Length == 1 ? "[" : ",[").Append(p.Grain).Append(',').Append(p.BucketStart).Append(',').Append(p.Slot).Append(',').Append(p.Sign).Append(']');
         }
 
-        foreach (var e in entities)
-        {
-            if (current is not null && !string.Equals(current, e.Value, StringComparison.Ordinal))
-            {
-                Flush();
-            }
-
-            current = e.Value;
-            values[e.Slot] = new UsageSums
-            {
-                Requests = e.Requests, Errors = e.Errors, CostPico = e.CostPico, InputTokens = e.InputTokens,
-                OutputTokens = e.OutputTokens, CachedTokens = e.CachedTokens, ReasoningTokens = e.ReasoningTokens,
-            };
-        }
-
-        if (current is not null)
-        {
-            Flush();
-        }
-
-        return rows;
+        json.Append(']');
+        return await connection.QueryAsync<Row>(new CommandDefinition(
+            $"""
+            WITH p (grain, bucket, slot, sign) AS (
+                SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
+                FROM json_each(@pieces))
+            SELECT p.slot AS Slot, f.value AS Value, {sums}
+            FROM p CROSS JOIN usage_facets f
+            WHERE f.org_id = @orgId AND f.dimension = @dimension AND f.grain = p.grain AND f.bucket_start = p.bucket
+            GROUP BY p.slot, f.value
+            """,
+            new { orgId, dimension, pieces = json.ToString() },
+            cancellationToken: ct)).ConfigureAwait(false);
     }
 
     private async Task<IEnumerable<Row>> FromRollupsAsync(string orgId, long[] starts, string dimension, UsageFilter filter, CancellationToken ct)
