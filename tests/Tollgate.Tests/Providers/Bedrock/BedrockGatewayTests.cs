@@ -84,7 +84,7 @@ public sealed class BedrockGatewayTests
         var text = await response.Content.ReadAsStringAsync(Ct);
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
-        Assert.Equal("bedrock", response.Headers.TryGetValues("x-tollgate-provider", out var p) ? p.Single() : "bedrock");
+        Assert.Equal("bedrock", Assert.Single(response.Headers.GetValues("x-tollgate-provider")));
         var upstream = host.Fake.Requests[^1];
         Assert.Equal($"/bedrock/model/global.anthropic.claude-test-v1%3A0/{(stream ? "converse-stream" : "converse")}", upstream.Path);
         Assert.StartsWith($"AWS4-HMAC-SHA256 Credential={host.Fake.Options.BedrockAccessKeyId}/", upstream.Authorization, StringComparison.Ordinal);
