@@ -1,6 +1,9 @@
+using System.ClientModel;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using OpenAI;
+using OpenAI.Chat;
 using Tollgate.Budgets;
 using Tollgate.Tests.Gateway;
 
@@ -263,5 +266,32 @@ public sealed class BedrockGatewayTests
         var row = Assert.Single(await host.WaitForLedgerAsync(1));
         Assert.Equal("failed", row.Status);
         Assert.True(row.CostPico > 0);
+    }
+
+    [Fact]
+    public async Task OfficialOpenAISdk_StreamsFromBedrock_TextAndUsageWithCacheReads()
+    {
+        await using var host = await GatewayTestHost.StartAsync();
+        var sdk = new ChatClient("bedrock-test-global", new ApiKeyCredential(host.Key),
+            new OpenAIClientOptions { Endpoint = host.GatewayV1, NetworkTimeout = TimeSpan.FromSeconds(30) });
+        var text = new StringBuilder();
+        ChatTokenUsage? usage = null;
+
+        await foreach (var update in sdk.CompleteChatStreamingAsync([new UserChatMessage("stream please fake:chunks=4 fake:cached_tokens=3")]).WithCancellation(Ct))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                text.Append(part.Text);
+            }
+
+            usage ??= update.Usage;
+        }
+
+        Assert.Equal("tok0 tok1 tok2 tok3", text.ToString().Trim());
+        Assert.NotNull(usage);
+        Assert.Equal((4, 3), (usage.OutputTokenCount, usage.InputTokenDetails.CachedTokenCount));
+        var row = Assert.Single(await host.LedgerAsync());
+        Assert.Equal(usage.InputTokenCount, row.InputTokens + row.CachedInputTokens);
+        Assert.Equal(GlobalPico(row.InputTokens, 3, 0, 4), row.CostPico);
     }
 }
