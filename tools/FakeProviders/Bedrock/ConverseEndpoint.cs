@@ -120,6 +120,7 @@ internal sealed class ConverseEndpoint(FakeOptions options, FakeStats stats, Req
         response.ContentType = "application/vnd.amazon.eventstream";
         var cutAt = knobs.CutAfterChunks ?? -1;
         var errorAt = knobs.ErrorAfterChunks ?? -1;
+        var corruptAt = knobs.CorruptAfterChunks ?? -1;
         var sent = 0;
 
         Event(pipe, "messageStart", json => json.WriteString("role"u8, "assistant"u8));
@@ -152,6 +153,18 @@ internal sealed class ConverseEndpoint(FakeOptions options, FakeStats stats, Req
                 if (sent == errorAt)
                 {
                     return await FailAsync(pipe, knobs, aborted);
+                }
+
+                if (sent == corruptAt)
+                {
+                    // A delta whose message CRC is wrong, as a damaged connection would deliver it.
+                    var damaged = new ArrayBufferWriter<byte>(256);
+                    Event(damaged, "contentBlockDelta", json => json.WriteNumber("contentBlockIndex"u8, index));
+                    var bytes = damaged.WrittenSpan.ToArray();
+                    bytes[^1] ^= 0xFF;
+                    pipe.Write(bytes);
+                    await FakeExchange.FlushAsync(pipe, aborted);
+                    return FakeStats.Outcome.Failed;
                 }
 
                 await FakeExchange.DelayAsync(knobs.ChunkDelayMs, time, aborted);

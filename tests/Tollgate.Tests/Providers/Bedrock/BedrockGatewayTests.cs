@@ -269,6 +269,30 @@ public sealed class BedrockGatewayTests
     }
 
     [Fact]
+    public async Task CorruptFrame_MidStream_EndsWithTerminalEventsNotACrash_AndChargesWhatWasGenerated()
+    {
+        await using var host = await GatewayTestHost.StartAsync();
+        using var client = host.GatewayClient();
+
+        var response = await client.PostAsync("v1/chat/completions",
+            GatewayTestHost.ChatBody("bedrock-test-global", "Hi fake:chunks=5 fake:corrupt_after=2", stream: true, includeUsage: true), Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("tok1", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("tok2", text, StringComparison.Ordinal);
+        Assert.Contains("CorruptFrame", text, StringComparison.Ordinal);
+        Assert.Contains("message CRC", text, StringComparison.Ordinal);
+        var row = Assert.Single(await host.WaitForLedgerAsync(1));
+        Assert.Equal("failed", row.Status);
+        Assert.True(row.CostPico > 0);
+
+        // The server is unharmed: the next request is answered.
+        var next = await client.PostAsync("v1/chat/completions", GatewayTestHost.ChatBody("bedrock-test-global", "Hi again"), Ct);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    [Fact]
     public async Task OfficialOpenAISdk_StreamsFromBedrock_TextAndUsageWithCacheReads()
     {
         await using var host = await GatewayTestHost.StartAsync();
