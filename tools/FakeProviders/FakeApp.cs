@@ -1,4 +1,5 @@
 using Tollgate.FakeProviders.Anthropic;
+using Tollgate.FakeProviders.Bedrock;
 using Tollgate.FakeProviders.OpenAI;
 
 namespace Tollgate.FakeProviders;
@@ -30,11 +31,13 @@ internal static class FakeApp
         builder.Services.AddSingleton<ResponsesEndpoint>();
         builder.Services.AddSingleton<ResponseStore>();
         builder.Services.AddSingleton<MessagesEndpoint>();
+        builder.Services.AddSingleton<ConverseEndpoint>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapOpenAIApi();
         app.MapAnthropicApi();
+        app.MapBedrockApi();
         app.MapFakeControlApi();
         app.MapFallback(OpenAIApi.InvalidUrlAsync);
         return app;

@@ -24,6 +24,7 @@ internal struct FakeKnobs
     public bool ErrorEventOnly;
     public bool ToolCall;
     public string? ToolName;
+    public int? CorruptAfterChunks;
 
     private const string DirectivePrefix = "fake:";
     private const string HeaderPrefix = "x-fake-";
@@ -130,6 +131,9 @@ internal struct FakeKnobs
                 break;
             case "error_event":
                 ErrorEventOnly = value.Equals("error", StringComparison.OrdinalIgnoreCase);
+                break;
+            case "corrupt_after":
+                CorruptAfterChunks = ParseOptional(value, CorruptAfterChunks);
                 break;
             case "cached_tokens":
                 SetInt(ref CachedTokens, value);

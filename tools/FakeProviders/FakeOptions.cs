@@ -85,4 +85,10 @@ public sealed class FakeOptions
     /// non-empty key is accepted.
     /// </summary>
     public string? RequireApiKey { get; set; }
+
+    /// <summary>The AWS access key id the Bedrock fake accepts.</summary>
+    public string BedrockAccessKeyId { get; set; } = "AKIDFAKEBEDROCK";
+
+    /// <summary>The AWS secret the Bedrock fake verifies SigV4 signatures with.</summary>
+    public string BedrockSecretAccessKey { get; set; } = "fake-bedrock-secret/EXAMPLEKEY";
 }

@@ -53,6 +53,12 @@ public sealed class FakeProviderServer : IAsyncDisposable
     /// </summary>
     public string AnthropicBaseUrl(string provider = "anthropic") => $"{BaseAddress}{provider}";
 
+    /// <summary>
+    /// <c>http://127.0.0.1:{port}/{provider}</c>: the base URL of the Bedrock runtime fake (it serves
+    /// <c>{base}/model/{modelId}/converse</c> and <c>/converse-stream</c>, as <c>bedrock-runtime.{region}.amazonaws.com</c> does).
+    /// </summary>
+    public string BedrockBaseUrl(string provider = "bedrock") => $"{BaseAddress}{provider}";
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Streaming;
 
 namespace Tollgate.Providers;
@@ -16,4 +18,10 @@ internal interface IChatProviderAdapter
 
     /// <summary>A reader of the provider's streamed answer; server-sent events unless the provider frames otherwise.</summary>
     IStreamFrameReader OpenStream(Stream body, int maxEventBytes) => new SseFrameReader(body, maxEventBytes);
+
+    /// <summary>
+    /// The provider's error answer as a gateway error (its kind, status and message), for a provider that
+    /// names errors its own way (a header, an exception name); null leaves the generic relay.
+    /// </summary>
+    GatewayError? ReadError(int status, byte[] body, HttpResponseHeaders headers) => null;
 }

@@ -55,7 +55,13 @@ public sealed class GatewayTestHost : IAsyncDisposable
            "providers":[{"provider":"openai","providerModelId":"fake-upstream-model",
              "prices":[{"inputPerMillion":"1.25","outputPerMillion":"10","cachedInputPerMillion":"0.125"}]}]},
           {"id":"embed-model","name":"Embeddings","kind":"embedding",
-           "providers":[{"provider":"openai","providerModelId":"emb","prices":[{"inputPerMillion":"0.02"}]}]}
+           "providers":[{"provider":"openai","providerModelId":"emb","prices":[{"inputPerMillion":"0.02"}]}]},
+          {"id":"bedrock-test-global","name":"Bedrock test (global inference profile)","kind":"chat","contextWindow":200000,"maxOutputTokens":1000,
+           "providers":[{"provider":"bedrock","providerModelId":"global.anthropic.claude-test-v1:0",
+             "prices":[{"inputPerMillion":"3","outputPerMillion":"15","cachedInputPerMillion":"0.3","cacheWritePerMillion":"3.75"}]}]},
+          {"id":"bedrock-test-us","name":"Bedrock test (US inference profile)","kind":"chat","contextWindow":200000,"maxOutputTokens":1000,
+           "providers":[{"provider":"bedrock","providerModelId":"us.anthropic.claude-test-v1:0",
+             "prices":[{"inputPerMillion":"3.3","outputPerMillion":"16.5","cachedInputPerMillion":"0.33","cacheWritePerMillion":"4.125"}]}]}
         ]}
         """;
 
@@ -111,6 +117,11 @@ public sealed class GatewayTestHost : IAsyncDisposable
             ["Tollgate:Providers:primary:ApiKey"] = "sk-primary",
             ["Tollgate:Providers:secondary:BaseUrl"] = fake.OpenAIBaseUrl("secondary"),
             ["Tollgate:Providers:secondary:ApiKey"] = "sk-secondary",
+            // Bedrock: the fake verifies SigV4 with the secret it is configured with (FakeOptions).
+            ["Tollgate:Providers:bedrock:BaseUrl"] = fake.BedrockBaseUrl(),
+            ["Tollgate:Providers:bedrock:AccessKeyId"] = fake.Options.BedrockAccessKeyId,
+            ["Tollgate:Providers:bedrock:SecretAccessKey"] = fake.Options.BedrockSecretAccessKey,
+            ["Tollgate:Providers:bedrock:Region"] = "us-west-2",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {

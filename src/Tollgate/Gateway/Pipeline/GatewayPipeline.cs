@@ -222,10 +222,10 @@ internal sealed partial class GatewayPipeline(
                 return;
             }
 
-            var clientBody = exchange.ReadError(result.HttpStatus, errorBody);
-            var streamed = GatewayError.Upstream(result.HttpStatus, "upstream_error",
+            var (clientStatus, clientBody) = exchange.ReadError(result.HttpStatus, errorBody, upstream.Headers);
+            var streamed = GatewayError.Upstream(clientStatus, "upstream_error",
                 $"The provider '{candidate.Endpoint.Name}' answered HTTP {result.HttpStatus}: {System.Text.Encoding.UTF8.GetString(errorBody.AsSpan(0, Math.Min(errorBody.Length, 2048)))}");
-            result.Tail = new Tail(result.HttpStatus, "application/json", clientBody, exchange.StreamFailureEvents(streamed));
+            result.Tail = new Tail(clientStatus, "application/json", clientBody, exchange.StreamFailureEvents(streamed));
             return;
         }
 

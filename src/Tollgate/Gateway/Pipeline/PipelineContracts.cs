@@ -87,6 +87,13 @@ internal interface IUpstreamExchange
     byte[] ReadError(int status, byte[] upstreamBody);
 
     /// <summary>
+    /// An upstream error with the response's headers at hand (a provider may name the error in a header):
+    /// the status and body the client gets. By default the provider's status and <see cref="ReadError(int, byte[])"/>.
+    /// </summary>
+    (int Status, byte[] Body) ReadError(int status, byte[] upstreamBody, System.Net.Http.Headers.HttpResponseHeaders headers) =>
+        (status, ReadError(status, upstreamBody));
+
+    /// <summary>
     /// One whole upstream server-sent event: writes what the client gets (possibly nothing) to
     /// <paramref name="output"/>; returns true when the upstream's stream is complete.
     /// </summary>

@@ -1,6 +1,7 @@
 using Tollgate.Gateway.Routing;
 using Tollgate.Providers;
 using Tollgate.Providers.Anthropic;
+using Tollgate.Providers.Bedrock;
 using Tollgate.Providers.OpenAI;
 
 namespace Tollgate.Gateway.Translation;
@@ -14,6 +15,7 @@ internal sealed class ChatFormats
 {
     private readonly ProviderChatFormat _anthropic;
     private readonly ProviderChatFormat _openAIChat;
+    private readonly ProviderChatFormat _bedrock;
 
     public ChatFormats(TimeProvider time)
     {
@@ -22,6 +24,7 @@ internal sealed class ChatFormats
         Responses = new ResponsesFormat(time);
         _anthropic = new ProviderChatFormat(Messages, AnthropicMessagesAdapter.Instance);
         _openAIChat = new ProviderChatFormat(Chat, OpenAIChatAdapter.Instance);
+        _bedrock = new ProviderChatFormat(new BedrockConverseFormat(), new BedrockConverseAdapter(time));
     }
 
     /// <summary>OpenAI Chat Completions.</summary>
@@ -41,6 +44,7 @@ internal sealed class ChatFormats
     {
         ProviderProtocol.Anthropic => _anthropic,
         ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo => _openAIChat,
+        ProviderProtocol.Bedrock => _bedrock,
         _ => null,
     };
 

@@ -120,6 +120,12 @@ internal sealed class TranslatingExchange : IUpstreamExchange
             $"The provider answered HTTP {status}: {System.Text.Encoding.UTF8.GetString(upstreamBody.AsSpan(0, Math.Min(upstreamBody.Length, 2048)))}"));
 
     /// <inheritdoc />
+    public (int Status, byte[] Body) ReadError(int status, byte[] upstreamBody, System.Net.Http.Headers.HttpResponseHeaders headers) =>
+        _provider.Adapter.ReadError(status, upstreamBody, headers) is { } error
+            ? (error.Status, _clientErrors.ToJson(error))
+            : (status, ReadError(status, upstreamBody));
+
+    /// <inheritdoc />
     public bool OnEvent(ReadOnlyMemory<byte> ev, IBufferWriter<byte> output)
     {
         _events.Clear();
@@ -151,4 +157,4 @@ internal sealed class TranslatingExchange : IUpstreamExchange
 /// <summary>A provider protocol as a chat wire format plus how its requests are sent.</summary>
 /// <param name="Format">The provider's wire format.</param>
 /// <param name="Adapter">Sends a body in that format to the provider (URL, authentication, stream framing).</param>
-internal sealed record ProviderChatFormat(IChatWireFormat Format, IChatProviderAdapter Adapter);
+internal sealed record ProviderChatFormat(IProviderWireFormat Format, IChatProviderAdapter Adapter);
