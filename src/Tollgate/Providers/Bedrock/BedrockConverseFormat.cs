@@ -16,8 +16,8 @@ namespace Tollgate.Providers.Bedrock;
 /// <c>toolResult</c> (<c>status: error</c> for a failed tool), <c>reasoningContent.reasoningText</c>
 /// (only with an Anthropic signature); output limit, temperature, top_p, stop → <c>inferenceConfig</c>;
 /// tools → <c>toolConfig.tools[].toolSpec</c> with <c>inputSchema.json</c>, tool choice →
-/// <c>toolConfig.toolChoice</c> (<c>auto</c>, <c>any</c>, <c>tool</c>); a thinking budget →
-/// <c>additionalModelRequestFields.thinking</c> (the Claude models' own field). Refused with a 400:
+/// <c>toolConfig.toolChoice</c> (<c>auto</c>, <c>any</c>, <c>tool</c>); a thinking budget or an effort →
+/// <c>additionalModelRequestFields.thinking</c> (and <c>output_config.effort</c>: the Claude models' own fields). Refused with a 400:
 /// images by URL (Converse takes bytes or S3 locations only), <c>parallel_tool_calls: false</c> and
 /// <c>tool_choice: none</c> with tool calls in the conversation (Converse has neither).
 /// </remarks>
@@ -39,13 +39,13 @@ internal sealed partial class BedrockConverseFormat : IProviderWireFormat
     private static void WriteTurn(Utf8JsonWriter json, ChatTurn turn, long? maxOutputTokens)
     {
         var max = maxOutputTokens ?? turn.MaxOutputTokens;
-        long? budget = turn.Reasoning is { } r ? ReasoningMap.Budget(r) : null;
+        // As with Anthropic (whose models Bedrock serves): an effort is adaptive thinking at that effort,
+        // the only form current Claude models take; a client's token budget stays a budget, below the limit.
+        var adaptiveEffort = turn.Reasoning is { BudgetTokens: null, Effort: { } effort } ? ReasoningMap.AnthropicEffort(effort) : null;
+        long? budget = turn.Reasoning?.BudgetTokens;
         if (budget is { } b && max is { } m && b >= m)
         {
-            // As with Anthropic (whose models Bedrock serves): the budget is part of the output limit.
-            budget = turn.Reasoning!.BudgetTokens is null && m - 1 >= ReasoningMap.MinBudget
-                ? m - 1
-                : throw TranslationException.Invalid($"The output limit ({m}) must exceed the thinking budget ({b}).", "max_tokens");
+            throw TranslationException.Invalid($"The output limit ({m}) must exceed the thinking budget ({b}).", "max_tokens");
         }
 
         if (turn.ParallelToolCalls is false && turn.Tools.Count > 0)
@@ -107,6 +107,17 @@ internal sealed partial class BedrockConverseFormat : IProviderWireFormat
             json.WriteStartObject("thinking"u8);
             json.WriteString("type"u8, "enabled"u8);
             json.WriteNumber("budget_tokens"u8, thinkingBudget);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        else if (adaptiveEffort is not null)
+        {
+            json.WriteStartObject("additionalModelRequestFields"u8);
+            json.WriteStartObject("thinking"u8);
+            json.WriteString("type"u8, "adaptive"u8);
+            json.WriteEndObject();
+            json.WriteStartObject("output_config"u8);
+            json.WriteString("effort"u8, adaptiveEffort);
             json.WriteEndObject();
             json.WriteEndObject();
         }

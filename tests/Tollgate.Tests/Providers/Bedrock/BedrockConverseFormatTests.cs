@@ -104,6 +104,16 @@ public sealed class BedrockConverseFormatTests
     }
 
     [Fact]
+    public void WriteRequest_Effort_IsAdaptiveThinkingWithThatEffort()
+    {
+        var fields = Write(Turn(reasoning: new Reasoning("xhigh", null)), max: 300).GetProperty("additionalModelRequestFields");
+
+        Assert.Equal("adaptive", fields.GetProperty("thinking").GetProperty("type").GetString());
+        Assert.False(fields.GetProperty("thinking").TryGetProperty("budget_tokens", out _));
+        Assert.Equal("max", fields.GetProperty("output_config").GetProperty("effort").GetString());
+    }
+
+    [Fact]
     public void WriteRequest_FeaturesConverseCannotExpress_Are400sNamingThem()
     {
         var byUrl = Format.WriteRequest(Turn(m => m.Add(new ChatMessage(ChatRole.User, [new ImagePart(null, null, "https://example.com/a.png")]))), "m", 100).Error;
