@@ -5,12 +5,39 @@ using Tollgate.Gateway.Errors;
 namespace Tollgate.Gateway.Translation;
 
 /// <summary>
+/// The provider half of a chat wire format: writes requests from <see cref="ChatTurn"/> and reads
+/// answers and streams into the internal form. A format only providers speak (Gemini) implements
+/// this alone; the client formats implement <see cref="IChatWireFormat"/>, which adds the client half.
+/// </summary>
+internal interface IProviderWireFormat
+{
+    /// <summary>
+    /// Provider side: the request body for a provider speaking this format, with its model id, the
+    /// output limit to send (the client's, or a clamp), and the stream flag (with usage asked for when
+    /// the format needs it); or a 400 for a feature this format cannot express.
+    /// </summary>
+    (byte[]? Body, GatewayError? Error) WriteRequest(ChatTurn turn, string providerModel, long? maxOutputTokens);
+
+    /// <summary>Provider side: a complete answer into the internal form.</summary>
+    ChatResult ReadResponse(ReadOnlySpan<byte> json);
+
+    /// <summary>Provider side: a decoder of this format's server-sent events into internal stream events.</summary>
+    IStreamDecoder CreateDecoder();
+
+    /// <summary>
+    /// Provider side: an error answer in this provider's own error shape as the gateway's error (its
+    /// message and code, at <paramref name="status"/>); null to relay it as an opaque upstream error.
+    /// </summary>
+    GatewayError? ReadError(int status, ReadOnlySpan<byte> body) => null;
+}
+
+/// <summary>
 /// One chat wire format (Chat Completions, Anthropic Messages, Responses) translated to and from
 /// <see cref="ChatTurn"/>. The client side reads requests and writes answers; the provider side
 /// writes requests and reads answers. A request feature the target format cannot express is a 400
 /// <see cref="GatewayError"/> that names it, never silently dropped.
 /// </summary>
-internal interface IChatWireFormat
+internal interface IChatWireFormat : IProviderWireFormat
 {
     /// <summary>
     /// Client side: a request body into the internal form, or the 400 that says why not. Strict: a
@@ -24,19 +51,6 @@ internal interface IChatWireFormat
 
     /// <summary>Client side: an encoder of internal stream events into this format's server-sent events.</summary>
     IStreamEncoder CreateEncoder(string clientModel, ChatTurn request);
-
-    /// <summary>
-    /// Provider side: the request body for a provider speaking this format, with its model id, the
-    /// output limit to send (the client's, or a clamp), and the stream flag (with usage asked for when
-    /// the format needs it); or a 400 for a feature this format cannot express.
-    /// </summary>
-    (byte[]? Body, GatewayError? Error) WriteRequest(ChatTurn turn, string providerModel, long? maxOutputTokens);
-
-    /// <summary>Provider side: a complete answer into the internal form.</summary>
-    ChatResult ReadResponse(ReadOnlySpan<byte> json);
-
-    /// <summary>Provider side: a decoder of this format's server-sent events into internal stream events.</summary>
-    IStreamDecoder CreateDecoder();
 }
 
 /// <summary>Reads one provider stream, event by event (stateful).</summary>

@@ -110,13 +110,18 @@ internal sealed class TranslatingExchange : IUpstreamExchange
             };
         }
 
+        if (result.Failure is { } failure)
+        {
+            return new UpstreamAnswer([], result.Usage, content) { Failure = failure };
+        }
+
         ClientAnswer = _client.WriteResponse(result, _turn.Model);
         return new UpstreamAnswer(ClientAnswer, result.Usage, content);
     }
 
     /// <inheritdoc />
     public byte[] ReadError(int status, byte[] upstreamBody) =>
-        _clientErrors.ToJson(GatewayError.Upstream(status, "upstream_error",
+        _clientErrors.ToJson(_provider.Format.ReadError(status, upstreamBody) ?? GatewayError.Upstream(status, "upstream_error",
             $"The provider answered HTTP {status}: {System.Text.Encoding.UTF8.GetString(upstreamBody.AsSpan(0, Math.Min(upstreamBody.Length, 2048)))}"));
 
     /// <inheritdoc />
@@ -151,4 +156,4 @@ internal sealed class TranslatingExchange : IUpstreamExchange
 /// <summary>A provider protocol as a chat wire format plus how its requests are sent.</summary>
 /// <param name="Format">The provider's wire format.</param>
 /// <param name="Adapter">Sends a body in that format to the provider (URL, authentication, stream framing).</param>
-internal sealed record ProviderChatFormat(IChatWireFormat Format, IChatProviderAdapter Adapter);
+internal sealed record ProviderChatFormat(IProviderWireFormat Format, IChatProviderAdapter Adapter);
