@@ -1,4 +1,5 @@
 using Tollgate.FakeProviders.Anthropic;
+using Tollgate.FakeProviders.Google;
 using Tollgate.FakeProviders.OpenAI;
 
 namespace Tollgate.FakeProviders;
@@ -30,11 +31,15 @@ internal static class FakeApp
         builder.Services.AddSingleton<ResponsesEndpoint>();
         builder.Services.AddSingleton<ResponseStore>();
         builder.Services.AddSingleton<MessagesEndpoint>();
+        builder.Services.AddSingleton<GeminiEndpoint>();
+        builder.Services.AddSingleton<VertexTokenEndpoint>();
+        builder.Services.AddSingleton<VertexAnthropicEndpoint>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapOpenAIApi();
         app.MapAnthropicApi();
+        app.MapGoogleApi();
         app.MapFakeControlApi();
         app.MapFallback(OpenAIApi.InvalidUrlAsync);
         return app;

@@ -24,6 +24,8 @@ internal struct FakeKnobs
     public bool ErrorEventOnly;
     public bool ToolCall;
     public string? ToolName;
+    public string? SafetyBlock;
+    public string? FinishReason;
 
     private const string DirectivePrefix = "fake:";
     private const string HeaderPrefix = "x-fake-";
@@ -46,6 +48,8 @@ internal struct FakeKnobs
         ErrorEventOnly = options.ErrorEvent == "error",
         ToolCall = options.ToolCall,
         ToolName = options.ToolName,
+        SafetyBlock = options.SafetyBlock,
+        FinishReason = options.FinishReason,
     };
 
     /// <summary>Applies any <c>x-fake-*</c> headers.</summary>
@@ -133,6 +137,12 @@ internal struct FakeKnobs
                 break;
             case "cached_tokens":
                 SetInt(ref CachedTokens, value);
+                break;
+            case "safety_block":
+                SafetyBlock = value.IsEmpty || value.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : value.ToString();
+                break;
+            case "finish_reason":
+                FinishReason = value.IsEmpty || value.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : value.ToString();
                 break;
             case "reasoning_tokens":
                 SetInt(ref ReasoningTokens, value);
