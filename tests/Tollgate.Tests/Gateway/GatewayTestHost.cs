@@ -55,7 +55,16 @@ public sealed class GatewayTestHost : IAsyncDisposable
            "providers":[{"provider":"openai","providerModelId":"fake-upstream-model",
              "prices":[{"inputPerMillion":"1.25","outputPerMillion":"10","cachedInputPerMillion":"0.125"}]}]},
           {"id":"embed-model","name":"Embeddings","kind":"embedding",
-           "providers":[{"provider":"openai","providerModelId":"emb","prices":[{"inputPerMillion":"0.02"}]}]}
+           "providers":[{"provider":"openai","providerModelId":"emb","prices":[{"inputPerMillion":"0.02"}]}]},
+          {"id":"gemini-test","name":"Gemini on AI Studio","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"google","providerModelId":"gemini-upstream",
+             "prices":[{"inputPerMillion":"2","outputPerMillion":"8","cachedInputPerMillion":"0.5"}]}]},
+          {"id":"gemini-vertex-test","name":"Gemini on Vertex","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"vertex","providerModelId":"gemini-vertex-upstream",
+             "prices":[{"inputPerMillion":"2","outputPerMillion":"8","cachedInputPerMillion":"0.5"}]}]},
+          {"id":"claude-vertex-test","name":"Claude on Vertex","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"vertex","providerModelId":"claude-vertex-upstream",
+             "prices":[{"inputPerMillion":"3","outputPerMillion":"15","cachedInputPerMillion":"0.3","cacheWritePerMillion":"3.75"}]}]}
         ]}
         """;
 
@@ -111,6 +120,14 @@ public sealed class GatewayTestHost : IAsyncDisposable
             ["Tollgate:Providers:primary:ApiKey"] = "sk-primary",
             ["Tollgate:Providers:secondary:BaseUrl"] = fake.OpenAIBaseUrl("secondary"),
             ["Tollgate:Providers:secondary:ApiKey"] = "sk-secondary",
+
+            // Google AI Studio and Vertex (a service account made at run time, known to the fake).
+            ["Tollgate:Providers:google:BaseUrl"] = fake.BaseAddress.ToString().TrimEnd('/'),
+            ["Tollgate:Providers:google:ApiKey"] = "google-server-key",
+            ["Tollgate:Providers:vertex:BaseUrl"] = fake.BaseAddress.ToString().TrimEnd('/'),
+            ["Tollgate:Providers:vertex:ProjectId"] = "tollgate-test",
+            ["Tollgate:Providers:vertex:Location"] = "us-central1",
+            ["Tollgate:Providers:vertex:ServiceAccountJson"] = Providers.Google.TestServiceAccount.For(fake).Json,
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {
