@@ -11,8 +11,8 @@ namespace Tollgate.FakeProviders.Google;
 /// <c>POST /token</c>, Google's OAuth token endpoint for the JWT bearer grant (RFC 7523) as a service
 /// account uses it: form fields <c>grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer</c> and
 /// <c>assertion</c>, a JWT whose RS256 signature is verified against the public key registered for its
-/// <c>iss</c> (<see cref="FakeOptions.GoogleServiceAccounts"/>), whose <c>aud</c> must be this endpoint's
-/// URL, whose <c>scope</c> must include cloud-platform and whose <c>exp</c> must be in the future and at
+/// <c>iss</c> (<see cref="FakeOptions.GoogleServiceAccounts"/>), whose <c>aud</c> must be Google's token URL
+/// or this endpoint's own, whose <c>scope</c> must include cloud-platform and whose <c>exp</c> must be in the future and at
 /// most an hour after <c>iat</c>. A valid grant gets an opaque access token that lives
 /// <see cref="FakeOptions.GoogleTokenLifetimeSeconds"/>; refusals are Google's 400 <c>invalid_grant</c>.
 /// </summary>
@@ -20,6 +20,9 @@ internal sealed class VertexTokenEndpoint(FakeOptions options, RequestLog log, T
 {
     private const string GrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer";
     private const string CloudPlatform = "https://www.googleapis.com/auth/cloud-platform";
+
+    /// <summary>Google's token URL, the audience Google's own libraries put in the grant whatever the key file's token_uri.</summary>
+    private const string GoogleTokenUrl = "https://oauth2.googleapis.com/token";
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _issued = new(StringComparer.Ordinal);
 
@@ -108,9 +111,9 @@ internal sealed class VertexTokenEndpoint(FakeOptions options, RequestLog log, T
             }
         }
 
-        if (Str(claims, "aud") != audience)
+        if (Str(claims, "aud") is not { } aud || (aud != audience && aud != GoogleTokenUrl))
         {
-            return $"Invalid JWT: audience must be {audience}.";
+            return $"Invalid JWT: audience must be {audience}, not {Str(claims, "aud")}.";
         }
 
         if (Str(claims, "scope") is not { } scope || !scope.Split(' ').Contains(CloudPlatform))
