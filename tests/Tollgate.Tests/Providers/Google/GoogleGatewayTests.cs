@@ -225,7 +225,7 @@ public sealed class GoogleGatewayTests
     {
         await using var host = await GatewayTestHost.StartAsync();
 
-        foreach (var (finish, expected) in (ReadOnlySpan<(string, string)>)[("SAFETY", "content_filter"), ("RECITATION", "content_filter"), ("MAX_TOKENS", "length"), ("STOP", "stop")])
+        foreach (var (finish, expected) in new (string, string)[] { ("SAFETY", "content_filter"), ("RECITATION", "content_filter"), ("MAX_TOKENS", "length"), ("STOP", "stop") })
         {
             var (response, text) = await PostAsync(host, "chat", "gemini-vertex-test", false, $"Hi fake:finish_reason={finish}");
 
@@ -240,7 +240,7 @@ public sealed class GoogleGatewayTests
     {
         await using var host = await GatewayTestHost.StartAsync();
 
-        foreach (var (endpoint, status, type) in (ReadOnlySpan<(string, int, string)>)[("chat", 429, "rate_limit_error"), ("messages", 503, "overloaded_error"), ("chat", 404, "invalid_request_error")])
+        foreach (var (endpoint, status, type) in new (string, int, string)[] { ("chat", 429, "rate_limit_error"), ("messages", 503, "overloaded_error"), ("chat", 404, "invalid_request_error") })
         {
             var (response, text) = await PostAsync(host, endpoint, "gemini-test", false, $"Hi fake:status={status}");
 
