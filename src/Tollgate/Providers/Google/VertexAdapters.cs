@@ -26,8 +26,11 @@ internal static class VertexUrls
         var root = endpoint.BaseUrl != DefaultRoot
             ? endpoint.BaseUrl
             : location == "global" ? DefaultRoot : $"https://{location}-aiplatform.googleapis.com";
-        return $"{root}/v1/projects/{Uri.EscapeDataString(project)}/locations/{Uri.EscapeDataString(location)}/publishers/{publisher}/models/{Uri.EscapeDataString(providerModel)}{method}";
+        return $"{root}/v1/projects/{Uri.EscapeDataString(project)}/locations/{Uri.EscapeDataString(location)}/publishers/{publisher}/models/{ModelSegment(providerModel)}{method}";
     }
+
+    // Vertex model ids pin versions with '@' (claude-sonnet-4@20250514), which the URL keeps as it is.
+    private static string ModelSegment(string providerModel) => Uri.EscapeDataString(providerModel).Replace("%40", "@", StringComparison.Ordinal);
 
     /// <summary>A JSON POST with the service account's access token as the bearer.</summary>
     public static async ValueTask<HttpRequestMessage> AuthorizedPostAsync(
