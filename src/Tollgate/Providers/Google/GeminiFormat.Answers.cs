@@ -62,13 +62,14 @@ internal sealed partial class GeminiFormat
     /// One part of a candidate: text, a thought summary (<c>thought: true</c>, with its
     /// <c>thoughtSignature</c>) or a <c>functionCall</c>; other parts (executable code, files) are skipped.
     /// A call without Gemini's optional <c>id</c> gets one made from its position, which the client sends
-    /// back on the result and <see cref="WriteRequest"/> maps to the function's name.
+    /// back on the result and <see cref="WriteRequest"/> maps to the function's name; a call's thought
+    /// signature rides in its id (<see cref="SplitCallId"/>).
     /// </summary>
     internal static ContentPart? ReadPart(JsonElement part, ref int calls)
     {
         if (part.Has("functionCall", out var call))
         {
-            var id = call.Str("id") ?? $"call_{calls}";
+            var id = JoinCallId(call.Str("id") ?? $"call_{calls}", part.Str("thoughtSignature"));
             calls++;
             return new ToolCallPart(id, call.Str("name") ?? string.Empty, call.Has("args", out var args) ? args.GetRawText() : "{}");
         }

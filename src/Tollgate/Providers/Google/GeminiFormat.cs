@@ -171,19 +171,9 @@ internal sealed partial class GeminiFormat : IProviderWireFormat
     /// </summary>
     private static void WriteContents(Utf8JsonWriter json, List<ChatMessage> messages)
     {
-        // Tool results name the function they answer; the name is that of the call with the same id.
-        Dictionary<string, string>? callNames = null;
-        foreach (var message in messages)
-        {
-            foreach (var part in message.Parts)
-            {
-                if (part is ToolCallPart call)
-                {
-                    (callNames ??= new(StringComparer.Ordinal))[call.CallId] = call.Name;
-                }
-            }
-        }
-
+        // Tool results name the function they answer: the nearest earlier call with the same id (Gemini's
+        // calls often come without ids, and the ids made for them repeat from one answer to the next).
+        var callNames = new Dictionary<string, string>(StringComparer.Ordinal);
         json.WriteStartArray("contents"u8);
         string? side = null;
         foreach (var message in messages)
@@ -230,7 +220,7 @@ internal sealed partial class GeminiFormat : IProviderWireFormat
         _ => true,
     };
 
-    private static void WritePart(Utf8JsonWriter json, ContentPart part, Dictionary<string, string>? callNames)
+    private static void WritePart(Utf8JsonWriter json, ContentPart part, Dictionary<string, string> callNames)
     {
         if (!IsSendable(part))
         {
@@ -248,21 +238,28 @@ internal sealed partial class GeminiFormat : IProviderWireFormat
                 WriteImage(json, image, "messages");
                 break;
             case ToolCallPart call:
+                callNames[call.CallId] = call.Name;
+                var (callId, signature) = SplitCallId(call.CallId);
                 json.WriteStartObject();
                 json.WriteStartObject("functionCall"u8);
-                json.WriteString("id"u8, call.CallId);
+                json.WriteString("id"u8, callId);
                 json.WriteString("name"u8, call.Name);
                 json.WritePropertyName("args"u8);
                 WireJson.WriteRawObject(json, call.ArgumentsJson, "messages");
                 json.WriteEndObject();
+                if (signature is not null)
+                {
+                    json.WriteString("thoughtSignature"u8, signature);
+                }
+
                 json.WriteEndObject();
                 break;
             case ToolResultPart result:
-                var name = callNames?.GetValueOrDefault(result.CallId)
+                var name = callNames.GetValueOrDefault(result.CallId)
                     ?? throw TranslationException.Invalid($"The tool result for call '{result.CallId}' follows no call with that id; Gemini needs the function's name.", "messages");
                 json.WriteStartObject();
                 json.WriteStartObject("functionResponse"u8);
-                json.WriteString("id"u8, result.CallId);
+                json.WriteString("id"u8, SplitCallId(result.CallId).Id);
                 json.WriteString("name"u8, name);
                 json.WriteStartObject("response"u8);
 
@@ -274,6 +271,32 @@ internal sealed partial class GeminiFormat : IProviderWireFormat
                 break;
         }
     }
+
+    /// <summary>
+    /// Separates a call id made by <see cref="ReadPart"/> from the thought signature it carries. Gemini
+    /// signs the function calls of a thinking model (<c>thoughtSignature</c> on the call's part) and wants
+    /// the signature back with the call in the next request; clients keep only the call's id, so the
+    /// signature travels in it, base64url after <see cref="SignatureMark"/> (ids stay within
+    /// <c>[A-Za-z0-9_-]</c>, which every client format accepts).
+    /// </summary>
+    internal static (string Id, string? Signature) SplitCallId(string callId)
+    {
+        var at = callId.IndexOf(SignatureMark, StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return (callId, null);
+        }
+
+        var encoded = callId[(at + SignatureMark.Length)..].Replace('-', '+').Replace('_', '/');
+        encoded += (encoded.Length % 4) switch { 2 => "==", 3 => "=", _ => string.Empty };
+        return (callId[..at], encoded);
+    }
+
+    /// <summary>A call id carrying <paramref name="signature"/> (see <see cref="SplitCallId"/>).</summary>
+    internal static string JoinCallId(string id, string? signature) =>
+        signature is null ? id : id + SignatureMark + signature.TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private const string SignatureMark = "__gts_";
 
     private static void WriteImage(Utf8JsonWriter json, ImagePart image, string param)
     {

@@ -161,6 +161,33 @@ public sealed class GeminiFormatTests
 
     private static (string, string, string) Call(ContentPart part) => part is ToolCallPart c ? (c.CallId, c.Name, c.ArgumentsJson) : default;
 
+    [Fact]
+    public void SignedFunctionCall_RoundTripsItsThoughtSignatureThroughTheCallId()
+    {
+        var answer = GeminiFormat.Instance.ReadResponse("""
+            {"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Oslo"}},"thoughtSignature":"Ab+/cd=="}]},"finishReason":"STOP"}]}
+            """u8);
+        var call = Assert.IsType<ToolCallPart>(Assert.Single(answer.Output));
+        Assert.Matches("^[A-Za-z0-9_-]+$", call.CallId); // an id every client format accepts
+
+        var root = Write(new ChatTurn
+        {
+            Model = "m",
+            Messages =
+            [
+                new ChatMessage(ChatRole.User, [new TextPart("Weather?")]),
+                new ChatMessage(ChatRole.Assistant, [call]),
+                new ChatMessage(ChatRole.Tool, [new ToolResultPart(call.CallId, [new TextPart("-3C")], IsError: true)]),
+            ],
+        });
+
+        var sent = root.GetProperty("contents")[1].GetProperty("parts")[0];
+        Assert.Equal("Ab+/cd==", sent.GetProperty("thoughtSignature").GetString());
+        Assert.Equal("call_0", sent.GetProperty("functionCall").GetProperty("id").GetString());
+        var result = root.GetProperty("contents")[2].GetProperty("parts")[0].GetProperty("functionResponse");
+        Assert.Equal(("call_0", "get_weather", "-3C"), (result.GetProperty("id").GetString(), result.GetProperty("name").GetString(), result.GetProperty("response").GetProperty("error").GetString()));
+    }
+
     [Theory]
     [InlineData("STOP", "EndTurn")]
     [InlineData("MAX_TOKENS", "MaxTokens")]
