@@ -18,6 +18,12 @@ internal static class BenchProgram
             return 0;
         }
 
+        if (args is ["gemini-cpu", ..])
+        {
+            GeminiBenchmarks.ReportCpuTime();
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "analytics")
         {
             return await AnalyticsBench.RunAsync(args); // a timed run against a filled database, not BenchmarkDotNet

@@ -1,5 +1,6 @@
 using Tollgate.FakeProviders.Anthropic;
 using Tollgate.FakeProviders.Bedrock;
+using Tollgate.FakeProviders.Google;
 using Tollgate.FakeProviders.OpenAI;
 
 namespace Tollgate.FakeProviders;
@@ -32,12 +33,16 @@ internal static class FakeApp
         builder.Services.AddSingleton<ResponseStore>();
         builder.Services.AddSingleton<MessagesEndpoint>();
         builder.Services.AddSingleton<ConverseEndpoint>();
+        builder.Services.AddSingleton<GeminiEndpoint>();
+        builder.Services.AddSingleton<VertexTokenEndpoint>();
+        builder.Services.AddSingleton<VertexAnthropicEndpoint>();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapOpenAIApi();
         app.MapAnthropicApi();
         app.MapBedrockApi();
+        app.MapGoogleApi();
         app.MapFakeControlApi();
         app.MapFallback(OpenAIApi.InvalidUrlAsync);
         return app;

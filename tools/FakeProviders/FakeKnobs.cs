@@ -25,6 +25,8 @@ internal struct FakeKnobs
     public bool ToolCall;
     public string? ToolName;
     public int? CorruptAfterChunks;
+    public string? SafetyBlock;
+    public string? FinishReason;
 
     private const string DirectivePrefix = "fake:";
     private const string HeaderPrefix = "x-fake-";
@@ -47,6 +49,8 @@ internal struct FakeKnobs
         ErrorEventOnly = options.ErrorEvent == "error",
         ToolCall = options.ToolCall,
         ToolName = options.ToolName,
+        SafetyBlock = options.SafetyBlock,
+        FinishReason = options.FinishReason,
     };
 
     /// <summary>Applies any <c>x-fake-*</c> headers.</summary>
@@ -137,6 +141,12 @@ internal struct FakeKnobs
                 break;
             case "cached_tokens":
                 SetInt(ref CachedTokens, value);
+                break;
+            case "safety_block":
+                SafetyBlock = value.IsEmpty || value.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : value.ToString();
+                break;
+            case "finish_reason":
+                FinishReason = value.IsEmpty || value.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : value.ToString();
                 break;
             case "reasoning_tokens":
                 SetInt(ref ReasoningTokens, value);

@@ -91,4 +91,19 @@ public sealed class FakeOptions
 
     /// <summary>The AWS secret the Bedrock fake verifies SigV4 signatures with.</summary>
     public string BedrockSecretAccessKey { get; set; } = "fake-bedrock-secret/EXAMPLEKEY";
+
+    /// <summary>Gemini: answer with <c>promptFeedback.blockReason</c> set to this (e.g. <c>SAFETY</c>) and no candidates.</summary>
+    public string? SafetyBlock { get; set; }
+
+    /// <summary>Gemini: the candidate's <c>finishReason</c> (e.g. <c>SAFETY</c>, <c>RECITATION</c>) instead of <c>STOP</c> / <c>MAX_TOKENS</c>.</summary>
+    public string? FinishReason { get; set; }
+
+    /// <summary>
+    /// Vertex: service accounts the token endpoint knows, client email → public key (PEM), against which it
+    /// verifies a JWT grant's RS256 signature.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, string> GoogleServiceAccounts { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Vertex: seconds an issued access token lives (<c>expires_in</c>).</summary>
+    public int GoogleTokenLifetimeSeconds { get; set; } = 3599;
 }

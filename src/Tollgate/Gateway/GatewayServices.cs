@@ -54,6 +54,7 @@ public static class GatewayServices
         services.AddSingleton<GatewayPipeline>();
         services.AddSingleton<ResponseStore>();
         services.AddSingleton<ChatFormats>();
+        services.AddSingleton<Providers.Google.VertexTokenSource>();
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSingleton<MessagesEndpoint>();
         services.AddSingleton<ResponsesEndpoint>();

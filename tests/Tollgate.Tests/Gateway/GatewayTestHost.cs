@@ -61,7 +61,16 @@ public sealed class GatewayTestHost : IAsyncDisposable
              "prices":[{"inputPerMillion":"3","outputPerMillion":"15","cachedInputPerMillion":"0.3","cacheWritePerMillion":"3.75"}]}]},
           {"id":"bedrock-test-us","name":"Bedrock test (US inference profile)","kind":"chat","contextWindow":200000,"maxOutputTokens":1000,
            "providers":[{"provider":"bedrock","providerModelId":"us.anthropic.claude-test-v1:0",
-             "prices":[{"inputPerMillion":"3.3","outputPerMillion":"16.5","cachedInputPerMillion":"0.33","cacheWritePerMillion":"4.125"}]}]}
+             "prices":[{"inputPerMillion":"3.3","outputPerMillion":"16.5","cachedInputPerMillion":"0.33","cacheWritePerMillion":"4.125"}]}]},
+          {"id":"gemini-test","name":"Gemini on AI Studio","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"google","providerModelId":"gemini-upstream",
+             "prices":[{"inputPerMillion":"2","outputPerMillion":"8","cachedInputPerMillion":"0.5"}]}]},
+          {"id":"gemini-vertex-test","name":"Gemini on Vertex","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"vertex","providerModelId":"gemini-vertex-upstream",
+             "prices":[{"inputPerMillion":"2","outputPerMillion":"8","cachedInputPerMillion":"0.5"}]}]},
+          {"id":"claude-vertex-test","name":"Claude on Vertex","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"vertex","providerModelId":"claude-vertex-upstream",
+             "prices":[{"inputPerMillion":"3","outputPerMillion":"15","cachedInputPerMillion":"0.3","cacheWritePerMillion":"3.75"}]}]}
         ]}
         """;
 
@@ -122,6 +131,14 @@ public sealed class GatewayTestHost : IAsyncDisposable
             ["Tollgate:Providers:bedrock:AccessKeyId"] = fake.Options.BedrockAccessKeyId,
             ["Tollgate:Providers:bedrock:SecretAccessKey"] = fake.Options.BedrockSecretAccessKey,
             ["Tollgate:Providers:bedrock:Region"] = "us-west-2",
+
+            // Google AI Studio and Vertex (a service account made at run time, known to the fake).
+            ["Tollgate:Providers:google:BaseUrl"] = fake.BaseAddress.ToString().TrimEnd('/'),
+            ["Tollgate:Providers:google:ApiKey"] = "google-server-key",
+            ["Tollgate:Providers:vertex:BaseUrl"] = fake.BaseAddress.ToString().TrimEnd('/'),
+            ["Tollgate:Providers:vertex:ProjectId"] = "tollgate-test",
+            ["Tollgate:Providers:vertex:Location"] = "us-central1",
+            ["Tollgate:Providers:vertex:ServiceAccountJson"] = Providers.Google.TestServiceAccount.For(fake).Json,
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {

@@ -236,6 +236,15 @@ internal sealed partial class GatewayPipeline(
             var answer = exchange.ReadAnswer(bytes);
             result.Usage = answer.Usage;
             result.ContentBytes = answer.ContentBytes;
+            if (answer.Failure is { } refused)
+            {
+                // A 200 that is a refusal (a blocked prompt): charged as reported, answered as the error.
+                result.Status = LedgerStatus.UpstreamError;
+                result.Error = refused.Message;
+                result.Tail = new Tail(refused.Status, "application/json", call.Endpoint.Errors.ToJson(refused), default);
+                return;
+            }
+
             result.Status = LedgerStatus.Ok;
             result.Tail = new Tail(StatusCodes.Status200OK, "application/json", answer.ClientBody, default);
             return;
@@ -318,6 +327,26 @@ internal sealed partial class GatewayPipeline(
         if (ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError })
         {
             result.PromptSent = false; // never reached the provider
+        }
+
+        if (ex is HttpRequestException { StatusCode: { } refusedWith } && !result.HeadersReceived)
+        {
+            // The provider's credential was refused before the request went out (an OAuth token
+            // endpoint): answered with that status, like a provider refusing a key.
+            result.PromptSent = false;
+            result.Status = LedgerStatus.UpstreamError;
+            result.HttpStatus = (int)refusedWith;
+            result.Error = ex.Message;
+            LogAttemptFailed(logger, ex, candidate.Endpoint.Name, call.RequestId, attempt);
+            if (!isLast && !call.ContentRelayed)
+            {
+                result.TryNext = true;
+                return;
+            }
+
+            result.SetFailure(GatewayError.Upstream((int)refusedWith, "provider_credential_refused",
+                $"The provider '{candidate.Endpoint.Name}' refused the credential: {ex.Message}"));
+            return;
         }
 
         var idle = timerFired && result.HeadersReceived;

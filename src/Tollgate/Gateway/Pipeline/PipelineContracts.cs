@@ -63,7 +63,11 @@ internal interface IGatewayRequest
 /// <param name="ClientBody">The bytes the client gets.</param>
 /// <param name="Usage">The provider's usage, when it reported one.</param>
 /// <param name="ContentBytes">Bytes of generated content, for an estimate when there is no usage.</param>
-internal readonly record struct UpstreamAnswer(byte[] ClientBody, TokenUsage? Usage, long ContentBytes);
+internal readonly record struct UpstreamAnswer(byte[] ClientBody, TokenUsage? Usage, long ContentBytes)
+{
+    /// <summary>Set when the provider answered 200 yet refused (a prompt blocked for safety): the client gets this error instead.</summary>
+    public GatewayError? Failure { get; init; }
+}
 
 /// <summary>
 /// One attempt's wire handling for a pair of client format and provider protocol: passthrough when

@@ -2,6 +2,7 @@ using Tollgate.Gateway.Routing;
 using Tollgate.Providers;
 using Tollgate.Providers.Anthropic;
 using Tollgate.Providers.Bedrock;
+using Tollgate.Providers.Google;
 using Tollgate.Providers.OpenAI;
 
 namespace Tollgate.Gateway.Translation;
@@ -16,8 +17,11 @@ internal sealed class ChatFormats
     private readonly ProviderChatFormat _anthropic;
     private readonly ProviderChatFormat _openAIChat;
     private readonly ProviderChatFormat _bedrock;
+    private readonly ProviderChatFormat _gemini;
+    private readonly ProviderChatFormat _vertexGemini;
+    private readonly ProviderChatFormat _vertexClaude;
 
-    public ChatFormats(TimeProvider time)
+    public ChatFormats(TimeProvider time, VertexTokenSource vertexTokens)
     {
         Chat = new ChatCompletionsFormat(time);
         Messages = new AnthropicMessagesFormat();
@@ -25,7 +29,14 @@ internal sealed class ChatFormats
         _anthropic = new ProviderChatFormat(Messages, AnthropicMessagesAdapter.Instance);
         _openAIChat = new ProviderChatFormat(Chat, OpenAIChatAdapter.Instance);
         _bedrock = new ProviderChatFormat(new BedrockConverseFormat(), new BedrockConverseAdapter(time));
+        _gemini = new ProviderChatFormat(GeminiFormat.Instance, GeminiAdapter.Instance);
+        _vertexGemini = new ProviderChatFormat(GeminiFormat.Instance, new VertexGeminiAdapter(vertexTokens));
+        VertexClaude = new VertexAnthropicAdapter(vertexTokens);
+        _vertexClaude = new ProviderChatFormat(Messages, VertexClaude);
     }
+
+    /// <summary>Claude on Vertex (<c>rawPredict</c>): how a Messages body, passed through or translated, reaches it.</summary>
+    public VertexAnthropicAdapter VertexClaude { get; }
 
     /// <summary>OpenAI Chat Completions.</summary>
     public ChatCompletionsFormat Chat { get; }
@@ -45,6 +56,8 @@ internal sealed class ChatFormats
         ProviderProtocol.Anthropic => _anthropic,
         ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo => _openAIChat,
         ProviderProtocol.Bedrock => _bedrock,
+        ProviderProtocol.Gemini => _gemini,
+        ProviderProtocol.Vertex => VertexUrls.IsClaude(candidate.Mapping.ProviderModelId) ? _vertexClaude : _vertexGemini,
         _ => null,
     };
 

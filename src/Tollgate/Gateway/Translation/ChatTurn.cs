@@ -163,6 +163,9 @@ internal sealed class ChatResult
 
     /// <summary>The provider's usage.</summary>
     public TokenUsage? Usage { get; init; }
+
+    /// <summary>Set when the provider answered without an answer (a prompt it blocked): the error the client gets instead.</summary>
+    public Errors.GatewayError? Failure { get; init; }
 }
 
 /// <summary>One step of a streamed answer in the internal form. Blocks are numbered from 0 in output order.</summary>

@@ -5,9 +5,9 @@ using Tollgate.Gateway.Errors;
 namespace Tollgate.Gateway.Translation;
 
 /// <summary>
-/// The provider half of a chat wire format: requests written from <see cref="ChatTurn"/>, answers and
-/// stream events read into the internal form. A provider protocol no client speaks (Bedrock Converse)
-/// implements only this half.
+/// The provider half of a chat wire format: writes requests from <see cref="ChatTurn"/> and reads
+/// answers and streams into the internal form. A format only providers speak (Gemini) implements
+/// this alone; the client formats implement <see cref="IChatWireFormat"/>, which adds the client half.
 /// </summary>
 internal interface IProviderWireFormat
 {
@@ -23,6 +23,12 @@ internal interface IProviderWireFormat
 
     /// <summary>Provider side: a decoder of this format's server-sent events into internal stream events.</summary>
     IStreamDecoder CreateDecoder();
+
+    /// <summary>
+    /// Provider side: an error answer in this provider's own error shape as the gateway's error (its
+    /// message and code, at <paramref name="status"/>); null to relay it as an opaque upstream error.
+    /// </summary>
+    GatewayError? ReadError(int status, ReadOnlySpan<byte> body) => null;
 }
 
 /// <summary>

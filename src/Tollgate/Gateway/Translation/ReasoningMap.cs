@@ -52,6 +52,10 @@ internal static class ReasoningMap
         _ => throw TranslationException.Invalid($"Unknown reasoning effort '{effort}'.", "reasoning_effort"),
     };
 
+    /// <summary>A token budget from either form (Gemini's <c>thinkingBudget</c>); null when thinking is off.</summary>
+    public static long? Budget(Reasoning reasoning) =>
+        reasoning.BudgetTokens ?? (reasoning.Effort is { } effort ? BudgetFor(effort) : null);
+
     /// <summary>The effort to send to an OpenAI format, from either form.</summary>
     public static string? Effort(Reasoning reasoning) =>
         reasoning.Effort ?? (reasoning.BudgetTokens is { } budget ? EffortFor(budget) : null);

@@ -110,13 +110,18 @@ internal sealed class TranslatingExchange : IUpstreamExchange
             };
         }
 
+        if (result.Failure is { } failure)
+        {
+            return new UpstreamAnswer([], result.Usage, content) { Failure = failure };
+        }
+
         ClientAnswer = _client.WriteResponse(result, _turn.Model);
         return new UpstreamAnswer(ClientAnswer, result.Usage, content);
     }
 
     /// <inheritdoc />
     public byte[] ReadError(int status, byte[] upstreamBody) =>
-        _clientErrors.ToJson(GatewayError.Upstream(status, "upstream_error",
+        _clientErrors.ToJson(_provider.Format.ReadError(status, upstreamBody) ?? GatewayError.Upstream(status, "upstream_error",
             $"The provider answered HTTP {status}: {System.Text.Encoding.UTF8.GetString(upstreamBody.AsSpan(0, Math.Min(upstreamBody.Length, 2048)))}"));
 
     /// <inheritdoc />

@@ -36,8 +36,11 @@ internal sealed class MessagesEndpoint(ChatFormats formats) : IGatewayEndpoint
     public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request)
     {
         var messages = (MessagesRequest)request;
+        // Claude on Vertex speaks Messages too (rawPredict): passed through with Vertex's URL, token and body changes.
         return candidate.Endpoint.Protocol == ProviderProtocol.Anthropic
             ? new MessagesPassthrough(messages)
+            : candidate.Endpoint.Protocol == ProviderProtocol.Vertex && Providers.Google.VertexUrls.IsClaude(candidate.Mapping.ProviderModelId)
+            ? new MessagesPassthrough(messages, formats.VertexClaude)
             : formats.Translate(candidate, messages.Turn(formats.Messages), formats.Messages, Errors, StreamFailure);
     }
 

@@ -6,6 +6,7 @@ using Tollgate.Gateway.Errors;
 using Tollgate.Gateway.Pipeline;
 using Tollgate.Gateway.Routing;
 using Tollgate.Gateway.Streaming;
+using Tollgate.Providers;
 using Tollgate.Providers.Anthropic;
 
 namespace Tollgate.Gateway.Endpoints.Messages;
@@ -17,7 +18,9 @@ namespace Tollgate.Gateway.Endpoints.Messages;
 /// Usage comes from <c>message_start</c> (input and cache) and <c>message_delta</c> (cumulative output);
 /// <c>message_stop</c> is held back until the charge is durable.
 /// </summary>
-internal sealed class MessagesPassthrough(MessagesRequest request) : IUpstreamExchange
+/// <param name="request">The client's request.</param>
+/// <param name="adapter">How the body reaches a host other than Anthropic's API (Claude on Vertex); null for Anthropic itself.</param>
+internal sealed class MessagesPassthrough(MessagesRequest request, IChatProviderAdapter? adapter = null) : IUpstreamExchange
 {
     private readonly byte[] _model = JsonSerializer.SerializeToUtf8Bytes(request.ModelName);
     private AnthropicUsage _usage;
@@ -40,10 +43,13 @@ internal sealed class MessagesPassthrough(MessagesRequest request) : IUpstreamEx
     public byte[] StreamFailureEvents(GatewayError error) => MessagesEndpoint.StreamFailure(error);
 
     /// <inheritdoc />
-    public ValueTask<HttpRequestMessage> CreateRequestAsync(RouteCandidate candidate, long? clampedMaxOutputTokens, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(
-        AnthropicProvider.CreateRequest(candidate.Endpoint, "/v1/messages",
-            request.ToUpstreamBody(candidate.Mapping.ProviderModelId, clampedMaxOutputTokens), request.Version, request.Beta));
+    public ValueTask<HttpRequestMessage> CreateRequestAsync(RouteCandidate candidate, long? clampedMaxOutputTokens, CancellationToken cancellationToken)
+    {
+        var body = request.ToUpstreamBody(candidate.Mapping.ProviderModelId, clampedMaxOutputTokens);
+        return adapter is null
+            ? ValueTask.FromResult(AnthropicProvider.CreateRequest(candidate.Endpoint, "/v1/messages", body, request.Version, request.Beta))
+            : adapter.CreateRequestAsync(candidate.Endpoint, candidate.Mapping.ProviderModelId, body, request.Stream, cancellationToken);
+    }
 
     /// <inheritdoc />
     public UpstreamAnswer ReadAnswer(byte[] upstreamBody)
