@@ -31,6 +31,7 @@ internal sealed partial class GatewayPipeline(
     ApiKeyAuthenticator authenticator,
     ModelRouter router,
     ProviderDirectory providers,
+    Tollgate.ProviderKeys.OrgProviderKeys orgKeys,
     BudgetAdmission admission,
     AttemptSettlement settlement,
     GatewayOptions options,
@@ -66,9 +67,21 @@ internal sealed partial class GatewayPipeline(
             return;
         }
 
-        // :: Step 3: route to the candidates this endpoint can reach
+        // :: Step 3: route to the candidates this endpoint can reach, with the org's own provider keys
+        IReadOnlyDictionary<string, ProviderEndpoint> orgEndpoints;
+        try
+        {
+            orgEndpoints = await orgKeys.ForOrgAsync(identity.OrgId, ct).ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException)
+        {
+            await endpoint.Errors.WriteAsync(response, new GatewayError(StatusCodes.Status503ServiceUnavailable, "server_error", "provider_keys_unavailable",
+                "The organization's provider keys could not be read, so the request was not sent. Try again shortly.")).ConfigureAwait(false);
+            return;
+        }
+
         var (candidates, routeError) = router.Resolve(request.ModelName, endpoint.ModelKind, endpoint.Name,
-            candidate => endpoint.ExchangeFor(candidate, request) is not null, startedAt);
+            candidate => endpoint.ExchangeFor(candidate, request) is not null, startedAt, orgEndpoints);
         if (routeError is not null)
         {
             await endpoint.Errors.WriteAsync(response, routeError).ConfigureAwait(false);
@@ -95,7 +108,10 @@ internal sealed partial class GatewayPipeline(
             return;
         }
 
-        // :: Step 5: reserve on every cap, clamp, or deny
+        // :: Step 5: reserve on every cap, clamp, or deny. The org's credits are held only when a
+        // candidate served with the server's credential may be reached: the org's own keys never
+        // consume credits (budgets.md), while member and key caps apply either way.
+        estimate = estimate with { ConsumesCredits = reachable.Any(c => c.Endpoint.Source == CredentialSource.Server) };
         var admitted = await admission.ReserveAsync(estimate, ct).ConfigureAwait(false);
         if (admitted.Reservation is not { } reservation)
         {
@@ -158,6 +174,7 @@ internal sealed partial class GatewayPipeline(
             result.Usage ??= exchange.StreamUsage;
             result.ContentBytes = Math.Max(result.ContentBytes, exchange.StreamContentBytes);
             await settlement.SettleAsync(call, candidate, attempt, result).ConfigureAwait(false);
+            RecordHealth(candidate, result);
         }
 
         if (result.Tail is null && result.Failure is { } failure)
@@ -386,6 +403,25 @@ internal sealed partial class GatewayPipeline(
     }
 
     private static bool IsRetryable(int status) => status is 408 or 429 or >= 500;
+
+    /// <summary>
+    /// Feeds the attempt's outcome to the routing health: a 5xx, 429, timeout or connection failure
+    /// counts against the mapping; an answer counts for it; a client's own error or leaving says nothing.
+    /// </summary>
+    private void RecordHealth(RouteCandidate candidate, AttemptResult result)
+    {
+        var failed = result.Status switch
+        {
+            LedgerStatus.Ok => false,
+            LedgerStatus.UpstreamError when IsRetryable(result.HttpStatus) => true,
+            LedgerStatus.Failed => true,
+            _ => (bool?)null,
+        };
+        if (failed is { } f)
+        {
+            router.Health.Record(MappingHealth.Key(candidate.Mapping.Provider, candidate.Mapping.ProviderModelId), f);
+        }
+    }
 
     /// <summary>Removes the server's provider credential from text that goes to a client.</summary>
     private static string Scrub(string text, string? secret) =>
