@@ -35,6 +35,7 @@ internal static class FakeApp
         var app = builder.Build();
         app.MapOpenAIApi();
         app.MapAnthropicApi();
+        Mistral.MistralApi.MapMistralApi(app);
         app.MapFakeControlApi();
         app.MapFallback(OpenAIApi.InvalidUrlAsync);
         return app;
