@@ -41,7 +41,8 @@ internal sealed class BaseUrlGuard(bool allowPrivate)
         IPAddress[] addresses;
         try
         {
-            addresses = IPAddress.TryParse(uri.IdnHost, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(uri.IdnHost, ct).ConfigureAwait(false);
+            var host = uri.IdnHost.Trim('[', ']'); // IPv6 literals come bracketed
+            addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
         }
         catch (SocketException)
         {
@@ -61,7 +62,8 @@ internal sealed class BaseUrlGuard(bool allowPrivate)
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
     {
         var endpoint = context.DnsEndPoint;
-        var addresses = IPAddress.TryParse(endpoint.Host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(endpoint.Host, ct).ConfigureAwait(false);
+        var host = endpoint.Host.Trim('[', ']');
+        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
         var allowed = allowPrivate ? addresses : addresses.Where(a => !IsPrivate(a)).ToArray();
         if (allowed.Length == 0)
         {
