@@ -107,7 +107,13 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
         return (candidates, null);
     }
 
-    /// <summary>Tripped mappings last; then cheapest first (input plus output per million); then lowest recent error rate; then catalog order.</summary>
+    /// <summary>
+    /// Error rates closer than this count as equal, so the last few outcomes of two healthy mappings
+    /// (or a failure long faded) do not reorder them.
+    /// </summary>
+    private const double ErrorRateResolution = 0.05;
+
+    /// <summary>Tripped mappings last; then cheapest first (input plus output per million); then lowest recent error rate (in steps of <see cref="ErrorRateResolution"/>); then catalog order.</summary>
     private IEnumerable<(ProviderMapping Mapping, ModelPrice Price)> Order(List<(ProviderMapping Mapping, ModelPrice Price)> priced)
     {
         if (priced.Count == 1)
@@ -119,7 +125,7 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
             .Select((p, index) => (p, index, key: MappingHealth.Key(p.Mapping.Provider, p.Mapping.ProviderModelId)))
             .OrderBy(x => health.IsTripped(x.key))
             .ThenBy(x => x.p.Price.InputPerMillion!.Value + x.p.Price.OutputPerMillion!.Value)
-            .ThenBy(x => health.ErrorRate(x.key))
+            .ThenBy(x => Math.Floor(health.ErrorRate(x.key) / ErrorRateResolution))
             .ThenBy(x => x.index)
             .Select(x => x.p);
     }
