@@ -4,6 +4,7 @@ using Tollgate.Catalog;
 using Tollgate.FakeProviders;
 using Tollgate.Gateway.Routing;
 using Tollgate.Providers;
+using Tollgate.Tests.Accounts;
 using Tollgate.Tests.Infrastructure;
 
 namespace Tollgate.Tests.Gateway;
@@ -175,5 +176,23 @@ public sealed class RoutingTests
             rows.Select(r => r.Provider));
         Assert.Equal(MappingHealth.TrippedAfter, failing.Requests.Count);
         Assert.All(rows.Where(r => r.Provider == "primary"), r => Assert.Equal("upstream_error", r.Status));
+    }
+
+    [Fact]
+    public async Task ProjectRoutingSetting_DefaultsToPrice_AndUnknownValuesAre400()
+    {
+        await using var host = await GatewayTestHost.StartAsync();
+        using var owner = host.Server.CreateClient(host.Token);
+        var path = $"orgs/{host.OrgId}/projects/{host.ProjectId}";
+
+        var read = await owner.ApiGetAsync(path);
+        var set = await owner.ApiPatchAsync(path, new { routing = "price" });
+        var unknown = await owner.ApiPatchAsync(path, new { routing = "fastest" });
+
+        Assert.Equal("price", read.Str("routing"));
+        Assert.Equal(HttpStatusCode.OK, set.Status);
+        Assert.Equal("price", set.Str("routing"));
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.Status);
+        Assert.Equal(["routing"], unknown.ErrorFields);
     }
 }

@@ -19,3 +19,7 @@ CREATE INDEX ix_org_provider_keys_org ON org_provider_keys (org_id, provider);
 
 -- Whose credential served each attempt: 'server' (the server's configured key) or 'org' (the org's own).
 ALTER TABLE ledger ADD COLUMN credential TEXT NOT NULL DEFAULT 'server';
+
+-- How the gateway orders a model's providers for the project's model-only requests: 'price' (the
+-- cheapest available mapping first, then the lowest recent error rate).
+ALTER TABLE projects ADD COLUMN routing TEXT NOT NULL DEFAULT 'price';
