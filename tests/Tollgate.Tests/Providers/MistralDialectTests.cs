@@ -29,7 +29,7 @@ public sealed class MistralDialectTests
         using var http = new HttpClient { Timeout = Timeout };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "k");
 
-        using var response = await http.PostAsync(fake.OpenAIBaseUrl("mistral") + "/chat/completions",
+        using var response = await http.PostAsync(fake.OpenAIBaseUrl("mistral-ai") + "/chat/completions",
             new StringContent(OpenAIShaped, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
 
@@ -46,7 +46,7 @@ public sealed class MistralDialectTests
         await using var fake = await global::Tollgate.FakeProviders.FakeProviderServer.StartAsync().WaitAsync(Timeout);
         await using var host = await GatewayTestHost.StartAsync(settings: new Dictionary<string, string?>
         {
-            ["Tollgate:Providers:mistral:BaseUrl"] = fake.OpenAIBaseUrl("mistral"),
+            ["Tollgate:Providers:mistral:BaseUrl"] = fake.OpenAIBaseUrl("mistral-ai"),
             ["Tollgate:Providers:mistral:ApiKey"] = "mistral-server-key",
         });
         using var client = host.GatewayClient();
@@ -58,7 +58,7 @@ public sealed class MistralDialectTests
         Assert.Equal("mistral", response.Headers.GetValues("x-tollgate-provider").Single());
         Assert.EndsWith("data: [DONE]\n\n", text, StringComparison.Ordinal);
         var upstream = fake.Requests.Single();
-        Assert.Equal("/mistral/v1/chat/completions", upstream.Path);
+        Assert.Equal("/mistral-ai/v1/chat/completions", upstream.Path);
         Assert.Equal("Bearer mistral-server-key", upstream.Authorization);
         var sent = JsonDocument.Parse(upstream.Body).RootElement;
         Assert.Equal("mistral-small-latest", sent.GetProperty("model").GetString());
@@ -86,7 +86,7 @@ public sealed class MistralDialectTests
         await using var fake = await global::Tollgate.FakeProviders.FakeProviderServer.StartAsync().WaitAsync(Timeout);
         await using var host = await GatewayTestHost.StartAsync(settings: new Dictionary<string, string?>
         {
-            ["Tollgate:Providers:mistral:BaseUrl"] = fake.OpenAIBaseUrl("mistral"),
+            ["Tollgate:Providers:mistral:BaseUrl"] = fake.OpenAIBaseUrl("mistral-ai"),
             ["Tollgate:Providers:mistral:ApiKey"] = "mistral-server-key",
         });
         using var client = host.GatewayClient();

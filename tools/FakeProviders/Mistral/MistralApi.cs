@@ -4,15 +4,18 @@ using Tollgate.FakeProviders.OpenAI;
 namespace Tollgate.FakeProviders.Mistral;
 
 /// <summary>
-/// <c>POST /mistral/v1/chat/completions</c>, Mistral's dialect of Chat Completions: it refuses the
+/// <c>POST /mistral-ai/v1/chat/completions</c>, Mistral's dialect of Chat Completions: it refuses the
 /// fields of OpenAI's request that Mistral's does not define with 422 and a validation
 /// <c>detail</c> list (<c>extra_forbidden</c>), as Mistral's API does, and streams the usage in the
 /// last chunk (no <c>stream_options</c>). Accepted requests are answered by the OpenAI fake.
 /// </summary>
 internal static class MistralApi
 {
-    /// <summary>The provider segment of the route.</summary>
-    public const string Provider = "mistral";
+    /// <summary>
+    /// The provider segment of the route (<c>/mistral/...</c> stays the lenient OpenAI fake that
+    /// other tests use under that name).
+    /// </summary>
+    public const string Provider = "mistral-ai";
 
     // The fields of Mistral's chat completion request (its API reference: ChatCompletionRequest).
     private static readonly HashSet<string> Fields = new(StringComparer.Ordinal)
@@ -27,7 +30,7 @@ internal static class MistralApi
     public static IEndpointRouteBuilder MapMistralApi(this IEndpointRouteBuilder app)
     {
         var chat = app.ServiceProvider.GetRequiredService<ChatCompletionsEndpoint>();
-        app.MapPost("/mistral/v1/chat/completions", async (HttpContext context) =>
+        app.MapPost("/" + Provider + "/v1/chat/completions", async (HttpContext context) =>
         {
             context.Request.EnableBuffering();
             using var buffer = new MemoryStream();
