@@ -43,6 +43,7 @@ internal static class FakeApp
         app.MapAnthropicApi();
         app.MapBedrockApi();
         app.MapGoogleApi();
+        Mistral.MistralApi.MapMistralApi(app);
         app.MapFakeControlApi();
         app.MapFallback(OpenAIApi.InvalidUrlAsync);
         return app;

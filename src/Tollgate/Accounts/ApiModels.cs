@@ -56,10 +56,10 @@ internal sealed record OrgResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BillingDetails? Billing = null);
 
 /// <summary><c>POST /orgs/{orgId}/projects</c> and <c>PATCH .../projects/{projectId}</c>.</summary>
-internal sealed record ProjectRequest(string? Name);
+internal sealed record ProjectRequest(string? Name, string? Routing = null);
 
 /// <summary>A project.</summary>
-internal sealed record ProjectResponse(string Id, string OrgId, string Name, string CreatedAt);
+internal sealed record ProjectResponse(string Id, string OrgId, string Name, string CreatedAt, string Routing);
 
 /// <summary><c>POST /orgs/{orgId}/keys</c>. <c>budget</c> is accepted and, until key budgets exist, ignored.</summary>
 internal sealed record CreateKeyRequest(string? ProjectId, string? Name, string? ExpiresAt, JsonElement Budget);

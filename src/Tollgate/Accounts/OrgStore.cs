@@ -17,11 +17,11 @@ internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthe
     public sealed record MemberRow(string Id, string OrgId, string UserId, string Role);
 
     /// <summary>A live (not deleted) project row.</summary>
-    public sealed record ProjectRow(string Id, string OrgId, string Name, long CreatedAt);
+    public sealed record ProjectRow(string Id, string OrgId, string Name, long CreatedAt, string Routing = ProjectRouting.Price);
 
     private const string OrgColumns =
         "id, name, plan, billing_mode AS BillingMode, created_at AS CreatedAt, tax_rate AS TaxRate, billing_json AS BillingJson";
-    private const string ProjectColumns = "id, org_id AS OrgId, name, created_at AS CreatedAt";
+    private const string ProjectColumns = "id, org_id AS OrgId, name, created_at AS CreatedAt, routing";
 
     // :: Orgs ------------------------------------------------------------------------------
 
@@ -185,6 +185,16 @@ internal sealed class OrgStore(Database database, TimeProvider time, ApiKeyAuthe
             project,
             cancellationToken: ct));
         return project;
+    }
+
+    /// <summary>Sets a live project's routing setting (<see cref="ProjectRouting"/>); false when there is no such project in the org.</summary>
+    public async Task<bool> SetProjectRoutingAsync(string orgId, string projectId, string routing, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE projects SET routing = @routing WHERE id = @projectId AND org_id = @orgId AND deleted_at IS NULL",
+            new { orgId, projectId, routing },
+            cancellationToken: ct)) > 0;
     }
 
     /// <summary>Renames a live project; null when there is no such project in the org.</summary>

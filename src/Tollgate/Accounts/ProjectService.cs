@@ -61,8 +61,9 @@ internal sealed class ProjectService(OrgStore orgs)
     public async Task<Outcome<OrgStore.ProjectRow>> GetAsync(OrgMember caller, string projectId, CancellationToken ct) =>
         await orgs.FindVisibleProjectAsync(caller, projectId, ct) is { } project ? project : AccountProblems.NotFound(NotFoundMessage);
 
-    /// <summary>Renames a project (owner, admin); a null name changes nothing.</summary>
-    public async Task<Outcome<OrgStore.ProjectRow>> RenameAsync(OrgMember caller, RequestAudit audit, string projectId, string? requestedName, CancellationToken ct)
+    /// <summary>Renames a project and sets its routing (owner, admin); a null name or routing changes nothing.</summary>
+    public async Task<Outcome<OrgStore.ProjectRow>> RenameAsync(
+        OrgMember caller, RequestAudit audit, string projectId, string? requestedName, CancellationToken ct, string? routing = null)
     {
         // Existence first: a member who may not rename still learns nothing about other orgs' ids.
         var project = await orgs.FindVisibleProjectAsync(caller, projectId, ct);
@@ -78,9 +79,22 @@ internal sealed class ProjectService(OrgStore orgs)
 
         var errors = new FieldErrors();
         var name = requestedName is null ? null : errors.Name("name", requestedName);
+        if (routing is not null && !ProjectRouting.IsValid(routing))
+        {
+            errors.Add("routing", $"routing must be one of: {string.Join(", ", ProjectRouting.Values)}.");
+        }
+
         if (errors.Any)
         {
             return errors.ToProblem();
+        }
+
+        if (routing is not null && routing != project.Routing)
+        {
+            var before = project.Routing;
+            await orgs.SetProjectRoutingAsync(caller.OrgId, projectId, routing, ct);
+            project = project with { Routing = routing };
+            await audit.RecordAsync("project.update", new AuditTarget("project", projectId), new { routing = before }, new { routing }, ct);
         }
 
         if (name is not null && name != project.Name)

@@ -17,7 +17,7 @@ internal static class ProjectsApi
         projects.MapGet("/{projectId}", async (string projectId, OrgMember member, ProjectService service, CancellationToken ct) =>
             (await service.GetAsync(member, projectId, ct)).ToResult(p => TypedResults.Ok(ToResponse(p))));
         projects.MapPatch("/{projectId}", async (string projectId, ProjectRequest body, OrgMember member, RequestAudit audit, ProjectService service, CancellationToken ct) =>
-            (await service.RenameAsync(member, audit, projectId, body.Name, ct)).ToResult(p => TypedResults.Ok(ToResponse(p))));
+            (await service.RenameAsync(member, audit, projectId, body.Name, ct, body.Routing)).ToResult(p => TypedResults.Ok(ToResponse(p))));
         projects.MapDelete("/{projectId}", async (string projectId, OrgMember member, RequestAudit audit, ProjectService service, CancellationToken ct) =>
             (await service.DeleteAsync(member, audit, projectId, ct)).ToResult(_ => TypedResults.NoContent()));
     }
@@ -34,5 +34,5 @@ internal static class ProjectsApi
     }
 
     private static ProjectResponse ToResponse(OrgStore.ProjectRow project) =>
-        new(project.Id, project.OrgId, project.Name, ApiTime.FromUnixMs(project.CreatedAt));
+        new(project.Id, project.OrgId, project.Name, ApiTime.FromUnixMs(project.CreatedAt), project.Routing);
 }

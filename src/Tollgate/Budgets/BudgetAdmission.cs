@@ -62,7 +62,8 @@ internal sealed partial class BudgetAdmission
             NodeId = _engine.NodeId,
             HoldId = reservation.HoldId,
             DropsHold = lastAttempt && reservation.HoldId is not null,
-            CreditsPico = reservation.CreditsOrgId is null ? 0 : entry.CostPico,
+            // The org's own provider key never consumes its credits, even when other candidates held them.
+            CreditsPico = reservation.CreditsOrgId is null || entry.Credential == LedgerEntry.OrgCredential ? 0 : entry.CostPico,
         };
 
         for (var attempt = 0; ; attempt++)

@@ -48,6 +48,19 @@ public sealed record LedgerEntry
     /// </summary>
     public long CreditsPico { get; init; }
 
+    /// <summary>
+    /// Whose provider credential served the attempt: <see cref="ServerCredential"/> (the server's
+    /// configured key) or <see cref="OrgCredential"/> (the org's own provider key, which never
+    /// consumes the org's credits).
+    /// </summary>
+    public string Credential { get; init; } = ServerCredential;
+
+    /// <summary><see cref="Credential"/> of an attempt served with the server's key.</summary>
+    public const string ServerCredential = "server";
+
+    /// <summary><see cref="Credential"/> of an attempt served with the org's own key.</summary>
+    public const string OrgCredential = "org";
+
     /// <summary>True when the provider reported no usage and the tokens were estimated from the content.</summary>
     public bool UsageEstimated { get; init; }
 

@@ -25,7 +25,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
         id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint,
             model, provider, provider_model, status, http_status, input_tokens, cached_input_tokens,
             cache_write_tokens, output_tokens, reasoning_tokens, cost_pico, usage_estimated, streamed, cancelled,
-            latency_ms, started_at, ended_at, error, node_id, credits_pico
+            latency_ms, started_at, ended_at, error, node_id, credits_pico, credential
         """;
 
     // The parameters of one row, in column order; several rows in one statement suffix them (@Id_3).
@@ -34,7 +34,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
         "Id", "RequestId", "Attempt", "OrgId", "ProjectId", "MemberId", "KeyId", "Service", "Endpoint",
         "Model", "Provider", "ProviderModel", "Status", "HttpStatus", "InputTokens", "CachedInputTokens",
         "CacheWriteTokens", "OutputTokens", "ReasoningTokens", "CostPico", "UsageEstimated", "Streamed", "Cancelled",
-        "LatencyMs", "StartedAt", "EndedAt", "Error", "NodeId", "CreditsPico",
+        "LatencyMs", "StartedAt", "EndedAt", "Error", "NodeId", "CreditsPico", "Credential",
     ];
 
     private static readonly string InsertSql =
@@ -416,7 +416,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
         e.Id, e.RequestId, e.Attempt, e.OrgId, e.ProjectId, e.MemberId, e.KeyId, e.Service, e.Endpoint,
         e.Model, e.Provider, e.ProviderModel, StatusName(e.Status), e.HttpStatus, e.InputTokens, e.CachedInputTokens,
         e.CacheWriteTokens, e.OutputTokens, e.ReasoningTokens, e.CostPico, e.UsageEstimated, e.Streamed, e.Cancelled,
-        e.LatencyMs, e.StartedAt.ToUnixTimeMilliseconds(), e.EndedAt.ToUnixTimeMilliseconds(), e.Error, e.NodeId, e.CreditsPico,
+        e.LatencyMs, e.StartedAt.ToUnixTimeMilliseconds(), e.EndedAt.ToUnixTimeMilliseconds(), e.Error, e.NodeId, e.CreditsPico, e.Credential,
     ];
 
     private static void Bind(DbParameterCollection parameters, Func<DbParameter> create, LedgerEntry e, string suffix = "")

@@ -6,7 +6,7 @@ namespace Tollgate.Budgets;
 
 /// <summary>
 /// The SQLite ledger writer's one prepared insert, bound by position through SQLite's own API.
-/// Binding 29 named parameters through ADO.NET looked each name up and crossed a safe handle
+/// Binding 30 named parameters through ADO.NET looked each name up and crossed a safe handle
 /// per value; at gateway rates that was a visible share of a request's CPU. The statement runs
 /// inside whatever transaction the connection has open and is reset after every row, so a
 /// commit never meets a statement in progress.
@@ -57,7 +57,8 @@ internal sealed class SqliteLedgerInsert : IDisposable
             Int(i++, e.EndedAt.ToUnixTimeMilliseconds());
             Text(i++, e.Error);
             Text(i++, e.NodeId);
-            Int(i, e.CreditsPico);
+            Int(i++, e.CreditsPico);
+            Text(i, e.Credential);
 
             var rc = raw.sqlite3_step(_statement);
             if (rc != raw.SQLITE_DONE)

@@ -32,6 +32,7 @@ public static class GatewayServices
         var demo = string.Equals(configuration["Tollgate:Demo"], "true", StringComparison.OrdinalIgnoreCase);
         services.AddSingleton(GatewayOptions.FromConfiguration(configuration));
         services.AddSingleton(_ => new ProviderDirectory(configuration, demo));
+        services.AddSingleton<MappingHealth>();
         services.AddSingleton(sp =>
         {
             var catalog = sp.GetRequiredService<ModelCatalog>();
@@ -41,7 +42,7 @@ public static class GatewayServices
                 catalog = catalog.WithModels(ModelCatalog.LoadFrom(json).Models);
             }
 
-            return new ModelRouter(catalog, sp.GetRequiredService<ProviderDirectory>());
+            return new ModelRouter(catalog, sp.GetRequiredService<ProviderDirectory>(), sp.GetRequiredService<MappingHealth>());
         });
         services.AddSingleton<SpendLedger>();
         services.AddSingleton<BudgetStore>();

@@ -6,6 +6,7 @@ using Tollgate.Budgets;
 using Tollgate.Catalog;
 using Tollgate.Dashboard;
 using Tollgate.Gateway;
+using Tollgate.ProviderKeys;
 using Tollgate.Storage;
 
 namespace Tollgate.Hosting;
@@ -47,6 +48,7 @@ public static class TollgateApp
         builder.Services.AddTollgateCatalog(builder.Configuration);
         builder.Services.AddTollgateAccounts(builder.Configuration);
         builder.Services.AddTollgateGateway(builder.Configuration);
+        builder.Services.AddTollgateProviderKeys(builder.Configuration);
         builder.Services.AddTollgateBilling(builder.Configuration);
         builder.Services.AddTollgateAnalytics(builder.Configuration);
         builder.Services.AddProblemDetails();
@@ -61,6 +63,7 @@ public static class TollgateApp
         app.MapGatewayApi();
         app.MapBudgetsApi();
         app.MapMasterKeysApi();
+        app.MapProviderKeysApi();
         app.MapBillingApi();
         app.MapAnalytics();
         app.MapTollgateDashboard();

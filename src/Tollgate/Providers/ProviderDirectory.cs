@@ -65,9 +65,32 @@ public sealed record ProviderEndpoint(string Name, ProviderProtocol Protocol, st
     /// <summary>The organization's provider key id when <see cref="Source"/> is <see cref="CredentialSource.Org"/>.</summary>
     public string? OrgProviderKeyId { get; init; }
 
+    /// <summary>
+    /// <see cref="BaseUrl"/> was set by an organization (its provider key), not by the server's
+    /// configuration: traffic goes through the client that refuses private addresses at connect time.
+    /// </summary>
+    public bool BaseUrlFromOrg { get; init; }
+
+    /// <summary>How the provider's OpenAI-like chat dialect differs from OpenAI's (Mistral).</summary>
+    public ChatDialect Dialect { get; init; }
+
     /// <summary>Every secret this endpoint carries, to scrub from anything shown or logged.</summary>
     public IEnumerable<string> Secrets() =>
         new[] { ApiKey, SecretAccessKey, ServiceAccountJson }.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!);
+}
+
+/// <summary>An OpenAI-compatible provider's departures from OpenAI's Chat Completions request.</summary>
+public enum ChatDialect
+{
+    /// <summary>OpenAI's fields as they are.</summary>
+    OpenAI,
+
+    /// <summary>
+    /// Mistral: <c>random_seed</c> instead of <c>seed</c>, <c>tool_choice: "any"</c> instead of
+    /// <c>"required"</c>, no <c>stream_options</c> (usage comes in the last chunk anyway), and no
+    /// OpenAI-only fields it rejects (<c>user</c>, <c>logit_bias</c>, <c>store</c>, ...).
+    /// </summary>
+    Mistral,
 }
 
 /// <summary>Whose credential serves a request.</summary>
@@ -125,6 +148,7 @@ public sealed class ProviderDirectory : IDisposable
                     || (accessKeyId is not null && secretAccessKey is not null) || serviceAccountJson is not null)
             {
                 PrefersMaxCompletionTokens = name == "openai",
+                Dialect = name == "mistral" ? ChatDialect.Mistral : ChatDialect.OpenAI,
                 SpeaksResponses = name == "openai",
                 AccessKeyId = accessKeyId,
                 SecretAccessKey = secretAccessKey,
@@ -167,7 +191,31 @@ public sealed class ProviderDirectory : IDisposable
             Timeout = Timeout.InfiniteTimeSpan, // per-attempt timeouts are the gateway's
         };
         DemoHttp = new HttpClient(new Demo.DemoHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+
+        // Base URLs that orgs set go through their own client: every connection is checked after DNS
+        // resolution, so neither a private literal nor a name resolving to one reaches the server's network.
+        Guard = ProviderKeys.BaseUrlGuard.FromConfiguration(configuration);
+        OrgHttp = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            MaxConnectionsPerServer = int.MaxValue,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            ConnectCallback = Guard.ConnectAsync,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
     }
+
+    /// <summary>What org base URLs may reach (<c>Tollgate:Providers:AllowPrivateBaseUrls</c>).</summary>
+    internal ProviderKeys.BaseUrlGuard Guard { get; }
+
+    /// <summary>The client for base URLs set by organizations: connections to private addresses are refused.</summary>
+    public HttpClient OrgHttp { get; }
 
     /// <summary>The client for real upstream traffic.</summary>
     public HttpClient Http { get; }
@@ -182,7 +230,8 @@ public sealed class ProviderDirectory : IDisposable
     public ProviderEndpoint? Get(string name) => _endpoints.GetValueOrDefault(name);
 
     /// <summary>The client that reaches <paramref name="endpoint"/>.</summary>
-    public HttpClient ClientFor(ProviderEndpoint endpoint) => endpoint.Protocol == ProviderProtocol.Demo ? DemoHttp : Http;
+    public HttpClient ClientFor(ProviderEndpoint endpoint) =>
+        endpoint.Protocol == ProviderProtocol.Demo ? DemoHttp : endpoint.BaseUrlFromOrg ? OrgHttp : Http;
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
@@ -191,5 +240,6 @@ public sealed class ProviderDirectory : IDisposable
     {
         Http.Dispose();
         DemoHttp.Dispose();
+        OrgHttp.Dispose();
     }
 }

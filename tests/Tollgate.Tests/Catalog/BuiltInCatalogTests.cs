@@ -98,11 +98,11 @@ public sealed class BuiltInCatalogTests
     }
 
     [Theory]
-    [InlineData("2026-09-30T23:59:59Z", true)]
-    [InlineData("2026-10-01T00:00:00Z", false)]
-    [InlineData("2026-10-08T12:00:00Z", false)]
-    [InlineData("2026-10-14T23:59:59.999Z", false)]
-    [InlineData("2026-10-15T00:00:00Z", true)]
+    [InlineData("2026-05-31T23:59:59.999Z", true)]
+    [InlineData("2026-06-01T00:00:00Z", false)]
+    [InlineData("2026-06-08T12:00:00Z", false)]
+    [InlineData("2026-06-14T23:59:59.999Z", false)]
+    [InlineData("2026-06-15T00:00:00Z", true)]
     public void ClaudeFable5_AroundTheSuspension_AvailabilityFollowsTheWindows(string instant, bool available)
     {
         var model = ModelCatalog.LoadBuiltIn().Find("claude-fable-5")!;

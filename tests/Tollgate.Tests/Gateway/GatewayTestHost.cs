@@ -70,7 +70,20 @@ public sealed class GatewayTestHost : IAsyncDisposable
              "prices":[{"inputPerMillion":"2","outputPerMillion":"8","cachedInputPerMillion":"0.5"}]}]},
           {"id":"claude-vertex-test","name":"Claude on Vertex","kind":"chat","maxOutputTokens":1000,
            "providers":[{"provider":"vertex","providerModelId":"claude-vertex-upstream",
-             "prices":[{"inputPerMillion":"3","outputPerMillion":"15","cachedInputPerMillion":"0.3","cacheWritePerMillion":"3.75"}]}]}
+             "prices":[{"inputPerMillion":"3","outputPerMillion":"15","cachedInputPerMillion":"0.3","cacheWritePerMillion":"3.75"}]}]},
+          {"id":"routing-cheapest","name":"Routing: the dearer mapping is listed first","kind":"chat","maxOutputTokens":1000,
+           "providers":[
+             {"provider":"secondary","providerModelId":"s-dear","prices":[{"inputPerMillion":"3","outputPerMillion":"3"}]},
+             {"provider":"primary","providerModelId":"p-cheap","prices":[{"inputPerMillion":"1","outputPerMillion":"1"}]}]},
+          {"id":"routing-window","name":"Routing: the cheap mapping is suspended for two weeks of June","kind":"chat","maxOutputTokens":1000,
+           "providers":[
+             {"provider":"primary","providerModelId":"p-window","availability":[{"from":null,"until":"2026-06-01T00:00:00Z"},{"from":"2026-06-15T00:00:00Z","until":null}],
+              "prices":[{"inputPerMillion":"1","outputPerMillion":"1"}]},
+             {"provider":"secondary","providerModelId":"s-window","prices":[{"inputPerMillion":"3","outputPerMillion":"3"}]}]},
+          {"id":"byok-groq","name":"BYOK: a provider the server has no key for","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"groq","providerModelId":"groq-upstream","prices":[{"inputPerMillion":"1","outputPerMillion":"2"}]}]},
+          {"id":"mistral-test","name":"Mistral dialect","kind":"chat","maxOutputTokens":1000,
+           "providers":[{"provider":"mistral","providerModelId":"mistral-small-latest","prices":[{"inputPerMillion":"0.1","outputPerMillion":"0.3"}]}]}
         ]}
         """;
 

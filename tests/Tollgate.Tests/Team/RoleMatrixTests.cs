@@ -146,6 +146,15 @@ public sealed class RoleMatrixTests
         R("GET", "/orgs/{orgId}/alerts", "read", (o, _) => $"orgs/{o.OrgId}/alerts", [Ok, Ok, Forbidden, Forbidden, Forbidden]),
         R("PUT", "/orgs/{orgId}/alerts", "thresholds", (o, _) => $"orgs/{o.OrgId}/alerts", [Ok, Ok, Forbidden, Forbidden, Forbidden], _ => new { thresholds = new[] { 50, 90 } }),
 
+        // :: Org provider keys (roles.md: "provider keys, routing, org settings" is owner and admin)
+        R("GET", "/orgs/{orgId}/provider-keys", "list", (o, _) => $"orgs/{o.OrgId}/provider-keys", [Ok, Ok, Forbidden, Forbidden, Forbidden]),
+        R("POST", "/orgs/{orgId}/provider-keys", "create", (o, _) => $"orgs/{o.OrgId}/provider-keys", [Created, Created, Forbidden, Forbidden, Forbidden],
+            _ => new { provider = "openai", name = "org key", apiKey = "sk-role-matrix-key-0001" }),
+        R("GET", "/orgs/{orgId}/provider-keys/{id}", "unknown id", (o, _) => $"orgs/{o.OrgId}/provider-keys/pk_unknown", [NotFound, NotFound, Forbidden, Forbidden, Forbidden]),
+        R("PATCH", "/orgs/{orgId}/provider-keys/{id}", "unknown id", (o, _) => $"orgs/{o.OrgId}/provider-keys/pk_unknown", [NotFound, NotFound, Forbidden, Forbidden, Forbidden],
+            _ => new { name = "renamed" }),
+        R("DELETE", "/orgs/{orgId}/provider-keys/{id}", "unknown id", (o, _) => $"orgs/{o.OrgId}/provider-keys/pk_unknown", [NotFound, NotFound, Forbidden, Forbidden, Forbidden]),
+
         // :: Audit log (the org is on the enterprise plan, so export is allowed)
         R("GET", "/orgs/{orgId}/audit-logs", "json", (o, _) => $"orgs/{o.OrgId}/audit-logs", [Ok, Ok, Ok, Forbidden, Forbidden]),
         R("GET", "/orgs/{orgId}/audit-logs", "csv", (o, _) => $"orgs/{o.OrgId}/audit-logs?format=csv", [Ok, Ok, Ok, Forbidden, Forbidden]),

@@ -112,6 +112,21 @@ internal sealed class ChatCompletionWriter : IDisposable
         EndChunk(finishReason, usageNull);
     }
 
+    /// <summary>Mistral's last chunk: the finish reason and, in the same chunk, the usage of the whole request.</summary>
+    public void WriteFinishChunkWithUsage(string finishReason, in Usage usage)
+    {
+        StartChunk();
+        _json.WriteStartObject("delta"u8);
+        _json.WriteEndObject();
+        _json.WriteString("finish_reason"u8, finishReason);
+        _json.WriteEndObject();
+        _json.WriteEndArray();
+        WriteUsage(usage);
+        _json.WriteEndObject();
+        _json.Flush();
+        _pipe.Write("\n\n"u8);
+    }
+
     /// <summary>The <c>include_usage</c> chunk: <c>"choices":[]</c> and the usage of the whole request.</summary>
     public void WriteUsageChunk(in Usage usage)
     {

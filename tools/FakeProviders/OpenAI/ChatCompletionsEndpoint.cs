@@ -98,7 +98,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
         response.Headers["x-request-id"] = id;
         using var writer = new ChatCompletionWriter(response.BodyWriter, id, chat.Model, time.GetUtcNow().ToUnixTimeSeconds());
         return chat.Stream
-            ? await StreamAsync(context, writer, chat, knobs, contentTokens, finishReason, aborted)
+            ? await StreamAsync(context, writer, chat, knobs, contentTokens, finishReason, provider == Mistral.MistralApi.Provider, aborted)
             : await CompleteAsync(context, writer, chat, knobs, contentTokens, finishReason, aborted);
     }
 
@@ -120,7 +120,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
     }
 
     private async Task<FakeStats.Outcome> StreamAsync(
-        HttpContext context, ChatCompletionWriter writer, ChatRequest chat, FakeKnobs knobs, int contentTokens, string finishReason, CancellationToken aborted)
+        HttpContext context, ChatCompletionWriter writer, ChatRequest chat, FakeKnobs knobs, int contentTokens, string finishReason, bool mistral, CancellationToken aborted)
     {
         var response = context.Response;
         var pipe = response.BodyWriter;
@@ -155,6 +155,14 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
         if (cutAt == contentTokens)
         {
             return await FakeExchange.CutAsync(context, time);
+        }
+
+        if (mistral)
+        {
+            // Mistral has no stream_options: its last chunk carries the finish reason and the usage.
+            writer.WriteFinishChunkWithUsage(finishReason, UsageOf(chat, knobs, contentTokens));
+            writer.WriteDone();
+            return await FakeExchange.FlushAsync(pipe, aborted) ? FakeStats.Outcome.Completed : FakeStats.Outcome.Cancelled;
         }
 
         writer.WriteFinishChunk(finishReason, sendUsage);

@@ -43,6 +43,7 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
             Model = candidate.Model.Id,
             Provider = candidate.Endpoint.Name,
             ProviderModel = candidate.Mapping.ProviderModelId,
+            Credential = candidate.Endpoint.Source == Providers.CredentialSource.Org ? LedgerEntry.OrgCredential : LedgerEntry.ServerCredential,
             Status = result.Status,
             HttpStatus = result.HttpStatus,
             InputTokens = tokens.InputTokens,

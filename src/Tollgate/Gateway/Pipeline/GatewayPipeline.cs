@@ -31,6 +31,7 @@ internal sealed partial class GatewayPipeline(
     ApiKeyAuthenticator authenticator,
     ModelRouter router,
     ProviderDirectory providers,
+    Tollgate.ProviderKeys.OrgProviderKeys orgKeys,
     BudgetAdmission admission,
     AttemptSettlement settlement,
     GatewayOptions options,
@@ -72,9 +73,21 @@ internal sealed partial class GatewayPipeline(
             return;
         }
 
-        // :: Step 3: route to the candidates this endpoint can reach
+        // :: Step 3: route to the candidates this endpoint can reach, with the org's own provider keys
+        IReadOnlyDictionary<string, ProviderEndpoint> orgEndpoints;
+        try
+        {
+            orgEndpoints = await orgKeys.ForOrgAsync(identity.OrgId, ct).ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException)
+        {
+            await endpoint.Errors.WriteAsync(response, new GatewayError(StatusCodes.Status503ServiceUnavailable, "server_error", "provider_keys_unavailable",
+                "The organization's provider keys could not be read, so the request was not sent. Try again shortly.")).ConfigureAwait(false);
+            return;
+        }
+
         var (candidates, routeError) = router.Resolve(request.ModelName, endpoint.ModelKind, endpoint.Name,
-            candidate => endpoint.ExchangeFor(candidate, request) is not null, startedAt);
+            candidate => endpoint.ExchangeFor(candidate, request) is not null, startedAt, orgEndpoints);
         if (routeError is not null)
         {
             await endpoint.Errors.WriteAsync(response, routeError).ConfigureAwait(false);
@@ -101,7 +114,10 @@ internal sealed partial class GatewayPipeline(
             return;
         }
 
-        // :: Step 5: reserve on every cap, clamp, or deny
+        // :: Step 5: reserve on every cap, clamp, or deny. The org's credits are held only when a
+        // candidate served with the server's credential may be reached: the org's own keys never
+        // consume credits (budgets.md), while member and key caps apply either way.
+        estimate = estimate with { ConsumesCredits = reachable.Any(c => c.Endpoint.Source == CredentialSource.Server) };
         var admitted = await admission.ReserveAsync(estimate, ct).ConfigureAwait(false);
         if (admitted.Reservation is not { } reservation)
         {
@@ -164,6 +180,7 @@ internal sealed partial class GatewayPipeline(
             result.Usage ??= exchange.StreamUsage;
             result.ContentBytes = Math.Max(result.ContentBytes, exchange.StreamContentBytes);
             await settlement.SettleAsync(call, candidate, attempt, result).ConfigureAwait(false);
+            RecordHealth(candidate, result);
         }
 
         if (result.Tail is null && result.Failure is { } failure)
@@ -213,7 +230,7 @@ internal sealed partial class GatewayPipeline(
             // The provider refused: it charges nothing, and the client gets its answer in the endpoint's format.
             result.PromptSent = false;
             upstreamTimer.CancelAfter(options.IdleTimeout);
-            var errorBody = Scrub(await ReadAllAsync(upstream.Content, MaxErrorBytes, upstreamTimer, linked.Token).ConfigureAwait(false), candidate.Endpoint.ApiKey);
+            var errorBody = Scrub(await ReadAllAsync(upstream.Content, MaxErrorBytes, upstreamTimer, linked.Token).ConfigureAwait(false), candidate.Endpoint);
             result.Status = LedgerStatus.UpstreamError;
             result.Error = $"HTTP {result.HttpStatus}";
             if (!isLast && !call.ContentRelayed && IsRetryable(result.HttpStatus))
@@ -366,7 +383,7 @@ internal sealed partial class GatewayPipeline(
                 $"The provider '{name}' sent nothing for {options.IdleTimeout.TotalSeconds:0} seconds; the stream was ended.")
             : timedOut
                 ? GatewayError.Upstream(StatusCodes.Status504GatewayTimeout, "upstream_timeout", $"The provider '{name}' did not answer in time.")
-                : GatewayError.Upstream(StatusCodes.Status502BadGateway, "upstream_unreachable", $"The provider '{name}' failed: {Scrub(ex.Message, candidate.Endpoint.ApiKey)}"));
+                : GatewayError.Upstream(StatusCodes.Status502BadGateway, "upstream_unreachable", $"The provider '{name}' failed: {Scrub(ex.Message, candidate.Endpoint)}"));
     }
 
     private static async Task WriteTailAsync(GatewayCall call, RouteCandidate candidate, AttemptResult result, CancellationToken ct)
@@ -422,18 +439,47 @@ internal sealed partial class GatewayPipeline(
 
     private static bool IsRetryable(int status) => status is 408 or 429 or >= 500;
 
-    /// <summary>Removes the server's provider credential from text that goes to a client.</summary>
-    private static string Scrub(string text, string? secret) =>
-        string.IsNullOrEmpty(secret) ? text : text.Replace(secret, "[redacted]", StringComparison.Ordinal);
-
-    private static byte[] Scrub(byte[] bytes, string? secret)
+    /// <summary>
+    /// Feeds the attempt's outcome to the routing health: a 5xx, 429, timeout or connection failure
+    /// counts against the mapping; an answer counts for it; a client's own error or leaving says nothing.
+    /// </summary>
+    private void RecordHealth(RouteCandidate candidate, AttemptResult result)
     {
-        if (string.IsNullOrEmpty(secret) || bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(secret)) < 0)
+        var failed = result.Status switch
         {
-            return bytes;
+            LedgerStatus.Ok => false,
+            LedgerStatus.UpstreamError when IsRetryable(result.HttpStatus) => true,
+            LedgerStatus.Failed => true,
+            _ => (bool?)null,
+        };
+        if (failed is { } f)
+        {
+            router.Health.Record(MappingHealth.Key(candidate.Mapping.Provider, candidate.Mapping.ProviderModelId), f);
+        }
+    }
+
+    /// <summary>Removes every credential of the endpoint (API key, AWS secret, service-account key) from text that goes to a client.</summary>
+    private static string Scrub(string text, ProviderEndpoint endpoint)
+    {
+        foreach (var secret in endpoint.Secrets())
+        {
+            text = text.Replace(secret, "[redacted]", StringComparison.Ordinal);
         }
 
-        return System.Text.Encoding.UTF8.GetBytes(Scrub(System.Text.Encoding.UTF8.GetString(bytes), secret));
+        return text;
+    }
+
+    private static byte[] Scrub(byte[] bytes, ProviderEndpoint endpoint)
+    {
+        foreach (var secret in endpoint.Secrets())
+        {
+            if (bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(secret)) >= 0)
+            {
+                return System.Text.Encoding.UTF8.GetBytes(Scrub(System.Text.Encoding.UTF8.GetString(bytes), endpoint));
+            }
+        }
+
+        return bytes;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Provider {Provider} failed for request {RequestId}, attempt {Attempt}")]

@@ -10,10 +10,17 @@ public sealed record RouteCandidate(CatalogModel Model, ProviderMapping Mapping,
 /// <summary>
 /// Resolves a requested model name to the providers that may serve it, in the order to try them.
 /// <c>"model"</c> is a catalog id (<c>claude-sonnet-5</c>), or <c>provider/id</c> to pin a provider
-/// (<c>bedrock/claude-sonnet-5</c>). Without a pin the cheapest available mapping goes first.
+/// (<c>bedrock/claude-sonnet-5</c>). Without a pin, candidates are ordered by price (the cheapest
+/// mapping available at the request's start first), then by recent error rate among equal prices;
+/// a mapping that failed repeatedly (<see cref="MappingHealth.IsTripped"/>) goes last until it recovers.
+/// An org's own key for a provider replaces the server's for that org's requests, and makes the
+/// provider reachable even when the server has no key for it.
 /// </summary>
-public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory providers)
+public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory providers, MappingHealth health)
 {
+    /// <summary>The per-mapping health the order uses (the pipeline records outcomes in it).</summary>
+    public MappingHealth Health => health;
+
     /// <summary>The catalog routed over.</summary>
     public ModelCatalog Catalog => catalog;
 
@@ -22,8 +29,10 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
     /// models (<paramref name="endpointName"/> names it in errors) that <paramref name="reachable"/>
     /// accepts (the endpoint can speak to that provider and model); or the error that explains why there are none.
     /// </summary>
+    /// <paramref name="orgEndpoints"/> are the calling org's own provider keys by provider name.
     public (IReadOnlyList<RouteCandidate> Candidates, GatewayError? Error) Resolve(
-        string requested, string kind, string endpointName, Func<RouteCandidate, bool> reachable, DateTimeOffset at)
+        string requested, string kind, string endpointName, Func<RouteCandidate, bool> reachable, DateTimeOffset at,
+        IReadOnlyDictionary<string, ProviderEndpoint>? orgEndpoints = null)
     {
         var model = catalog.Find(requested);
         string? pinned = null;
@@ -78,9 +87,10 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
         }
 
         var candidates = new List<RouteCandidate>();
-        foreach (var (mapping, price) in priced.OrderBy(p => p.Price.InputPerMillion!.Value + p.Price.OutputPerMillion!.Value))
+        foreach (var (mapping, price) in Order(priced))
         {
-            if (providers.Get(mapping.Provider) is { IsConfigured: true } endpoint
+            var endpoint = orgEndpoints?.GetValueOrDefault(mapping.Provider) ?? providers.Get(mapping.Provider);
+            if (endpoint is { IsConfigured: true }
                 && new RouteCandidate(model, mapping, price, endpoint) is var candidate && reachable(candidate))
             {
                 candidates.Add(candidate);
@@ -95,5 +105,28 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
         }
 
         return (candidates, null);
+    }
+
+    /// <summary>
+    /// Error rates closer than this count as equal, so the last few outcomes of two healthy mappings
+    /// (or a failure long faded) do not reorder them.
+    /// </summary>
+    private const double ErrorRateResolution = 0.05;
+
+    /// <summary>Tripped mappings last; then cheapest first (input plus output per million); then lowest recent error rate (in steps of <see cref="ErrorRateResolution"/>); then catalog order.</summary>
+    private IEnumerable<(ProviderMapping Mapping, ModelPrice Price)> Order(List<(ProviderMapping Mapping, ModelPrice Price)> priced)
+    {
+        if (priced.Count == 1)
+        {
+            return priced;
+        }
+
+        return priced
+            .Select((p, index) => (p, index, key: MappingHealth.Key(p.Mapping.Provider, p.Mapping.ProviderModelId)))
+            .OrderBy(x => health.IsTripped(x.key))
+            .ThenBy(x => x.p.Price.InputPerMillion!.Value + x.p.Price.OutputPerMillion!.Value)
+            .ThenBy(x => Math.Floor(health.ErrorRate(x.key) / ErrorRateResolution))
+            .ThenBy(x => x.index)
+            .Select(x => x.p);
     }
 }

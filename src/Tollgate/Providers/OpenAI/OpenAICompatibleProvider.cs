@@ -12,6 +12,11 @@ internal static class OpenAICompatibleProvider
     /// <summary>A JSON POST to <paramref name="path"/> (e.g. <c>/chat/completions</c>) under the provider's base URL.</summary>
     public static HttpRequestMessage CreateRequest(ProviderEndpoint endpoint, string path, byte[] body)
     {
+        if (endpoint.Dialect == ChatDialect.Mistral && path == "/chat/completions")
+        {
+            body = Mistral.MistralDialect.Rewrite(body);
+        }
+
         var request = new HttpRequestMessage(HttpMethod.Post, endpoint.BaseUrl + path) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         if (endpoint.ApiKey is not null)
