@@ -65,7 +65,7 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
         var priced = new List<(ProviderMapping Mapping, ModelPrice Price)>();
         foreach (var mapping in available)
         {
-            if (mapping.PriceAt(at) is { IsPricedForTokens: true } price)
+            if (mapping.PriceAt(at) is { } price && price.IsPricedFor(model.Kind))
             {
                 priced.Add((mapping, price));
             }
@@ -78,7 +78,7 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
         }
 
         var candidates = new List<RouteCandidate>();
-        foreach (var (mapping, price) in priced.OrderBy(p => p.Price.InputPerMillion!.Value + p.Price.OutputPerMillion!.Value))
+        foreach (var (mapping, price) in priced.OrderBy(p => p.Price.Level))
         {
             if (providers.Get(mapping.Provider) is { IsConfigured: true } endpoint
                 && new RouteCandidate(model, mapping, price, endpoint) is var candidate && reachable(candidate))
