@@ -1,4 +1,5 @@
 using Tollgate.FakeProviders.Anthropic;
+using Tollgate.FakeProviders.Media;
 using Tollgate.FakeProviders.OpenAI;
 
 namespace Tollgate.FakeProviders;
@@ -35,6 +36,7 @@ internal static class FakeApp
         var app = builder.Build();
         app.MapOpenAIApi();
         app.MapAnthropicApi();
+        app.MapMediaApi();
         app.MapFakeControlApi();
         app.MapFallback(OpenAIApi.InvalidUrlAsync);
         return app;
