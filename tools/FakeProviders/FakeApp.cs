@@ -1,6 +1,7 @@
 using Tollgate.FakeProviders.Anthropic;
 using Tollgate.FakeProviders.Bedrock;
 using Tollgate.FakeProviders.Google;
+using Tollgate.FakeProviders.Media;
 using Tollgate.FakeProviders.OpenAI;
 
 namespace Tollgate.FakeProviders;
@@ -44,6 +45,7 @@ internal static class FakeApp
         app.MapBedrockApi();
         app.MapGoogleApi();
         Mistral.MistralApi.MapMistralApi(app);
+        app.MapMediaApi();
         app.MapFakeControlApi();
         app.MapFallback(OpenAIApi.InvalidUrlAsync);
         return app;

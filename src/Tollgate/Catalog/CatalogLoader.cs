@@ -227,7 +227,9 @@ internal static class CatalogLoader
     {
         var fields = ReadPriceFields(element, model, path);
         var tiers = ReadTiers(element, model, path);
-        if (!fields.IsAnySet)
+        var imageVariants = ReadVariants(element, "perImageVariants", model, path);
+        var videoVariants = ReadVariants(element, "perVideoSecondVariants", model, path);
+        if (!fields.IsAnySet && imageVariants.Count == 0 && videoVariants.Count == 0)
         {
             throw Fail(model, path, "sets no price.");
         }
@@ -244,6 +246,8 @@ internal static class CatalogLoader
             SpeechPerMillionCharacters = fields.SpeechPerMillionCharacters,
             PerAudioMinute = fields.PerAudioMinute,
             PerOcrPage = fields.PerOcrPage,
+            ImageVariants = imageVariants,
+            VideoVariants = videoVariants,
             Tiers = tiers,
         };
     }
@@ -318,6 +322,37 @@ internal static class CatalogLoader
             SpeechPerMillionCharacters: speech,
             PerAudioMinute: ReadDecimal(element, "perAudioMinute", model, path),
             PerOcrPage: ReadDecimal(element, "perOcrPage", model, path));
+    }
+
+    /// <summary>
+    /// A price by variant: an object whose keys name the variant (<c>"1024x1024/high"</c>, <c>"1280x720"</c>)
+    /// and whose values are decimals, like every price.
+    /// </summary>
+    private static Dictionary<string, decimal> ReadVariants(JsonElement element, string name, ModelRef model, string path)
+    {
+        var variants = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        if (!TryGetValue(element, name, out var value))
+        {
+            return variants;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw Fail(model, Join(path, name), $"must be an object of variant → price ({Show(value)}).");
+        }
+
+        foreach (var variant in value.EnumerateObject())
+        {
+            if (variant.Name.Length == 0)
+            {
+                throw Fail(model, Join(path, name), "has an empty variant name.");
+            }
+
+            variants[variant.Name] = ReadDecimal(value, variant.Name, model, Join(path, name))
+                ?? throw Fail(model, Join(Join(path, name), variant.Name), "is required.");
+        }
+
+        return variants;
     }
 
     // :: Field readers. A property that is absent or JSON null counts as not set.

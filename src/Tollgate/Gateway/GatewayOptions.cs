@@ -19,6 +19,16 @@ public sealed record GatewayOptions(TimeSpan KeepAlive, long MaxRequestBytes, Ti
     /// <summary>The largest single server-sent event relayed from a provider (16 MiB); past it the stream ends with an error.</summary>
     public int MaxStreamEventBytes { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>Largest accepted upload (multipart audio, image edits; <c>Tollgate:Gateway:MaxUploadBytes</c>, default 25 MiB); past it a 413.</summary>
+    public long MaxUploadBytes { get; init; } = 25 * 1024 * 1024;
+
+    /// <summary>
+    /// The page bound of an OCR document whose pages cannot be counted before it goes upstream (a URL, a
+    /// PDF that does not parse): <c>Tollgate:Gateway:OcrMaxPages</c>, default 1000, the most pages one
+    /// OCR request may process.
+    /// </summary>
+    public long OcrMaxPages { get; init; } = 1000;
+
     /// <summary>Reads the options from configuration.</summary>
     public static GatewayOptions FromConfiguration(IConfiguration configuration)
     {
@@ -32,6 +42,8 @@ public sealed record GatewayOptions(TimeSpan KeepAlive, long MaxRequestBytes, Ti
             MaxAttempts: 3)
         {
             IdleTimeout = TimeSpan.FromSeconds(Number(configuration, "Tollgate:Streaming:IdleTimeoutSeconds", 300)),
+            MaxUploadBytes = (long)Number(configuration, "Tollgate:Gateway:MaxUploadBytes", 25 * 1024 * 1024),
+            OcrMaxPages = (long)Number(configuration, "Tollgate:Gateway:OcrMaxPages", 1000),
         };
     }
 }

@@ -4,6 +4,11 @@ using Tollgate.Accounts;
 using Tollgate.Budgets;
 using Tollgate.Catalog;
 using Tollgate.Gateway.Endpoints.ChatCompletions;
+using Tollgate.Gateway.Endpoints.Embeddings;
+using Tollgate.Gateway.Endpoints.Images;
+using Tollgate.Gateway.Endpoints.Ocr;
+using Tollgate.Gateway.Endpoints.Speech;
+using Tollgate.Gateway.Endpoints.Transcriptions;
 using Tollgate.Gateway.Endpoints.Messages;
 using Tollgate.Gateway.Endpoints.Responses;
 using Tollgate.Gateway.Endpoints.Models;
@@ -59,6 +64,12 @@ public static class GatewayServices
         services.AddSingleton<ChatCompletionsEndpoint>();
         services.AddSingleton<MessagesEndpoint>();
         services.AddSingleton<ResponsesEndpoint>();
+        services.AddSingleton<EmbeddingsEndpoint>();
+        services.AddSingleton<SpeechEndpoint>();
+        services.AddSingleton<TranscriptionsEndpoint>();
+        services.AddSingleton<ImageGenerationsEndpoint>();
+        services.AddSingleton<ImageEditsEndpoint>();
+        services.AddSingleton<OcrEndpoint>();
         return services;
     }
 
@@ -71,6 +82,12 @@ public static class GatewayServices
         app.MapPost("/v1/responses", (HttpContext context, GatewayPipeline pipeline, ResponsesEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
         app.MapGet("/v1/responses/{id}", ResponsesEndpoint.GetAsync);
         app.MapGet("/v1/models", ModelsEndpoint.ListAsync);
+        app.MapPost("/v1/embeddings", (HttpContext context, GatewayPipeline pipeline, EmbeddingsEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
+        app.MapPost("/v1/audio/speech", (HttpContext context, GatewayPipeline pipeline, SpeechEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
+        app.MapPost("/v1/audio/transcriptions", (HttpContext context, GatewayPipeline pipeline, TranscriptionsEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
+        app.MapPost("/v1/images/generations", (HttpContext context, GatewayPipeline pipeline, ImageGenerationsEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
+        app.MapPost("/v1/images/edits", (HttpContext context, GatewayPipeline pipeline, ImageEditsEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
+        app.MapPost("/v1/ocr", (HttpContext context, GatewayPipeline pipeline, OcrEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
         app.MapUsageEndpoints();
 
         // Any other /v1 path answers in the format SDKs read, not problem+json: Anthropic's under /v1/messages.

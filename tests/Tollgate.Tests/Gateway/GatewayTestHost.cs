@@ -83,7 +83,22 @@ public sealed class GatewayTestHost : IAsyncDisposable
           {"id":"byok-groq","name":"BYOK: a provider the server has no key for","kind":"chat","maxOutputTokens":1000,
            "providers":[{"provider":"groq","providerModelId":"groq-upstream","prices":[{"inputPerMillion":"1","outputPerMillion":"2"}]}]},
           {"id":"mistral-test","name":"Mistral dialect","kind":"chat","maxOutputTokens":1000,
-           "providers":[{"provider":"mistral","providerModelId":"mistral-small-latest","prices":[{"inputPerMillion":"0.1","outputPerMillion":"0.3"}]}]}
+           "providers":[{"provider":"mistral","providerModelId":"mistral-small-latest","prices":[{"inputPerMillion":"0.1","outputPerMillion":"0.3"}]}]},
+          {"id":"mod-embed","name":"Modalities: embeddings","kind":"embedding",
+           "providers":[{"provider":"openai","providerModelId":"mod-upstream-embed","prices":[{"inputPerMillion":"0.1"}]}]},
+          {"id":"mod-tts","name":"Modalities: speech per character","kind":"speech",
+           "providers":[{"provider":"openai","providerModelId":"mod-upstream-tts","prices":[{"speechPerMillionCharacters":"15"}]}]},
+          {"id":"mod-whisper","name":"Modalities: transcription per minute","kind":"transcription",
+           "providers":[{"provider":"openai","providerModelId":"mod-upstream-whisper","prices":[{"perAudioMinute":"0.006"}]}]},
+          {"id":"mod-transcribe-tokens","name":"Modalities: transcription per token","kind":"transcription","maxOutputTokens":2000,
+           "providers":[{"provider":"openai","providerModelId":"mod-upstream-transcribe","prices":[{"inputPerMillion":"2.5","outputPerMillion":"10"}]}]},
+          {"id":"mod-image","name":"Modalities: image per size and quality","kind":"image",
+           "providers":[{"provider":"openai","providerModelId":"mod-upstream-image",
+             "prices":[{"perImageVariants":{"1024x1024/low":"0.011","1024x1024/high":"0.167","1024x1024/hd":"0.08","1536x1024/hd":"0.12"}}]}]},
+          {"id":"mod-image-tokens","name":"Modalities: image per token","kind":"image",
+           "providers":[{"provider":"openai","providerModelId":"mod-upstream-image-tokens","prices":[{"inputPerMillion":"5","outputPerMillion":"40"}]}]},
+          {"id":"mod-ocr","name":"Modalities: OCR per page","kind":"ocr",
+           "providers":[{"provider":"mistral","providerModelId":"mod-upstream-ocr","prices":[{"perOcrPage":"0.001"}]}]}
         ]}
         """;
 
@@ -152,6 +167,8 @@ public sealed class GatewayTestHost : IAsyncDisposable
             ["Tollgate:Providers:vertex:ProjectId"] = "tollgate-test",
             ["Tollgate:Providers:vertex:Location"] = "us-central1",
             ["Tollgate:Providers:vertex:ServiceAccountJson"] = Providers.Google.TestServiceAccount.For(fake).Json,
+            ["Tollgate:Providers:mistral:BaseUrl"] = fake.OpenAIBaseUrl("mistral"),
+            ["Tollgate:Providers:mistral:ApiKey"] = "sk-mistral-secret",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {

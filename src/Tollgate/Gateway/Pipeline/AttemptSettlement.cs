@@ -17,6 +17,11 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
     /// <summary>Settles one attempt; never throws.</summary>
     public Task SettleAsync(GatewayCall call, RouteCandidate candidate, int attempt, AttemptResult result)
     {
+        if (call.Request is IUnitRequest unitRequest)
+        {
+            return SettleUnitsAsync(call, unitRequest, candidate, attempt, result);
+        }
+
         var usage = result.Usage;
         var estimated = false;
         if (usage is null && (result.ContentBytes > 0 || result.Status == LedgerStatus.Ok || result.PromptSent))
@@ -29,7 +34,48 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
         }
 
         var tokens = usage ?? default;
-        var entry = new LedgerEntry
+        // The price in force at the request's start, whatever time it is now.
+        // Bounded like every amount: a provider reporting absurd usage cannot overflow the counters.
+        var cost = usage is null ? 0 : Money.ToPico(Math.Min(Money.MaxUsd, CostCalculator.Compute(candidate.Price, tokens)));
+        return admission.SettleAttemptAsync(call.Reservation, Entry(call, candidate, attempt, result, tokens, cost, estimated), lastAttempt: !result.TryNext);
+    }
+
+    /// <summary>
+    /// A unit-billed attempt: the actual the answer reported (pages, images, seconds, tokens), else —
+    /// when the provider may have done the work — the request's bound at this candidate, marked estimated.
+    /// </summary>
+    private Task SettleUnitsAsync(GatewayCall call, IUnitRequest request, RouteCandidate candidate, int attempt, AttemptResult result)
+    {
+        // A provider that refused or was never reached did no work and charges nothing, whatever the
+        // request would have used.
+        var worked = result.ContentBytes > 0 || result.Status == LedgerStatus.Ok || result.PromptSent;
+        var units = worked ? result.Units : null;
+        if (units is null && worked && result.Usage is { } reported)
+        {
+            units = new UnitUsage { Tokens = reported };
+        }
+
+        var estimated = false;
+        if (units is null && worked)
+        {
+            units = request.BoundFor(candidate).Bound;
+            estimated = true;
+        }
+
+        long cost = 0;
+        if (units is not null)
+        {
+            // An actual the price cannot express (a unit the catalog does not price) falls back to the bound.
+            var usd = UnitCost.Compute(candidate.Price, units) ?? UnitWorstCase.BoundCost(request, candidate).Cost;
+            cost = Money.ToPico(Math.Min(Money.MaxUsd, usd));
+        }
+
+        var entry = Entry(call, candidate, attempt, result, units?.Tokens ?? default, cost, estimated);
+        return admission.SettleAttemptAsync(call.Reservation, entry, lastAttempt: !result.TryNext);
+    }
+
+    private LedgerEntry Entry(GatewayCall call, RouteCandidate candidate, int attempt, AttemptResult result, TokenUsage tokens, long costPico, bool estimated) =>
+        new()
         {
             Id = Ids.New("led", time),
             RequestId = call.RequestId,
@@ -51,9 +97,7 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
             CacheWriteTokens = tokens.CacheWriteTokens,
             OutputTokens = tokens.OutputTokens,
             ReasoningTokens = tokens.ReasoningTokens,
-            // The price in force at the request's start, whatever time it is now.
-            // Bounded like every amount: a provider reporting absurd usage cannot overflow the counters.
-            CostPico = usage is null ? 0 : Money.ToPico(Math.Min(Money.MaxUsd, CostCalculator.Compute(candidate.Price, tokens))),
+            CostPico = costPico,
             UsageEstimated = estimated,
             Streamed = call.Stream is not null,
             Cancelled = result.Status == LedgerStatus.Cancelled,
@@ -62,6 +106,4 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
             EndedAt = time.GetUtcNow(),
             Error = result.Error,
         };
-        return admission.SettleAttemptAsync(call.Reservation, entry, lastAttempt: !result.TryNext);
-    }
 }

@@ -35,6 +35,9 @@ internal sealed class AttemptResult(DateTimeOffset startedAt, long startedTimest
     public LedgerStatus Status { get; set; } = LedgerStatus.Failed;
     public int HttpStatus { get; set; }
     public TokenUsage? Usage { get; set; }
+
+    /// <summary>For a unit-billed request: what the provider's answer says was used.</summary>
+    public UnitUsage? Units { get; set; }
     public long ContentBytes { get; set; }
     public string? Error { get; set; }
     public bool TryNext { get; set; }

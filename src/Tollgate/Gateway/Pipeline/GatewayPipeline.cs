@@ -59,7 +59,7 @@ internal sealed partial class GatewayPipeline(
         }
 
         // :: Step 2: the endpoint reads and validates the body
-        var (body, readError) = await RequestBodyReader.ReadBodyAsync(context.Request, options.MaxRequestBytes, ct).ConfigureAwait(false);
+        var (body, readError) = await endpoint.ReadBodyAsync(context.Request, options, ct).ConfigureAwait(false);
         var (request, parseError) = body is null ? (null, readError) : endpoint.Parse(body, context.Request);
         if (request is null)
         {
@@ -178,6 +178,7 @@ internal sealed partial class GatewayPipeline(
         {
             // :: Step 8: settle — the only place money moves; it never throws
             result.Usage ??= exchange.StreamUsage;
+            result.Units ??= exchange.Units;
             result.ContentBytes = Math.Max(result.ContentBytes, exchange.StreamContentBytes);
             await settlement.SettleAsync(call, candidate, attempt, result).ConfigureAwait(false);
             RecordHealth(candidate, result);
@@ -246,12 +247,19 @@ internal sealed partial class GatewayPipeline(
             return;
         }
 
+        if (call.Stream is null && exchange.RelaysBody)
+        {
+            await RelayBodyAsync(call, candidate, upstream, result, upstreamTimer, linked.Token).ConfigureAwait(false);
+            return;
+        }
+
         if (call.Stream is null)
         {
             upstreamTimer.CancelAfter(options.IdleTimeout);
             var bytes = await ReadAllAsync(upstream.Content, MaxResponseBytes, upstreamTimer, linked.Token).ConfigureAwait(false);
             var answer = exchange.ReadAnswer(bytes);
             result.Usage = answer.Usage;
+            result.Units = answer.Units;
             result.ContentBytes = answer.ContentBytes;
             if (answer.Failure is { } refused)
             {
@@ -263,7 +271,7 @@ internal sealed partial class GatewayPipeline(
             }
 
             result.Status = LedgerStatus.Ok;
-            result.Tail = new Tail(StatusCodes.Status200OK, "application/json", answer.ClientBody, default);
+            result.Tail = new Tail(StatusCodes.Status200OK, answer.ContentType ?? "application/json", answer.ClientBody, default);
             return;
         }
 
@@ -403,6 +411,13 @@ internal sealed partial class GatewayPipeline(
         }
 
         var response = call.Http.Response;
+        if (response.HasStarted)
+        {
+            // A relayed body (binary audio) is under way: its last bytes, or a failure that can only cut it.
+            await WriteRelayedTailAsync(call, tail, ct).ConfigureAwait(false);
+            return;
+        }
+
         response.StatusCode = tail.Status;
         response.ContentType = tail.ContentType ?? "application/json";
         response.ContentLength = tail.Body!.Length;

@@ -24,6 +24,14 @@ internal interface IGatewayEndpoint
     /// <summary>How this endpoint's clients read errors.</summary>
     ErrorFormat Errors { get; }
 
+    /// <summary>
+    /// Reads the request's bytes with the endpoint's content type and size limit: a JSON body up to
+    /// the request limit by default; an upload endpoint accepts <c>multipart/form-data</c> up to the
+    /// upload limit. Errors (413, 415, ...) are values and never billed.
+    /// </summary>
+    Task<(byte[]? Bytes, GatewayError? Error)> ReadBodyAsync(HttpRequest http, GatewayOptions options, CancellationToken cancellationToken) =>
+        RequestBodyReader.ReadBodyAsync(http, options.MaxRequestBytes, cancellationToken);
+
     /// <summary>Reads and validates a request body (with the request's headers at hand, e.g. <c>anthropic-version</c>).</summary>
     (IGatewayRequest? Request, GatewayError? Error) Parse(byte[] body, HttpRequest http);
 
@@ -59,11 +67,28 @@ internal interface IGatewayRequest
     int Answers { get; }
 }
 
+/// <summary>
+/// A request billed in its own unit (characters, images, pages, audio or video seconds, or tokens it
+/// bounds itself) rather than by the chat estimate of prompt bytes and maximum output: embeddings,
+/// speech, transcription, images, OCR. The pipeline reserves the dearest candidate's bound and, when a
+/// provider reports nothing, charges the bound of the candidate that answered, marked estimated.
+/// </summary>
+internal interface IUnitRequest : IGatewayRequest
+{
+    /// <summary>
+    /// The worst case of this request at <paramref name="candidate"/>, in the unit its price is set in;
+    /// or the 400 that refuses it there (an image size the catalog has no price for).
+    /// </summary>
+    (UnitUsage? Bound, GatewayError? Error) BoundFor(RouteCandidate candidate);
+}
+
 /// <summary>A complete (non-streamed) upstream answer, read.</summary>
 /// <param name="ClientBody">The bytes the client gets.</param>
 /// <param name="Usage">The provider's usage, when it reported one.</param>
 /// <param name="ContentBytes">Bytes of generated content, for an estimate when there is no usage.</param>
-internal readonly record struct UpstreamAnswer(byte[] ClientBody, TokenUsage? Usage, long ContentBytes)
+/// <param name="Units">For a unit-billed request, what the answer says was used (pages, images, seconds...), when it says.</param>
+/// <param name="ContentType">The client's content type, when it is not JSON (a transcription as text, srt or vtt).</param>
+internal readonly record struct UpstreamAnswer(byte[] ClientBody, TokenUsage? Usage, long ContentBytes, UnitUsage? Units = null, string? ContentType = null)
 {
     /// <summary>Set when the provider answered 200 yet refused (a prompt blocked for safety): the client gets this error instead.</summary>
     public GatewayError? Failure { get; init; }
@@ -120,4 +145,13 @@ internal interface IUpstreamExchange
 
     /// <summary>Why this provider cannot be sent the request (a feature its format cannot express: a 400), or null.</summary>
     GatewayError? RequestError => null;
+
+    /// <summary>
+    /// A non-streamed answer that is relayed to the client as it arrives (binary audio), with the
+    /// upstream's content type, instead of being read whole by <see cref="ReadAnswer"/>.
+    /// </summary>
+    bool RelaysBody => false;
+
+    /// <summary>For a unit-billed request, what the attempt used when known without the answer's body (characters sent to speech).</summary>
+    UnitUsage? Units => null;
 }

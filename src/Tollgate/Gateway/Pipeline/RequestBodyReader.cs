@@ -39,6 +39,17 @@ internal static class RequestBodyReader
                 $"Content-Type must be application/json (got '{contentType ?? "none"}')."));
         }
 
+        return await ReadBytesAsync(request, maxBytes, "a JSON object is expected", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads the body's bytes whatever their content type: 413 past <paramref name="maxBytes"/> (from
+    /// <c>Content-Length</c> before reading, or while reading), 400 for an empty body (the message says
+    /// <paramref name="expected"/>).
+    /// </summary>
+    public static async Task<(byte[]? Bytes, GatewayError? Error)> ReadBytesAsync(
+        HttpRequest request, long maxBytes, string expected, CancellationToken cancellationToken)
+    {
         var tooLarge = new GatewayError(StatusCodes.Status413PayloadTooLarge, "invalid_request_error", "request_too_large",
             $"Request body is larger than the limit of {maxBytes} bytes.");
         if (request.ContentLength > maxBytes)
@@ -95,7 +106,7 @@ internal static class RequestBodyReader
             }
 
             return length == 0
-                ? (null, GatewayError.BadRequest("invalid_json", "The request body is empty; a JSON object is expected."))
+                ? (null, GatewayError.BadRequest("invalid_json", $"The request body is empty; {expected}."))
                 : (buffer.AsSpan(0, length).ToArray(), null);
         }
         finally

@@ -28,6 +28,11 @@ internal static class WorstCase
     public static (AdmissionRequest? Request, GatewayError? Error) Estimate(
         KeyIdentity identity, IGatewayRequest request, IReadOnlyList<RouteCandidate> candidates, long bodyBytes)
     {
+        if (request is IUnitRequest units)
+        {
+            return UnitWorstCase.Estimate(identity, units, candidates);
+        }
+
         var model = candidates[0].Model;
         var modelMax = model.MaxOutputTokens ?? DefaultMaxOutputTokens;
         if (request.MaxOutputTokens is { } asked && asked > modelMax)

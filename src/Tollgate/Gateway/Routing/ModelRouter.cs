@@ -74,7 +74,7 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
         var priced = new List<(ProviderMapping Mapping, ModelPrice Price)>();
         foreach (var mapping in available)
         {
-            if (mapping.PriceAt(at) is { IsPricedForTokens: true } price)
+            if (mapping.PriceAt(at) is { } price && price.IsPricedFor(model.Kind))
             {
                 priced.Add((mapping, price));
             }
@@ -113,7 +113,7 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
     /// </summary>
     private const double ErrorRateResolution = 0.05;
 
-    /// <summary>Tripped mappings last; then cheapest first (input plus output per million); then lowest recent error rate (in steps of <see cref="ErrorRateResolution"/>); then catalog order.</summary>
+    /// <summary>Tripped mappings last; then cheapest first (the sum of the prices it sets); then lowest recent error rate (in steps of <see cref="ErrorRateResolution"/>); then catalog order.</summary>
     private IEnumerable<(ProviderMapping Mapping, ModelPrice Price)> Order(List<(ProviderMapping Mapping, ModelPrice Price)> priced)
     {
         if (priced.Count == 1)
@@ -124,7 +124,7 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
         return priced
             .Select((p, index) => (p, index, key: MappingHealth.Key(p.Mapping.Provider, p.Mapping.ProviderModelId)))
             .OrderBy(x => health.IsTripped(x.key))
-            .ThenBy(x => x.p.Price.InputPerMillion!.Value + x.p.Price.OutputPerMillion!.Value)
+            .ThenBy(x => x.p.Price.Level)
             .ThenBy(x => Math.Floor(health.ErrorRate(x.key) / ErrorRateResolution))
             .ThenBy(x => x.index)
             .Select(x => x.p);

@@ -1,0 +1,123 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Tollgate.FakeProviders.OpenAI;
+
+namespace Tollgate.FakeProviders.Media;
+
+/// <summary>
+/// <c>POST /v1/audio/transcriptions</c> as OpenAI answers it, in each <c>response_format</c>: json
+/// (<c>text</c> and <c>usage</c>), verbose_json (with <c>duration</c>, <c>segments</c>), text, srt and
+/// vtt (plain text, no usage). The duration is a WAV file's (byte rate and data size), else 1 second.
+/// A model whose name has <c>transcribe</c> reports token usage (10 audio tokens a second in, a token
+/// per word out), any other duration usage; <c>omit_usage</c> leaves usage out.
+/// </summary>
+internal static class FakeTranscriptions
+{
+    /// <summary>What the fake hears.</summary>
+    public const string Transcript = "Hello from the fake transcription.";
+
+    public static async Task<FakeStats.Outcome> AnswerAsync(MediaApi.Call call, IFormCollection form)
+    {
+        var file = form.Files.GetFile("file");
+        if (file is null || file.Length == 0)
+        {
+            await OpenAIError.BadRequest("Missing required parameter: 'file'.", "file", "missing_required_parameter").WriteAsync(call.Http.Response, call.Aborted);
+            return FakeStats.Outcome.Failed;
+        }
+
+        using var buffer = new MemoryStream();
+        await file.CopyToAsync(buffer, call.Aborted);
+        var seconds = WavSeconds(buffer.ToArray()) ?? 1.0;
+        var model = form["model"].ToString();
+        var format = form["response_format"].ToString() is { Length: > 0 } f ? f : "json";
+        var end = TimeSpan.FromSeconds(seconds);
+        switch (format)
+        {
+            case "text":
+                return await PlainAsync(call, Transcript + "\n");
+            case "srt":
+                return await PlainAsync(call, $"1\n00:00:00,000 --> {end:hh\\:mm\\:ss\\,fff}\n{Transcript}\n\n");
+            case "vtt":
+                return await PlainAsync(call, $"WEBVTT\n\n00:00:00.000 --> {end:hh\\:mm\\:ss\\.fff}\n{Transcript}\n\n");
+        }
+
+        var tokens = model.Contains("transcribe", StringComparison.Ordinal);
+        return await MediaApi.WriteJsonAsync(call, json =>
+        {
+            json.WriteStartObject();
+            if (format == "verbose_json")
+            {
+                json.WriteString("task"u8, "transcribe"u8);
+                json.WriteString("language"u8, "english"u8);
+                json.WriteNumber("duration"u8, seconds);
+            }
+
+            json.WriteString("text"u8, Transcript);
+            if (format == "verbose_json")
+            {
+                json.WriteStartArray("segments"u8);
+                json.WriteStartObject();
+                json.WriteNumber("id"u8, 0);
+                json.WriteNumber("seek"u8, 0);
+                json.WriteNumber("start"u8, 0.0);
+                json.WriteNumber("end"u8, seconds);
+                json.WriteString("text"u8, Transcript);
+                json.WriteStartArray("tokens"u8);
+                json.WriteNumberValue(50364);
+                json.WriteEndArray();
+                json.WriteNumber("temperature"u8, 0.0);
+                json.WriteNumber("avg_logprob"u8, -0.2);
+                json.WriteNumber("compression_ratio"u8, 1.0);
+                json.WriteNumber("no_speech_prob"u8, 0.01);
+                json.WriteEndObject();
+                json.WriteEndArray();
+            }
+
+            if (!call.Knobs.OmitUsage)
+            {
+                json.WriteStartObject("usage"u8);
+                if (tokens)
+                {
+                    var audio = (int)Math.Ceiling(seconds * 10);
+                    var output = MediaApi.Tokens(Transcript);
+                    json.WriteString("type"u8, "tokens"u8);
+                    json.WriteNumber("input_tokens"u8, audio);
+                    json.WriteStartObject("input_token_details"u8);
+                    json.WriteNumber("text_tokens"u8, 0);
+                    json.WriteNumber("audio_tokens"u8, audio);
+                    json.WriteEndObject();
+                    json.WriteNumber("output_tokens"u8, output);
+                    json.WriteNumber("total_tokens"u8, audio + output);
+                }
+                else
+                {
+                    json.WriteString("type"u8, "duration"u8);
+                    json.WriteNumber("seconds"u8, Math.Ceiling(seconds));
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        });
+    }
+
+    private static async Task<FakeStats.Outcome> PlainAsync(MediaApi.Call call, string text)
+    {
+        call.Http.Response.ContentType = "text/plain; charset=utf-8";
+        await call.Http.Response.WriteAsync(text, call.Aborted);
+        return FakeStats.Outcome.Completed;
+    }
+
+    private static double? WavSeconds(byte[] file)
+    {
+        if (file.Length < 44 || !file.AsSpan().StartsWith("RIFF"u8) || !file.AsSpan(8).StartsWith("WAVE"u8))
+        {
+            return null;
+        }
+
+        var byteRate = BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(28, 4));
+        var data = file.AsSpan().IndexOf("data"u8);
+        return byteRate == 0 || data < 0 ? null : (double)BinaryPrimitives.ReadUInt32LittleEndian(file.AsSpan(data + 4, 4)) / byteRate;
+    }
+}
