@@ -9,7 +9,7 @@ public static class OperationsServices
     /// <summary>Registers the operations services; call after the feature services.</summary>
     public static IServiceCollection AddTollgateOperations(this IServiceCollection services, IConfiguration configuration)
     {
-        _ = configuration;
+        Tollgate.Telemetry.TelemetryServices.AddTollgateTelemetry(services, configuration);
         services.AddExceptionHandler<BadRequestProblems>();
         // Routing answers a body of another media type with a bare 415 before any endpoint runs; the
         // problem it writes says what is expected.
@@ -34,6 +34,7 @@ public static class OperationsServices
     {
         app.UseListCursorGuard();
         app.UseJsonBodyCheck();
+        Tollgate.Telemetry.TelemetryServices.MapTollgateMetrics(app);
         return app;
     }
 }

@@ -61,6 +61,7 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
             EndedAt = time.GetUtcNow(),
             Error = result.Error,
         };
+        Tollgate.Telemetry.GatewayMetrics.Attempt(call.Http, entry, result.TryNext);
         return admission.SettleAttemptAsync(call.Reservation, entry, lastAttempt: !result.TryNext);
     }
 }

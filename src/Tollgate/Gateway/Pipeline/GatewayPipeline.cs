@@ -47,6 +47,7 @@ internal sealed partial class GatewayPipeline(
         var response = context.Response;
         var startedAt = time.GetUtcNow();
         var requestId = Ids.New("req", time);
+        using var telemetry = Tollgate.Telemetry.GatewayMetrics.StartRequest(context, endpoint.Name);
         response.Headers["x-tollgate-request-id"] = requestId;
 
         // :: Step 1: key → identity
@@ -99,6 +100,7 @@ internal sealed partial class GatewayPipeline(
         var admitted = await admission.ReserveAsync(estimate, ct).ConfigureAwait(false);
         if (admitted.Reservation is not { } reservation)
         {
+            telemetry.Denied(request.ModelName, admitted.Denial!);
             await endpoint.Errors.WriteAsync(response, GatewayError.FromDenial(admitted.Denial!)).ConfigureAwait(false);
             return;
         }
@@ -109,6 +111,7 @@ internal sealed partial class GatewayPipeline(
         }
 
         var stream = request.Stream ? new SseResponse(response, options.KeepAlive, time, reachable[0].Endpoint.Name) : null;
+        telemetry.Admitted(request.ModelName, reservation, stream);
         var call = new GatewayCall(context, endpoint, identity, request, requestId, body.LongLength, reservation, stream);
         try
         {
@@ -144,6 +147,7 @@ internal sealed partial class GatewayPipeline(
         }
 
         using var upstreamTimer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        using var span = Tollgate.Telemetry.GatewayMetrics.StartAttempt(candidate.Endpoint.Name, candidate.Model.Id, attempt);
         try
         {
             await SendAndRelayAsync(call, candidate, exchange, result, upstreamTimer, isLast).ConfigureAwait(false);
