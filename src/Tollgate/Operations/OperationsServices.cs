@@ -10,6 +10,7 @@ public static class OperationsServices
     public static IServiceCollection AddTollgateOperations(this IServiceCollection services, IConfiguration configuration)
     {
         Tollgate.Telemetry.TelemetryServices.AddTollgateTelemetry(services, configuration);
+        Tollgate.Telemetry.LoggingSetup.AddTollgateLogging(services, configuration);
         services.AddExceptionHandler<BadRequestProblems>();
         // Routing answers a body of another media type with a bare 415 before any endpoint runs; the
         // problem it writes says what is expected.
@@ -32,6 +33,7 @@ public static class OperationsServices
     /// <summary>Adds the operations middleware; call right after the exception handler.</summary>
     public static WebApplication UseTollgateOperations(this WebApplication app)
     {
+        Tollgate.Telemetry.AccessLog.UseAccessLog(app);
         app.UseListCursorGuard();
         app.UseJsonBodyCheck();
         Tollgate.Telemetry.TelemetryServices.MapTollgateMetrics(app);

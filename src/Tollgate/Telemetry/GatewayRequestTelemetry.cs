@@ -69,10 +69,33 @@ internal sealed class GatewayRequestTelemetry : IDisposable
         _activity?.SetTag("tollgate.denial", denial.Code);
     }
 
+    /// <summary>The gateway's request id (<c>x-tollgate-request-id</c>), once an attempt settled.</summary>
+    public string RequestId { get; private set; } = "";
+
+    /// <summary>The key the request was made with, once an attempt settled.</summary>
+    public string KeyId { get; private set; } = "";
+
+    /// <summary>Input tokens charged over every attempt.</summary>
+    public long InputTokens { get; private set; }
+
+    /// <summary>Output tokens charged over every attempt.</summary>
+    public long OutputTokens { get; private set; }
+
+    /// <summary>Cost charged over every attempt, in pico-dollars.</summary>
+    public long CostPico { get; private set; }
+
+    /// <summary>How the request ended (set when it is disposed).</summary>
+    public string Outcome { get; private set; } = "";
+
     internal void OnAttempt(LedgerEntry entry)
     {
         Model = entry.Model;
         Provider = entry.Provider;
+        RequestId = entry.RequestId;
+        KeyId = entry.KeyId;
+        InputTokens += entry.InputTokens;
+        OutputTokens += entry.OutputTokens;
+        CostPico += entry.CostPico;
         _lastStatus = entry.Status;
     }
 
@@ -100,6 +123,12 @@ internal sealed class GatewayRequestTelemetry : IDisposable
                 LedgerStatus.Failed => "failed",
                 _ => status == StatusCodes.Status401Unauthorized ? "unauthorized" : status >= 500 ? "error" : "rejected",
             };
+        Outcome = outcome;
+        if (RequestId.Length == 0)
+        {
+            RequestId = _context.Response.Headers["x-tollgate-request-id"].ToString();
+        }
+
         GatewayMetrics.RequestEnded(_endpoint, Model, Provider, outcome, Stopwatch.GetElapsedTime(_started).TotalSeconds);
         if (_activity is not null)
         {
