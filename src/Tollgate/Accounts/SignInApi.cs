@@ -20,7 +20,7 @@ internal static class SignInApi
 
     private static async Task<IResult> LogInAsync(LoginRequest body, HttpContext http, SignInService service, CancellationToken ct)
     {
-        var (outcome, retryAfter) = await service.LogInAsync(body, ct);
+        var (outcome, retryAfter) = await service.LogInAsync(body, ct, Tollgate.Audit.RequestAudit.ClientIp(http) ?? "");
         if (retryAfter is { } seconds)
         {
             http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);

@@ -48,7 +48,7 @@ internal sealed class SignInService(UserStore users, LoginThrottle throttle, Acc
     /// Checks email and password (throttled per email) and opens a session; with a 429, the whole
     /// seconds until the email may try again.
     /// </summary>
-    public async Task<(Outcome<NewSession> Outcome, int? RetryAfterSeconds)> LogInAsync(LoginRequest body, CancellationToken ct)
+    public async Task<(Outcome<NewSession> Outcome, int? RetryAfterSeconds)> LogInAsync(LoginRequest body, CancellationToken ct, string address = "")
     {
         var errors = new FieldErrors();
         errors.Required("email", body.Email);
@@ -59,11 +59,11 @@ internal sealed class SignInService(UserStore users, LoginThrottle throttle, Acc
         }
 
         var email = body.Email!.Trim().ToLowerInvariant();
-        if (throttle.RetryAfter(email) is { } wait)
+        if (throttle.RetryAfter(email, address) is { } wait)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
             return (TypedResults.Problem(
-                $"Too many failed sign-in attempts for this email; try again in {seconds} seconds.",
+                $"Too many failed sign-in attempts; try again in {seconds} seconds.",
                 statusCode: StatusCodes.Status429TooManyRequests,
                 title: "Too many requests"), seconds);
         }
@@ -72,11 +72,11 @@ internal sealed class SignInService(UserStore users, LoginThrottle throttle, Acc
         var valid = user is null ? VerifyNothing(body.Password!) : Passwords.Verify(body.Password!, user.PasswordHash);
         if (!valid || user is null)
         {
-            throttle.RecordFailure(email);
+            throttle.RecordFailure(email, address);
             return (AccountProblems.Unauthorized(InvalidCredentialsMessage), null);
         }
 
-        throttle.Reset(email);
+        throttle.Reset(email, address);
         var token = Secrets.NewSessionToken();
         var expiresAt = time.GetUtcNow() + options.SessionLifetime;
         await users.CreateSessionAsync(user.Id, Secrets.Hash(token), expiresAt.ToUnixTimeMilliseconds(), ct);

@@ -101,12 +101,12 @@ internal sealed class BudgetService(BudgetStore store, BudgetEngine engine, KeyS
         }
 
         await using var connection = await db.OpenAsync(ct);
-        var pattern = string.IsNullOrWhiteSpace(search) ? null : "%" + search.Trim().ToLowerInvariant() + "%";
+        var pattern = string.IsNullOrWhiteSpace(search) ? null : Tollgate.Operations.LikePattern.Contains(search.Trim().ToLowerInvariant());
         var rows = (await connection.QueryAsync<(string MemberId, string Name, string Email, string Role)>(
             """
             SELECT m.id, u.name, u.email, m.role FROM members m JOIN users u ON u.id = m.user_id
             WHERE m.org_id = @orgId AND m.removed_at IS NULL AND (@cursor IS NULL OR m.id > @cursor)
-              AND (@pattern IS NULL OR LOWER(u.name) LIKE @pattern OR LOWER(u.email) LIKE @pattern)
+              AND (@pattern IS NULL OR LOWER(u.name) LIKE @pattern ESCAPE '\' OR LOWER(u.email) LIKE @pattern ESCAPE '\')
             ORDER BY m.id LIMIT @take
             """,
             new { orgId = member.OrgId, cursor = paging.Cursor, pattern, take = paging.Limit + 1 })).ToList();

@@ -56,10 +56,15 @@ internal static class MasterKeysApi
         }
 
         var name = "master key";
-        if (request.ContentLength > 0)
+        var (body, badBody) = await Tollgate.Operations.JsonBody.ReadObjectAsync(request, ct, optional: true);
+        if (badBody is not null)
         {
-            using var body = await JsonDocument.ParseAsync(request.Body, default, ct);
-            if (body.RootElement.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(n.GetString()))
+            return badBody;
+        }
+
+        using (body)
+        {
+            if (body!.RootElement.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(n.GetString()))
             {
                 name = n.GetString()!.Trim();
             }
@@ -162,7 +167,13 @@ internal static class MasterKeysApi
             return problem!;
         }
 
-        using var body = await JsonDocument.ParseAsync(request.Body, default, ct);
+        var (parsedBody, badBody) = await Tollgate.Operations.JsonBody.ReadObjectAsync(request, ct);
+        if (parsedBody is null)
+        {
+            return badBody!;
+        }
+
+        using var body = parsedBody;
         if (!body.RootElement.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(n.GetString()))
         {
             return AccountProblems.Validation("name", "name is required.");
@@ -241,7 +252,13 @@ internal static class MasterKeysApi
             return problem!;
         }
 
-        using var body = await JsonDocument.ParseAsync(request.Body, default, ct);
+        var (parsedBody, badBody) = await Tollgate.Operations.JsonBody.ReadObjectAsync(request, ct);
+        if (parsedBody is null)
+        {
+            return badBody!;
+        }
+
+        using var body = parsedBody;
         var root = body.RootElement;
         var projectId = root.TryGetProperty("projectId", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
         var name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(n.GetString()) ? n.GetString()!.Trim() : null;
@@ -329,7 +346,13 @@ internal static class MasterKeysApi
             return AccountProblems.NotFound(KeysApi.NotFoundMessage);
         }
 
-        using var body = await JsonDocument.ParseAsync(request.Body, default, ct);
+        var (parsedBody, badBody) = await Tollgate.Operations.JsonBody.ReadObjectAsync(request, ct);
+        if (parsedBody is null)
+        {
+            return badBody!;
+        }
+
+        using var body = parsedBody;
         var root = body.RootElement;
         (BudgetDocument? Document, string? Field, string? Error) parsed;
         try

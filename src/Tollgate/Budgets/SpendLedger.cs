@@ -109,9 +109,11 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
     /// </summary>
     private async Task WriteAndCompleteAsync(List<PendingRow> batch)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var error = await TryWriteAsync(batch).ConfigureAwait(false);
         if (error is null)
         {
+            Tollgate.Telemetry.GatewayMetrics.LedgerBatchWritten(batch.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             foreach (var row in batch)
             {
                 row.Committed.TrySetResult();

@@ -7,6 +7,7 @@ using Tollgate.Catalog;
 using Tollgate.Dashboard;
 using Tollgate.Gateway;
 using Tollgate.ProviderKeys;
+using Tollgate.Operations;
 using Tollgate.Storage;
 
 namespace Tollgate.Hosting;
@@ -53,11 +54,13 @@ public static class TollgateApp
         builder.Services.AddTollgateAnalytics(builder.Configuration);
         builder.Services.AddProblemDetails();
         builder.Services.AddTollgateDashboard(builder.Configuration);
+        builder.Services.AddTollgateOperations(builder.Configuration);
 
         var app = builder.Build();
         app.UseTollgateForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseTollgateOperations();
         app.MapHealth();
         app.MapAccountsApi();
         app.MapGatewayApi();

@@ -37,7 +37,9 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
         // The price in force at the request's start, whatever time it is now.
         // Bounded like every amount: a provider reporting absurd usage cannot overflow the counters.
         var cost = usage is null ? 0 : Money.ToPico(Math.Min(Money.MaxUsd, CostCalculator.Compute(candidate.Price, tokens)));
-        return admission.SettleAttemptAsync(call.Reservation, Entry(call, candidate, attempt, result, tokens, cost, estimated), lastAttempt: !result.TryNext);
+        var entry = Entry(call, candidate, attempt, result, tokens, cost, estimated);
+        Tollgate.Telemetry.GatewayMetrics.Attempt(call.Http, entry, result.TryNext);
+        return admission.SettleAttemptAsync(call.Reservation, entry, lastAttempt: !result.TryNext);
     }
 
     /// <summary>
@@ -71,6 +73,7 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
         }
 
         var entry = Entry(call, candidate, attempt, result, units?.Tokens ?? default, cost, estimated);
+        Tollgate.Telemetry.GatewayMetrics.Attempt(call.Http, entry, result.TryNext);
         return admission.SettleAttemptAsync(call.Reservation, entry, lastAttempt: !result.TryNext);
     }
 

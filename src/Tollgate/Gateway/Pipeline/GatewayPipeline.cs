@@ -48,6 +48,7 @@ internal sealed partial class GatewayPipeline(
         var response = context.Response;
         var startedAt = time.GetUtcNow();
         var requestId = Ids.New("req", time);
+        using var telemetry = Tollgate.Telemetry.GatewayMetrics.StartRequest(context, endpoint.Name);
         response.Headers["x-tollgate-request-id"] = requestId;
 
         // :: Step 1: key → identity
@@ -121,6 +122,7 @@ internal sealed partial class GatewayPipeline(
         var admitted = await admission.ReserveAsync(estimate, ct).ConfigureAwait(false);
         if (admitted.Reservation is not { } reservation)
         {
+            telemetry.Denied(request.ModelName, admitted.Denial!);
             await endpoint.Errors.WriteAsync(response, GatewayError.FromDenial(admitted.Denial!)).ConfigureAwait(false);
             return;
         }
@@ -131,6 +133,7 @@ internal sealed partial class GatewayPipeline(
         }
 
         var stream = request.Stream ? new SseResponse(response, options.KeepAlive, time, reachable[0].Endpoint.Name) : null;
+        telemetry.Admitted(request.ModelName, reservation, stream);
         var call = new GatewayCall(context, endpoint, identity, request, requestId, body.LongLength, reservation, stream);
         try
         {
@@ -166,6 +169,7 @@ internal sealed partial class GatewayPipeline(
         }
 
         using var upstreamTimer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        using var span = Tollgate.Telemetry.GatewayMetrics.StartAttempt(candidate.Endpoint.Name, candidate.Model.Id, attempt);
         try
         {
             await SendAndRelayAsync(call, candidate, exchange, result, upstreamTimer, isLast).ConfigureAwait(false);

@@ -77,6 +77,7 @@ internal static class UsageEndpoints
                 : cost is null ? ("cost", "'cost' must be a non-negative decimal amount in USD.")
                 : idempotencyKey is null ? ("idempotencyKey", "'idempotencyKey' is required, so that a retried report is charged once.")
                 : occurredAt is null ? ("occurredAt", "'occurredAt' must be an ISO 8601 time.")
+                : Tollgate.Operations.UsageEventBounds.Check(idempotencyKey, occurredAt.Value, time.GetUtcNow()) is { } outOfBounds ? outOfBounds
                 : ((string, string)?)null;
             if (problem is { } p)
             {
