@@ -66,11 +66,13 @@ public sealed class PagesBrowserTests(DashboardBrowser browser)
                 await DashboardBrowser.HeadingAsync(page, "Team");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Manage budget of Test User" }).First.ClickAsync();
                 await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Manage budget" })).ToBeVisibleAsync();
+                await DashboardBrowser.DialogReadyAsync(page);
                 await CheckAsync(page, $"manage-budget-dialog-{width}", failures);
                 await page.Keyboard.PressAsync("Escape");
                 await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Manage budget" })).ToBeHiddenAsync();
                 await page.GetByRole(AriaRole.Button, new() { Name = "Invite member" }).ClickAsync();
                 await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Invite member" })).ToBeVisibleAsync();
+                await DashboardBrowser.DialogReadyAsync(page);
                 await CheckAsync(page, $"invite-dialog-{width}", failures);
                 await page.Keyboard.PressAsync("Escape");
                 await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Invite member" })).ToBeHiddenAsync();
