@@ -12,8 +12,6 @@ namespace Tollgate.Analytics;
 /// </summary>
 internal static class AnalyticsApi
 {
-    private static readonly string[] GroupBys = ["model", "provider", "project", "apiKey", "member"];
-
     /// <summary>A group of a day or of the totals.</summary>
     internal sealed record GroupResponse(string Key, string Label, string Cost, long Requests, long Tokens);
 
@@ -61,45 +59,10 @@ internal static class AnalyticsApi
     }
 
     private static async Task<IResult> ActivityAsync(
-        HttpRequest http, CurrentUser user, string? groupBy, string? format, OrgStore orgs, KeyStore keys, AnalyticsDirectory directory,
-        UsageQueries queries, TimeProvider time, CancellationToken ct)
-    {
-        groupBy = string.IsNullOrEmpty(groupBy) ? "model" : groupBy;
-        var errors = new FieldErrors();
-        if (!GroupBys.Contains(groupBy, StringComparer.Ordinal))
-        {
-            errors.Add("groupBy", "groupBy must be model, provider, project, apiKey or member.");
-        }
-
-        if (format is not (null or "" or "json" or "csv"))
-        {
-            errors.Add("format", "format must be json or csv.");
-        }
-
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        var (request, problem) = await AnalyticsRequest.ReadAsync(http, user, orgs, keys, directory, time, ct);
-        if (request is null)
-        {
-            return problem!;
-        }
-
-        // Per-member figures of the whole org are member analytics (enterprise); one's own usage is not.
-        if (request.WholeOrg && (groupBy == "member" || (request.Filter.MemberId is { } m && m != request.Caller.MemberId))
-            && request.RequireMemberAnalytics() is { } planProblem)
-        {
-            return planProblem;
-        }
-
-        var dimension = groupBy == "apiKey" ? Rollups.Key : groupBy;
-        var activity = await ActivityOfAsync(request, dimension, groupBy, directory, queries, ct);
-        return format == "csv"
+        HttpRequest http, CurrentUser user, string? groupBy, string? format, ActivityReport report, CancellationToken ct) =>
+        (await report.ReadAsync(user, groupBy, format, name => http.Query[name].ToString(), ct)).ToResult(activity => format == "csv"
             ? TypedResults.Text(AnalyticsCsv.Activity(activity), "text/csv", Encoding.UTF8)
-            : TypedResults.Ok(activity);
-    }
+            : TypedResults.Ok(activity));
 
     private static async Task<IResult> MembersAsync(
         HttpRequest http, CurrentUser user, string? format, OrgStore orgs, KeyStore keys, AnalyticsDirectory directory,
@@ -215,7 +178,8 @@ internal static class AnalyticsApi
             [.. readings.Select(ToResponse)], byModel.Days, [.. byModel.Totals.Groups.Take(10)], [.. providerGroups.Take(10)], byModel.Totals));
     }
 
-    private static async Task<ActivityResponse> ActivityOfAsync(
+    /// <summary>The days and groups of one activity question, read from the rollups.</summary>
+    internal static async Task<ActivityResponse> ActivityOfAsync(
         AnalyticsRequest request, string dimension, string groupBy, AnalyticsDirectory directory, UsageQueries queries, CancellationToken ct)
     {
         var days = request.Days;

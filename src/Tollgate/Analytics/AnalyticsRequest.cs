@@ -18,18 +18,25 @@ internal sealed record AnalyticsRequest(OrgMember Caller, string Plan, LocalDays
     public bool HasMemberAnalytics => PlanPolicy.Has(Plan, PlanPolicy.Feature.MemberUsage);
 
     /// <summary>Parses and authorizes; the problem to answer when it fails.</summary>
+    public static Task<(AnalyticsRequest? Request, IResult? Problem)> ReadAsync(
+        HttpRequest http, CurrentUser user, OrgStore orgs, KeyStore keys, AnalyticsDirectory directory, TimeProvider time, CancellationToken ct) =>
+        ReadAsync(name => http.Query[name].ToString(), user, orgs, keys, directory, time, ct);
+
+    /// <summary>
+    /// Parses and authorizes the query parameters as <paramref name="query"/> gives them (empty when
+    /// absent): the API passes its query string, a dashboard page the same names from its controls.
+    /// </summary>
     public static async Task<(AnalyticsRequest? Request, IResult? Problem)> ReadAsync(
-        HttpRequest http, CurrentUser user, OrgStore orgs, KeyStore keys, AnalyticsDirectory directory, TimeProvider time, CancellationToken ct)
+        Func<string, string> query, CurrentUser user, OrgStore orgs, KeyStore keys, AnalyticsDirectory directory, TimeProvider time, CancellationToken ct)
     {
-        var query = http.Query;
         var errors = new FieldErrors();
-        var orgId = query["organizationId"].ToString();
+        var orgId = query("organizationId");
         if (string.IsNullOrEmpty(orgId))
         {
             errors.Add("organizationId", "organizationId is required.");
         }
 
-        var zoneName = query["timezone"].ToString();
+        var zoneName = query("timezone");
         if (string.IsNullOrEmpty(zoneName))
         {
             zoneName = "UTC";
@@ -40,8 +47,8 @@ internal sealed record AnalyticsRequest(OrgMember Caller, string Plan, LocalDays
             errors.Add("timezone", $"Unknown time zone '{zoneName}': use an IANA name such as Europe/Paris.");
         }
 
-        DateOnly? from = Date(errors, "from", query["from"].ToString());
-        DateOnly? to = Date(errors, "to", query["to"].ToString());
+        DateOnly? from = Date(errors, "from", query("from"));
+        DateOnly? to = Date(errors, "to", query("to"));
         if (errors.Any)
         {
             return (null, errors.ToProblem());
@@ -74,9 +81,9 @@ internal sealed record AnalyticsRequest(OrgMember Caller, string Plan, LocalDays
 
         var caller = new OrgMember(row.Id, row.OrgId, row.UserId, row.Role);
         var wholeOrg = RolePolicy.Can(caller.Role, Capability.ViewOrgUsage);
-        var memberId = NullIfEmpty(query["memberId"].ToString());
-        var keyId = NullIfEmpty(query["apiKeyId"].ToString());
-        var projectId = NullIfEmpty(query["projectId"].ToString());
+        var memberId = NullIfEmpty(query("memberId"));
+        var keyId = NullIfEmpty(query("apiKeyId"));
+        var projectId = NullIfEmpty(query("projectId"));
 
         // Own usage only: another member's id is not theirs to know of.
         if (!wholeOrg)

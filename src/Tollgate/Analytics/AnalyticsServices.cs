@@ -14,6 +14,7 @@ public static class AnalyticsServices
         services.AddSingleton<UsageQueries>();
         services.AddSingleton<AnalyticsDirectory>();
         services.AddSingleton<CapReadout>();
+        services.AddSingleton<ActivityReport>();
         services.AddTollgateAlerts(configuration);
         return services;
     }

@@ -21,10 +21,6 @@ namespace Tollgate.Billing;
 /// </summary>
 internal static class BillingApi
 {
-    private const string ViewForbidden = "Only owners, admins and billing members can see the org's credits and transactions.";
-    private const string GrantForbidden = "Only owners and admins can grant credits on a server without a payment provider.";
-    private const string BuyForbidden = "Only owners, admins and billing members can buy credits.";
-
     /// <summary>A transaction as the API shows it; <c>checkoutUrl</c> only on a purchase waiting to be paid.</summary>
     internal sealed record TransactionResponse(
         string Id, string Type, string Status, string Amount, string Currency, string CreditAmount,
@@ -46,6 +42,7 @@ internal static class BillingApi
         services.AddSingleton(options);
         services.AddSingleton<TransactionStore>();
         services.AddSingleton<Refunds>();
+        services.AddSingleton<BillingActions>();
         if (options.Stripe is { } stripe)
         {
             services.AddHttpClient("stripe");
@@ -79,30 +76,16 @@ internal static class BillingApi
         return app;
     }
 
-    private static bool SeesBilling(OrgMember member) => RolePolicy.Can(member.Role, Capability.ManageBilling);
-
-    // Without a payment provider a purchase costs nothing: it takes both billing and the org's settings.
-    private static bool GrantsCredits(OrgMember member) => SeesBilling(member) && RolePolicy.Can(member.Role, Capability.ManageOrgSettings);
-
-    private static async Task<IResult> GetCreditsAsync(OrgMember member, BudgetEngine engine, CancellationToken ct)
-    {
-        if (!SeesBilling(member))
-        {
-            return AccountProblems.Forbidden(ViewForbidden);
-        }
-
-        var view = await engine.ViewCreditsAsync(member.OrgId, ct);
-        return TypedResults.Ok(new CreditsResponse(
-            Money.ToWire(view.BalancePico), Money.ToWire(view.ReservedPico), Money.ToWire(view.AvailablePico), view.BillingMode));
-    }
+    private static async Task<IResult> GetCreditsAsync(OrgMember member, BillingActions billing, CancellationToken ct) =>
+        (await billing.CreditsAsync(member, ct)).ToResult(view => TypedResults.Ok(new CreditsResponse(
+            Money.ToWire(view.BalancePico), Money.ToWire(view.ReservedPico), Money.ToWire(view.AvailablePico), view.BillingMode)));
 
     private static async Task<IResult> PurchaseAsync(
-        HttpRequest request, OrgMember member, RequestAudit audit, TransactionStore transactions, IServiceProvider services, CancellationToken ct)
+        HttpRequest request, OrgMember member, RequestAudit audit, BillingActions billing, CancellationToken ct)
     {
-        var stripe = services.GetService<StripePayments>();
-        if (stripe is null ? !GrantsCredits(member) : !SeesBilling(member))
+        if (!billing.MayPurchase(member))
         {
-            return AccountProblems.Forbidden(stripe is null ? GrantForbidden : BuyForbidden);
+            return (await billing.PurchaseAsync(member, audit, default, "", ct)).Problem!;
         }
 
         JsonDocument body;
@@ -115,42 +98,11 @@ internal static class BillingApi
             return AccountProblems.Validation("amount", "The body must be a JSON object with amount, a decimal amount in USD such as \"100\" or \"12.50\".");
         }
 
-        long amount;
         using (body)
         {
-            if (ReadAmount(body.RootElement, out amount) is { } problem)
-            {
-                return AccountProblems.Validation("amount", problem);
-            }
+            var bought = await billing.PurchaseAsync(member, audit, body.RootElement, $"{request.Scheme}://{request.Host}", ct);
+            return bought.ToResult(row => TypedResults.Created($"/orgs/{member.OrgId}/transactions/{row.Id}", ToResponse(row)));
         }
-
-        if (stripe is null)
-        {
-            var granted = await transactions.GrantAsync(audit, amount, ct);
-            return TypedResults.Created($"/orgs/{member.OrgId}/transactions/{granted.Id}", ToResponse(granted));
-        }
-
-        if (!Tax.IsWholeCents(amount))
-        {
-            return AccountProblems.Validation("amount", "amount must be whole cents when paid by card, such as \"12.50\".");
-        }
-
-        // :: The pending purchase first, so the checkout can name it; a provider error fails it.
-        var row = await transactions.CreatePendingPurchaseAsync(audit, amount, "stripe", ct);
-        StripePayments.Checkout checkout;
-        try
-        {
-            checkout = await stripe.CreateCheckoutAsync(row, BillingSnapshot.FromJson(row.BillingJson!), $"{request.Scheme}://{request.Host}", ct);
-        }
-        catch (Exception e) when (e is Stripe.StripeException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            // Even if Stripe made a session, the buyer never got its URL: the purchase is failed, and a webhook completes nothing.
-            await transactions.SettleAsync(row, fail: true, "Stripe did not create the checkout: " + e.Message, CancellationToken.None);
-            return ProviderFailed("Stripe did not create the checkout: " + e.Message);
-        }
-
-        row = await transactions.SetCheckoutAsync(row, checkout.SessionId, checkout.Url, ct);
-        return TypedResults.Created($"/orgs/{member.OrgId}/transactions/{row.Id}", ToResponse(row));
     }
 
     /// <summary>502: the payment provider refused or could not be reached.</summary>
@@ -176,26 +128,8 @@ internal static class BillingApi
 
     private static async Task<IResult> ListTransactionsAsync(
         OrgMember member, string? limit, string? cursor, string? type, string? status, string? from, string? to,
-        TransactionStore transactions, CancellationToken ct)
-    {
-        if (!SeesBilling(member))
-        {
-            return AccountProblems.Forbidden(ViewForbidden);
-        }
-
-        if (!Paging.TryParse(limit, cursor, out var paging, out var error))
-        {
-            return AccountProblems.Validation("limit", error!);
-        }
-
-        if (TransactionFilters.Read(cursor, type, status, from, to, out var filter) is { } invalid)
-        {
-            return AccountProblems.Validation(invalid);
-        }
-
-        var rows = await transactions.ListAsync(member.OrgId, filter, paging, ct);
-        return TypedResults.Ok(paging.ToPage(rows, r => r.Id, ToResponse));
-    }
+        BillingActions billing, CancellationToken ct) =>
+        (await billing.ListAsync(member, limit, cursor, type, status, from, to, ct)).ToResult(page => TypedResults.Ok(page.Paging.ToPage(page.Rows, r => r.Id, ToResponse)));
 
     /// <summary>The API's view of a transaction.</summary>
     internal static TransactionResponse ToResponse(TransactionStore.TransactionRow row) => new(

@@ -8,6 +8,20 @@ namespace Tollgate.Dashboard;
 /// </summary>
 public sealed class ViewerClock
 {
+    // Renamed zones of the tz database's "backward" file that browsers still report by the old name.
+    private static readonly Dictionary<string, string> CurrentNames = new(StringComparer.Ordinal)
+    {
+        ["Asia/Calcutta"] = "Asia/Kolkata",
+        ["Asia/Katmandu"] = "Asia/Kathmandu",
+        ["Asia/Saigon"] = "Asia/Ho_Chi_Minh",
+        ["Asia/Rangoon"] = "Asia/Yangon",
+        ["Europe/Kiev"] = "Europe/Kyiv",
+        ["Atlantic/Faeroe"] = "Atlantic/Faroe",
+        ["America/Buenos_Aires"] = "America/Argentina/Buenos_Aires",
+        ["Pacific/Truk"] = "Pacific/Chuuk",
+        ["Pacific/Ponape"] = "Pacific/Pohnpei",
+    };
+
     /// <summary>The IANA name shown on pages ("Times in Europe/Paris").</summary>
     public string ZoneName { get; private set; } = "UTC";
 
@@ -26,6 +40,9 @@ public sealed class ViewerClock
             return;
         }
 
+        // Browsers may report a zone by an older name that the zone database keeps as an alias
+        // (Chromium says Asia/Calcutta); pages name the current one, as the analytics answers do.
+        ianaName = CurrentNames.GetValueOrDefault(ianaName, ianaName);
         try
         {
             Zone = TimeZoneInfo.FindSystemTimeZoneById(ianaName);
@@ -46,6 +63,22 @@ public sealed class ViewerClock
 
     /// <summary>An instant given as Unix milliseconds, in the viewer's zone.</summary>
     public string Format(long unixMs) => Format(DateTimeOffset.FromUnixTimeMilliseconds(unixMs));
+
+    /// <summary>
+    /// A date typed in the viewer's zone (<c>yyyy-MM-dd</c>) as the UTC instant its local day starts,
+    /// <paramref name="days"/> later (1: the end of that day); text that is not such a date is passed on
+    /// unchanged, so the service answers it with its own field error.
+    /// </summary>
+    public string? LocalDayStart(string? date, int days)
+    {
+        if (!DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            return string.IsNullOrWhiteSpace(date) ? null : date;
+        }
+
+        var local = day.AddDays(days).ToDateTime(TimeOnly.MinValue);
+        return new DateTimeOffset(local, Zone.GetUtcOffset(local)).ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    }
 
     /// <summary>"Times in Europe/Paris".</summary>
     public string Caption => $"Times in {ZoneName}";

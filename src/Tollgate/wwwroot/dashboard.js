@@ -14,3 +14,13 @@ window.tollgate.download = function (name, text, type) {
   a.href = url; a.download = name; document.body.appendChild(a); a.click(); a.remove();
   setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
 };
+// Saves bytes as a file (invoices and credit notes: the PDF the API serves).
+window.tollgate.downloadBytes = function (name, bytes, type) {
+  window.tollgate.saveBlob(name, new Blob([bytes], { type: type || "application/octet-stream" }));
+};
+window.tollgate.saveBlob = function (name, blob) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url; a.download = name; document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+};

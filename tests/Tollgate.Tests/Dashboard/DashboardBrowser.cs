@@ -92,6 +92,17 @@ public sealed class DashboardBrowser : IAsyncLifetime
     public static Task HeadingAsync(IPage page, string name) =>
         Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = name, Level = 1, Exact = true })).ToBeVisibleAsync();
 
+    /// <summary>
+    /// Waits until an open dialog holds the keyboard focus. A dialog is drawn before its scripts run: its
+    /// focus trap and its Escape handler are attached after the first render (the dialog container subscribes to keys before its focus trap moves the focus), so a
+    /// key pressed while the dialog is merely visible can reach the page behind it. A keyboard user sees the
+    /// focus move into the dialog; that is the state to wait for before pressing Escape or typing.
+    /// </summary>
+    public static Task DialogReadyAsync(IPage page) =>
+        page.WaitForFunctionAsync(
+            "() => { const a = document.activeElement; return a !== null && a.closest('[role=dialog], .mud-dialog') !== null; }",
+            null, new PageWaitForFunctionOptions { Timeout = StepTimeoutMs, PollingInterval = 50 });
+
     /// <summary>A term and its value as the page shows them (a definition list), whatever the white space between.</summary>
     public static System.Text.RegularExpressions.Regex Term(string term, string value) =>
         new(System.Text.RegularExpressions.Regex.Escape(term) + @"\s*" + System.Text.RegularExpressions.Regex.Escape(value) + @"(?![\d.])");

@@ -138,6 +138,7 @@ public sealed class ManageBudgetBrowserTests(DashboardBrowser browser)
         await page.GetByRole(AriaRole.Button, new() { Name = $"Manage budget of {member}" }).ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Manage budget" });
         await Expect(dialog).ToBeVisibleAsync();
+        await DashboardBrowser.DialogReadyAsync(page);
         return dialog;
     }
 

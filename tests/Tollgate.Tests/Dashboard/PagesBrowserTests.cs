@@ -40,6 +40,8 @@ public sealed class PagesBrowserTests(DashboardBrowser browser)
             ("keys", $"{o}/keys", "API keys", host.Token),
             ("projects", $"{o}/projects", "Projects", host.Token),
             ("audit", $"{o}/audit", "Audit log", host.Token),
+            ("transactions", $"{o}/transactions", "Transactions", host.Token),
+            ("analytics", $"{o}/analytics", "Analytics", host.Token),
             ("settings", $"{o}/settings", "Settings", host.Token),
             ("my-usage", $"{o}/me", "My usage", host.Token),
             ("developer-my-usage", $"{o}/me", "My usage", devToken),
@@ -66,14 +68,38 @@ public sealed class PagesBrowserTests(DashboardBrowser browser)
                 await DashboardBrowser.HeadingAsync(page, "Team");
                 await page.GetByRole(AriaRole.Button, new() { Name = "Manage budget of Test User" }).First.ClickAsync();
                 await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Manage budget" })).ToBeVisibleAsync();
+                await DashboardBrowser.DialogReadyAsync(page);
                 await CheckAsync(page, $"manage-budget-dialog-{width}", failures);
                 await page.Keyboard.PressAsync("Escape");
                 await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Manage budget" })).ToBeHiddenAsync();
                 await page.GetByRole(AriaRole.Button, new() { Name = "Invite member" }).ClickAsync();
                 await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Invite member" })).ToBeVisibleAsync();
+                await DashboardBrowser.DialogReadyAsync(page);
                 await CheckAsync(page, $"invite-dialog-{width}", failures);
                 await page.Keyboard.PressAsync("Escape");
                 await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Invite member" })).ToBeHiddenAsync();
+
+                // Buy credits and Refund share one dialog; the grant made here gives the Refund button a row.
+                await page.GotoAsync($"{o}/transactions");
+                await DashboardBrowser.HeadingAsync(page, "Transactions");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Buy credits" }).ClickAsync();
+                var buy = page.GetByRole(AriaRole.Dialog, new() { Name = "Buy credits" });
+                await Assertions.Expect(buy).ToBeVisibleAsync();
+                await DashboardBrowser.DialogReadyAsync(page);
+                await CheckAsync(page, $"buy-credits-dialog-{width}", failures);
+                await buy.GetByLabel("Credits (USD)").FillAsync("5");
+                await buy.GetByRole(AriaRole.Button, new() { Name = "Grant credits" }).ClickAsync();
+                await Assertions.Expect(buy).ToBeHiddenAsync();
+                // The "credits added" notice fades out on its own; a half-faded notice is no page state to scan.
+                await Assertions.Expect(page.Locator(".mud-snackbar")).ToHaveCountAsync(0);
+                await page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Refund INV-") }).First.ClickAsync();
+                var refund = page.GetByRole(AriaRole.Dialog, new() { Name = "Refund" });
+                await Assertions.Expect(refund).ToBeVisibleAsync();
+                await DashboardBrowser.DialogReadyAsync(page);
+                await CheckAsync(page, $"refund-dialog-{width}", failures);
+                await page.Keyboard.PressAsync("Escape");
+                await Assertions.Expect(refund).ToBeHiddenAsync();
+                await CheckAsync(page, $"transactions-with-rows-{width}", failures);
             }
         }
 

@@ -23,15 +23,8 @@ internal static class AlertsApi
         return app;
     }
 
-    private static async Task<IResult> GetAsync(OrgMember member, AlertSettingsStore store, CancellationToken ct)
-    {
-        if (!RolePolicy.Can(member.Role, Capability.ManageOrgSettings))
-        {
-            return AccountProblems.Forbidden(ForbiddenMessage);
-        }
-
-        return TypedResults.Ok((await store.GetAsync(member.OrgId, ct)).ToResponse());
-    }
+    private static async Task<IResult> GetAsync(OrgMember member, AlertSettingsStore store, CancellationToken ct) =>
+        (await GetSettingsAsync(member, store, ct)).ToResult(settings => TypedResults.Ok(settings.ToResponse()));
 
     private static async Task<IResult> PutAsync(
         HttpRequest request, OrgMember member, AlertSettingsStore store, RequestAudit audit, IConfiguration configuration, CancellationToken ct)
@@ -53,27 +46,53 @@ internal static class AlertsApi
 
         using (document)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return AccountProblems.Validation("body", "The body must be a JSON object.");
-            }
-
-            var current = await store.GetAsync(member.OrgId, ct);
-            var allowLoopback = configuration.GetValue<bool>(AlertOptions.AllowLoopbackHttpKey);
-            var errors = new FieldErrors();
-            var slack = Url(errors, document.RootElement, "slackWebhookUrl", current.SlackWebhookUrl, allowLoopback);
-            var discord = Url(errors, document.RootElement, "discordWebhookUrl", current.DiscordWebhookUrl, allowLoopback);
-            var thresholds = Thresholds(errors, document.RootElement, current.Thresholds);
-            if (errors.Any)
-            {
-                return errors.ToProblem();
-            }
-
-            var after = new AlertSettings(member.OrgId, slack, discord, thresholds);
-            var before = await store.PutAsync(after, ct);
-            await audit.RecordAsync("alerts.update", new AuditTarget("org", member.OrgId), before.ToResponse(), after.ToResponse(), ct);
-            return TypedResults.Ok(after.ToResponse());
+            return (await PutSettingsAsync(member, audit, document.RootElement, store, configuration, ct)).ToResult(after => TypedResults.Ok(after.ToResponse()));
         }
+    }
+
+    /// <summary>The org's alert settings (<c>GET</c>): owner and admin. Show them through <see cref="AlertSettings.ToResponse"/> (URLs masked).</summary>
+    internal static async Task<Outcome<AlertSettings>> GetSettingsAsync(OrgMember member, AlertSettingsStore store, CancellationToken ct)
+    {
+        if (!RolePolicy.Can(member.Role, Capability.ManageOrgSettings))
+        {
+            return AccountProblems.Forbidden(ForbiddenMessage);
+        }
+
+        return await store.GetAsync(member.OrgId, ct);
+    }
+
+    /// <summary>
+    /// Replaces what <paramref name="body"/> names (<c>PUT</c>), for the API and the Settings page alike:
+    /// an absent URL, or the masked form sent back, keeps the stored one; null or empty removes it.
+    /// </summary>
+    internal static async Task<Outcome<AlertSettings>> PutSettingsAsync(
+        OrgMember member, RequestAudit audit, JsonElement body, AlertSettingsStore store, IConfiguration configuration, CancellationToken ct)
+    {
+        if (!RolePolicy.Can(member.Role, Capability.ManageOrgSettings))
+        {
+            return AccountProblems.Forbidden(ForbiddenMessage);
+        }
+
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return AccountProblems.Validation("body", "The body must be a JSON object.");
+        }
+
+        var current = await store.GetAsync(member.OrgId, ct);
+        var allowLoopback = configuration.GetValue<bool>(AlertOptions.AllowLoopbackHttpKey);
+        var errors = new FieldErrors();
+        var slack = Url(errors, body, "slackWebhookUrl", current.SlackWebhookUrl, allowLoopback);
+        var discord = Url(errors, body, "discordWebhookUrl", current.DiscordWebhookUrl, allowLoopback);
+        var thresholds = Thresholds(errors, body, current.Thresholds);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var after = new AlertSettings(member.OrgId, slack, discord, thresholds);
+        var before = await store.PutAsync(after, ct);
+        await audit.RecordAsync("alerts.update", new AuditTarget("org", member.OrgId), before.ToResponse(), after.ToResponse(), ct);
+        return after;
     }
 
     private static string? Url(FieldErrors errors, JsonElement body, string field, string? current, bool allowLoopback)

@@ -59,4 +59,22 @@ public abstract class OrgPageBase : ComponentBase
 
     /// <summary>Reloads the page's data after a change, with a fresh check of the membership.</summary>
     protected Task ReloadAsync() => OnParametersSetAsync();
+
+    /// <summary>
+    /// Reloads the data in place, with a fresh check of the membership, without the loading state: for
+    /// filters, whose controls stay on the page (and in the middle of their own event) while it reloads.
+    /// </summary>
+    protected async Task RefreshAsync()
+    {
+        var org = await Session.OrgAsync(OrgId);
+        if (org is null || !MayOpen(org))
+        {
+            Org = null;
+            Hidden = true;
+            return;
+        }
+
+        Org = org;
+        await LoadAsync();
+    }
 }
