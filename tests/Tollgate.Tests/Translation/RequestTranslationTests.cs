@@ -256,6 +256,26 @@ public sealed class RequestTranslationTests
         Assert.Equal(back, chatBack.GetProperty("reasoning_effort").GetString());
     }
 
+    [Theory]
+    [InlineData("claude-sonnet-4-5-20250929", false)]
+    [InlineData("claude-haiku-4-5@20251001", false)]
+    [InlineData("global.anthropic.claude-opus-4-1-20250805-v1:0", false)]
+    [InlineData("claude-sonnet-4-20250514", false)]
+    [InlineData("claude-3-7-sonnet-20250219", false)]
+    [InlineData("claude-sonnet-4-6", true)]
+    [InlineData("claude-sonnet-5", true)]
+    [InlineData("global.anthropic.claude-fable-5-v1:0", true)]
+    public void Effort_ToAClaudeBefore4Point6_IsTheDocumentedBudget_ToLaterOnesAdaptive(string providerModel, bool adaptive)
+    {
+        var (turn, _) = Format("chat").ReadRequest("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"reasoning_effort\":\"medium\"}"u8);
+        var (body, error) = Format("messages").WriteRequest(turn!, providerModel, 8000);
+        Assert.Null(error);
+        var thinking = JsonDocument.Parse(body!).RootElement.GetProperty("thinking");
+
+        Assert.Equal(adaptive ? "adaptive" : "enabled", thinking.GetProperty("type").GetString());
+        Assert.Equal(adaptive ? 0 : 4096, thinking.TryGetProperty("budget_tokens", out var b) ? b.GetInt64() : 0);
+    }
+
     [Fact]
     public void EffortNone_SendsNoThinking_AndAnExplicitBudgetStaysABudget()
     {

@@ -27,12 +27,7 @@ internal sealed partial class AnthropicMessagesFormat
         // An effort level (OpenAI's reasoning effort, or Anthropic's own adaptive thinking) is sent as
         // adaptive thinking with that effort: current Claude models take only that form. A token budget
         // (a client that sent one) is sent as a budget, which is part of max_tokens and must be below it.
-        var adaptiveEffort = turn.Reasoning is { BudgetTokens: null, Effort: { } effort } ? ReasoningMap.AnthropicEffort(effort) : null;
-        long? budget = turn.Reasoning?.BudgetTokens;
-        if (budget is { } b && b >= max)
-        {
-            throw TranslationException.Invalid($"The output limit ({max}) must exceed the thinking budget ({b}); Anthropic's smallest budget is {ReasoningMap.MinBudget}.", "max_tokens");
-        }
+        var (adaptiveEffort, budget) = ReasoningMap.ClaudeThinking(turn.Reasoning, providerModel, max);
 
         json.WriteStartObject();
         json.WriteString("model"u8, providerModel);

@@ -13,8 +13,48 @@ namespace Tollgate.Gateway.Translation;
 /// geometric midpoints: budget &lt; 2,048 → low, &lt; 8,192 → medium, &lt; 24,576 → high, else xhigh.
 /// A round trip effort → budget → effort gives back the same level (minimal comes back low).
 /// </remarks>
-internal static class ReasoningMap
+internal static partial class ReasoningMap
 {
+    /// <summary>
+    /// The thinking to send to a Claude model (Anthropic, Vertex, Bedrock): an effort as adaptive thinking
+    /// at that effort, or a token budget below <paramref name="max"/>. Models before Claude 4.6 take only a
+    /// budget (an effort becomes the budget of the table above, shrunk below the limit); current models
+    /// take only adaptive thinking for an effort. A client's own budget is always sent as a budget.
+    /// </summary>
+    public static (string? AdaptiveEffort, long? Budget) ClaudeThinking(Reasoning? reasoning, string providerModel, long? max)
+    {
+        if (reasoning is null)
+        {
+            return (null, null);
+        }
+
+        if (reasoning.BudgetTokens is { } budget)
+        {
+            return budget >= max
+                ? throw TranslationException.Invalid($"The output limit ({max}) must exceed the thinking budget ({budget}); Anthropic's smallest budget is {MinBudget}.", "max_tokens")
+                : (null, budget);
+        }
+
+        if (reasoning.Effort is not { } effort || AnthropicEffort(effort) is not { } level)
+        {
+            return (null, null);
+        }
+
+        if (!BudgetOnlyClaude().IsMatch(providerModel))
+        {
+            return (level, null);
+        }
+
+        var fromEffort = BudgetFor(effort)!.Value;
+        return max is { } limit && fromEffort >= limit
+            ? limit - 1 >= MinBudget ? (null, limit - 1) : throw TranslationException.Invalid($"The output limit ({limit}) must exceed the thinking budget; Anthropic's smallest budget is {MinBudget}.", "max_tokens")
+            : (null, fromEffort);
+    }
+
+    // Claude 3.x, and Claude 4, 4.1 and 4.5 (opus, sonnet, haiku) by any provider's spelling of the id.
+    [System.Text.RegularExpressions.GeneratedRegex(@"claude-(3|(opus|sonnet|haiku)-4(-[0-5])?(-\d{8}|@\d{8}|-v\d|$))", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex BudgetOnlyClaude();
+
     /// <summary>Anthropic's smallest thinking budget.</summary>
     public const long MinBudget = 1024;
 

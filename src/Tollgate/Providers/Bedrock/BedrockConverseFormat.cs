@@ -28,7 +28,7 @@ internal sealed partial class BedrockConverseFormat : IProviderWireFormat
     {
         try
         {
-            return (WireJson.Write((turn, maxOutputTokens), static (json, s) => WriteTurn(json, s.turn, s.maxOutputTokens)), null);
+            return (WireJson.Write((turn, providerModel, maxOutputTokens), static (json, s) => WriteTurn(json, s.turn, s.providerModel, s.maxOutputTokens)), null);
         }
         catch (TranslationException e)
         {
@@ -36,17 +36,12 @@ internal sealed partial class BedrockConverseFormat : IProviderWireFormat
         }
     }
 
-    private static void WriteTurn(Utf8JsonWriter json, ChatTurn turn, long? maxOutputTokens)
+    private static void WriteTurn(Utf8JsonWriter json, ChatTurn turn, string providerModel, long? maxOutputTokens)
     {
         var max = maxOutputTokens ?? turn.MaxOutputTokens;
         // As with Anthropic (whose models Bedrock serves): an effort is adaptive thinking at that effort,
         // the only form current Claude models take; a client's token budget stays a budget, below the limit.
-        var adaptiveEffort = turn.Reasoning is { BudgetTokens: null, Effort: { } effort } ? ReasoningMap.AnthropicEffort(effort) : null;
-        long? budget = turn.Reasoning?.BudgetTokens;
-        if (budget is { } b && max is { } m && b >= m)
-        {
-            throw TranslationException.Invalid($"The output limit ({m}) must exceed the thinking budget ({b}).", "max_tokens");
-        }
+        var (adaptiveEffort, budget) = ReasoningMap.ClaudeThinking(turn.Reasoning, providerModel, max);
 
         if (turn.ParallelToolCalls is false && turn.Tools.Count > 0)
         {
