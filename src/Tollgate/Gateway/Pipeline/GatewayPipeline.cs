@@ -477,30 +477,6 @@ internal sealed partial class GatewayPipeline(
         }
     }
 
-    /// <summary>Removes every credential of the endpoint (API key, AWS secret, service-account key) from text that goes to a client.</summary>
-    private static string Scrub(string text, ProviderEndpoint endpoint)
-    {
-        foreach (var secret in endpoint.Secrets())
-        {
-            text = text.Replace(secret, "[redacted]", StringComparison.Ordinal);
-        }
-
-        return text;
-    }
-
-    private static byte[] Scrub(byte[] bytes, ProviderEndpoint endpoint)
-    {
-        foreach (var secret in endpoint.Secrets())
-        {
-            if (bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(secret)) >= 0)
-            {
-                return System.Text.Encoding.UTF8.GetBytes(Scrub(System.Text.Encoding.UTF8.GetString(bytes), endpoint));
-            }
-        }
-
-        return bytes;
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Provider {Provider} failed for request {RequestId}, attempt {Attempt}")]
     private static partial void LogAttemptFailed(ILogger logger, Exception exception, string provider, string requestId, int attempt);
 }
