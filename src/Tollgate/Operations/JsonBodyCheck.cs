@@ -16,20 +16,24 @@ internal static class JsonBodyCheck
     /// <summary>Adds the check; endpoints are already matched when it runs.</summary>
     public static WebApplication UseJsonBodyCheck(this WebApplication app)
     {
-        app.Use(async (context, next) =>
-        {
-            if (context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is { RequestType: { } type } accepts
-                && accepts.ContentTypes.Any(t => t.Contains("json", StringComparison.OrdinalIgnoreCase))
-                && HasBodyMethod(context.Request.Method)
-                && await CheckAsync(context, type, accepts) is { } problem)
-            {
-                await problem.ExecuteAsync(context).ConfigureAwait(false);
-                return;
-            }
-
-            await next(context).ConfigureAwait(false);
-        });
+        app.Use((context, next) =>
+            HasBodyMethod(context.Request.Method)
+            && context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is { RequestType: { } type } accepts
+            && accepts.ContentTypes.Any(t => t.Contains("json", StringComparison.OrdinalIgnoreCase))
+                ? CheckThenNextAsync(context, next, type, accepts)
+                : next(context));
         return app;
+    }
+
+    private static async Task CheckThenNextAsync(HttpContext context, RequestDelegate next, Type type, IAcceptsMetadata accepts)
+    {
+        if (await CheckAsync(context, type, accepts).ConfigureAwait(false) is { } problem)
+        {
+            await problem.ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        await next(context).ConfigureAwait(false);
     }
 
     private static bool HasBodyMethod(string method) => HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method);

@@ -16,18 +16,13 @@ internal static partial class ListCursorGuard
     /// <summary>Adds the check in front of every route (dashboard pages and the gateway take no cursor).</summary>
     public static WebApplication UseListCursorGuard(this WebApplication app)
     {
-        app.Use(async (context, next) =>
-        {
-            if (HttpMethods.IsGet(context.Request.Method)
-                && context.Request.Query.TryGetValue("cursor", out var values)
-                && !IsWellFormed(context.Request.Path, values))
-            {
-                await AccountProblems.Validation("cursor", Message).ExecuteAsync(context).ConfigureAwait(false);
-                return;
-            }
-
-            await next(context).ConfigureAwait(false);
-        });
+        app.Use((context, next) =>
+            HttpMethods.IsGet(context.Request.Method)
+            && context.Request.QueryString.HasValue
+            && context.Request.Query.TryGetValue("cursor", out var values)
+            && !IsWellFormed(context.Request.Path, values)
+                ? AccountProblems.Validation("cursor", Message).ExecuteAsync(context)
+                : next(context));
         return app;
     }
 

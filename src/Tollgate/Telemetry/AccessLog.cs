@@ -14,22 +14,25 @@ internal static partial class AccessLog
     public static WebApplication UseAccessLog(this WebApplication app)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tollgate.Access");
-        app.Use(async (context, next) =>
-        {
-            var started = Stopwatch.GetTimestamp();
-            try
-            {
-                await next(context).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (logger.IsEnabled(LogLevel.Information) && !context.Request.Path.StartsWithSegments(TelemetryServices.MetricsPath))
-                {
-                    Write(logger, context, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                }
-            }
-        });
+        // Without an Information listener the request goes straight on: no state machine, no timestamp.
+        app.Use((context, next) => logger.IsEnabled(LogLevel.Information) ? LoggedAsync(logger, context, next) : next(context));
         return app;
+    }
+
+    private static async Task LoggedAsync(ILogger logger, HttpContext context, RequestDelegate next)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!context.Request.Path.StartsWithSegments(TelemetryServices.MetricsPath))
+            {
+                Write(logger, context, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
     }
 
     private static void Write(ILogger logger, HttpContext context, double ms)

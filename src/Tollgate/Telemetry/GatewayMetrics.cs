@@ -32,22 +32,43 @@ internal static class GatewayMetrics
     private static readonly Histogram<long> TokenUsage = Meter.CreateHistogram<long>("gen_ai.client.token.usage", "{token}", "Input and output tokens per provider call.");
     private static readonly Histogram<double> OperationDuration = Meter.CreateHistogram<double>("gen_ai.client.operation.duration", "s", "Duration of each provider call.");
 
-    // Tollgate's own.
-    private static readonly Counter<long> Requests = Meter.CreateCounter<long>("tollgate.requests", "{request}", "Gateway requests by endpoint, model, provider and outcome.");
+    // Tollgate's own. Counters and gauges bumped per request keep running totals in cells that
+    // observable instruments read when an exporter collects (MetricCells); histograms record directly.
+    private static readonly MetricCells<(string Endpoint, string Model, string Provider, string Outcome)> RequestCells =
+        new(k => [new("tollgate.endpoint", k.Endpoint), new("gen_ai.request.model", k.Model), new("gen_ai.provider.name", k.Provider), new("tollgate.outcome", k.Outcome)]);
+    private static readonly MetricCells<(string Kind, string Model, string Provider)> TokenCells =
+        new(k => [new("tollgate.token.kind", k.Kind), new("gen_ai.request.model", k.Model), new("gen_ai.provider.name", k.Provider)]);
+    private static readonly MetricCells<(string Model, string Provider)> CostCells =
+        new(k => [new("gen_ai.request.model", k.Model), new("gen_ai.provider.name", k.Provider)]);
+    private static readonly MetricCells<(string Model, string Scope, string Cap, string Reason)> DenialCells =
+        new(k => [new("gen_ai.request.model", k.Model), new("tollgate.scope", k.Scope), new("tollgate.cap", k.Cap), new("tollgate.reason", k.Reason)]);
+    private static readonly MetricCells<string> HoldCells = new(model => [new("gen_ai.request.model", model)]);
+    private static readonly MetricCells<string> StreamCells = new(model => [new("gen_ai.request.model", model)]);
+    private static readonly MetricCells<string> FallbackCells = new(provider => [new("gen_ai.provider.name", provider)]);
+    private static readonly MetricCells<(string Provider, int Status)> UpstreamErrorCells =
+        new(k => [new("gen_ai.provider.name", k.Provider), new("http.response.status_code", k.Status)]);
+    private static readonly MetricCell ClampCell = new([]);
+    private static readonly MetricCell KeepAliveCell = new([]);
+
     private static readonly Histogram<double> RequestDuration = Meter.CreateHistogram<double>("tollgate.request.duration", "s", "Gateway request duration, to the last byte.");
     private static readonly Histogram<double> TimeToFirstByte = Meter.CreateHistogram<double>("tollgate.request.time_to_first_byte", "s", "Time until the response headers went to the client.");
-    private static readonly Counter<long> Tokens = Meter.CreateCounter<long>("tollgate.tokens", "{token}", "Tokens charged, by kind (input, cached_input, cache_write, output, reasoning).");
-    private static readonly Counter<double> Cost = Meter.CreateCounter<double>("tollgate.cost", "{USD}", "Cost charged to the ledger, in US dollars.");
-    private static readonly Counter<long> Denials = Meter.CreateCounter<long>("tollgate.admission.denials", "{request}", "Requests denied at admission, by scope, cap and reason.");
-    private static readonly Counter<long> Clamps = Meter.CreateCounter<long>("tollgate.admission.clamps", "{request}", "Requests admitted with their output clamped to fit a budget.");
-    private static readonly UpDownCounter<long> ReservationsInFlight = Meter.CreateUpDownCounter<long>("tollgate.reservations.in_flight", "{reservation}", "Reservations held by requests in progress.");
-    private static readonly UpDownCounter<double> Reserved = Meter.CreateUpDownCounter<double>("tollgate.reservations.reserved", "{USD}", "Amount held by reservations in progress, in US dollars.");
     private static readonly Histogram<double> LedgerWrite = Meter.CreateHistogram<double>("tollgate.ledger.write.duration", "s", "Time to write one ledger batch.");
     private static readonly Histogram<long> LedgerBatch = Meter.CreateHistogram<long>("tollgate.ledger.batch.size", "{row}", "Rows per ledger batch.");
-    private static readonly Counter<long> Fallbacks = Meter.CreateCounter<long>("tollgate.fallbacks", "{attempt}", "Attempts that failed over to the next provider.");
-    private static readonly Counter<long> UpstreamErrors = Meter.CreateCounter<long>("tollgate.upstream.errors", "{attempt}", "Provider attempts that failed, by provider and HTTP status (0: no answer).");
-    private static readonly Counter<long> KeepAlives = Meter.CreateCounter<long>("tollgate.stream.keepalives", "{event}", "Keepalive comments sent on streams.");
-    private static readonly UpDownCounter<long> OpenStreams = Meter.CreateUpDownCounter<long>("tollgate.streams.open", "{stream}", "Streams open to clients.");
+
+    static GatewayMetrics()
+    {
+        Meter.CreateObservableCounter("tollgate.requests", RequestCells.Totals, "{request}", "Gateway requests by endpoint, model, provider and outcome.");
+        Meter.CreateObservableCounter("tollgate.tokens", TokenCells.Totals, "{token}", "Tokens charged, by kind (input, cached_input, cache_write, output, reasoning).");
+        Meter.CreateObservableCounter("tollgate.cost", CostCells.Dollars, "{USD}", "Cost charged to the ledger, in US dollars.");
+        Meter.CreateObservableCounter("tollgate.admission.denials", DenialCells.Totals, "{request}", "Requests denied at admission, by scope, cap and reason.");
+        Meter.CreateObservableCounter("tollgate.admission.clamps", () => Volatile.Read(ref ClampCell.Total), "{request}", "Requests admitted with their output clamped to fit a budget.");
+        Meter.CreateObservableUpDownCounter("tollgate.reservations.in_flight", HoldCells.Totals, "{reservation}", "Reservations held by requests in progress.");
+        Meter.CreateObservableUpDownCounter("tollgate.reservations.reserved", HoldCells.Dollars, "{USD}", "Amount held by reservations in progress, in US dollars.");
+        Meter.CreateObservableCounter("tollgate.fallbacks", FallbackCells.Totals, "{attempt}", "Attempts that failed over to the next provider.");
+        Meter.CreateObservableCounter("tollgate.upstream.errors", UpstreamErrorCells.Totals, "{attempt}", "Provider attempts that failed, by provider and HTTP status (0: no answer).");
+        Meter.CreateObservableCounter("tollgate.stream.keepalives", () => Volatile.Read(ref KeepAliveCell.Total), "{event}", "Keepalive comments sent on streams.");
+        Meter.CreateObservableUpDownCounter("tollgate.streams.open", StreamCells.Totals, "{stream}", "Streams open to clients.");
+    }
 
     /// <summary>Starts measuring one gateway request; dispose it when the request is over.</summary>
     public static GatewayRequestTelemetry StartRequest(HttpContext context, string endpoint)
@@ -91,24 +112,24 @@ internal static class GatewayMetrics
             TokenUsage.Record(entry.OutputTokens, operation, model, provider, new("gen_ai.token.type", "output"));
         }
 
-        AddTokens(entry.InputTokens, "input", model, provider);
-        AddTokens(entry.CachedInputTokens, "cached_input", model, provider);
-        AddTokens(entry.CacheWriteTokens, "cache_write", model, provider);
-        AddTokens(entry.OutputTokens, "output", model, provider);
-        AddTokens(entry.ReasoningTokens, "reasoning", model, provider);
+        AddTokens(entry.InputTokens, "input", entry);
+        AddTokens(entry.CachedInputTokens, "cached_input", entry);
+        AddTokens(entry.CacheWriteTokens, "cache_write", entry);
+        AddTokens(entry.OutputTokens, "output", entry);
+        AddTokens(entry.ReasoningTokens, "reasoning", entry);
         if (entry.CostPico > 0)
         {
-            Cost.Add((double)Money.FromPico(entry.CostPico), model, provider);
+            CostCells.For((entry.Model, entry.Provider)).AddAmount(entry.CostPico);
         }
 
         if (entry.Status is LedgerStatus.UpstreamError or LedgerStatus.Failed)
         {
-            UpstreamErrors.Add(1, provider, new("http.response.status_code", entry.HttpStatus));
+            UpstreamErrorCells.For((entry.Provider, entry.HttpStatus)).Add(1);
         }
 
         if (fallsBack)
         {
-            Fallbacks.Add(1, provider);
+            FallbackCells.For(entry.Provider).Add(1);
         }
 
         if (Activity.Current is { } span && span.Source == Source && span.Kind == ActivityKind.Client)
@@ -134,40 +155,40 @@ internal static class GatewayMetrics
 
     internal static void RequestEnded(string endpoint, string model, string provider, string outcome, double seconds)
     {
-        TagList tags = new() { { "tollgate.endpoint", endpoint }, { "gen_ai.request.model", model }, { "gen_ai.provider.name", provider }, { "tollgate.outcome", outcome } };
-        Requests.Add(1, tags);
-        RequestDuration.Record(seconds, tags);
+        var cell = RequestCells.For((endpoint, model, provider, outcome));
+        cell.Add(1);
+        RequestDuration.Record(seconds, cell.Tags);
     }
 
     internal static void FirstByte(string endpoint, double seconds) => TimeToFirstByte.Record(seconds, new KeyValuePair<string, object?>("tollgate.endpoint", endpoint));
 
     internal static void Denied(string model, BudgetDenial denial) =>
-        Denials.Add(1, new("gen_ai.request.model", model), new("tollgate.scope", denial.Cap?.Scope ?? "none"), new("tollgate.cap", denial.Cap?.Cap ?? "none"),
-            new("tollgate.reason", denial.Code));
+        DenialCells.For((model, denial.Cap?.Scope ?? "none", denial.Cap?.Cap ?? "none", denial.Code)).Add(1);
 
-    internal static void Clamped() => Clamps.Add(1);
+    internal static void Clamped() => ClampCell.Add(1);
 
     internal static void Hold(string model, long pico, int sign)
     {
-        ReservationsInFlight.Add(sign, new KeyValuePair<string, object?>("gen_ai.request.model", model));
-        Reserved.Add(sign * (double)Money.FromPico(pico), new KeyValuePair<string, object?>("gen_ai.request.model", model));
+        var cell = HoldCells.For(model);
+        cell.Add(sign);
+        cell.AddAmount(sign * pico);
     }
 
-    internal static void Stream(string model, int sign) => OpenStreams.Add(sign, new KeyValuePair<string, object?>("gen_ai.request.model", model));
+    internal static void Stream(string model, int sign) => StreamCells.For(model).Add(sign);
 
     internal static void KeepAlivesSent(int count)
     {
         if (count > 0)
         {
-            KeepAlives.Add(count);
+            KeepAliveCell.Add(count);
         }
     }
 
-    private static void AddTokens(long count, string kind, KeyValuePair<string, object?> model, KeyValuePair<string, object?> provider)
+    private static void AddTokens(long count, string kind, LedgerEntry entry)
     {
         if (count > 0)
         {
-            Tokens.Add(count, new("tollgate.token.kind", kind), model, provider);
+            TokenCells.For((kind, entry.Model, entry.Provider)).Add(count);
         }
     }
 
