@@ -6,7 +6,7 @@
 #
 #   bash bench/pipeline-cpu.sh                      # this checkout
 #   bash bench/pipeline-cpu.sh /path/to/other/checkout
-#   REQUESTS=4000 ROUNDS=7 CONCURRENCY=4 bash bench/pipeline-cpu.sh
+#   REQUESTS=4000 ROUNDS=7 CONCURRENCY=4 MODE=stream bash bench/pipeline-cpu.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -36,7 +36,7 @@ for i in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$fake_port/_fa
 
 # Thread-pool spinning would count idle waiting as work; without it the CPU time is the requests'.
 export DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0
-args=("http://127.0.0.1:$fake_port" "${REQUESTS:-4000}" "${ROUNDS:-7}" "${CONCURRENCY:-4}")
+args=("http://127.0.0.1:$fake_port" "${REQUESTS:-4000}" "${ROUNDS:-7}" "${CONCURRENCY:-4}" "${MODE:-json}")
 dotnet "$work/this/PipelineCpu.dll" "${args[@]}" >"$work/this.txt" 2>&1 &
 this_pid=$!; pids+=("$this_pid")
 if [ -n "$other" ]; then

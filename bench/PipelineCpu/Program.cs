@@ -6,13 +6,14 @@ using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
 using Tollgate.Hosting;
 
-// Usage: PipelineCpu <fake provider base URL> [requests per round] [rounds] [concurrency]
+// Usage: PipelineCpu <fake provider base URL> [requests per round] [rounds] [concurrency] [json|stream]
 // The fake provider (tools/FakeProviders) runs in its own process, so only the gateway's own work,
 // and its client side of the upstream call, is counted.
 var fake = args.Length > 0 ? args[0] : "http://127.0.0.1:19001";
 var perRound = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5000;
 var rounds = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 5;
 var concurrency = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 4;
+var stream = args.Length > 4 && args[4] == "stream";
 
 var work = Directory.CreateTempSubdirectory("tollgate-pipeline-cpu");
 try
@@ -59,7 +60,9 @@ try
     var project = (await Post($"/orgs/{org}/projects", new { name = "bench" }, token)).GetProperty("id").GetString()!;
     var key = (await Post($"/orgs/{org}/keys", new { projectId = project, name = "bench" }, token)).GetProperty("key").GetString()!;
 
-    var body = Encoding.UTF8.GetBytes("""{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"Tell me something short about toll gates."}]}""");
+    var body = Encoding.UTF8.GetBytes(stream
+        ? """{"model":"bench-model","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Tell me something short about toll gates."}]}"""
+        : """{"model":"bench-model","max_tokens":64,"messages":[{"role":"user","content":"Tell me something short about toll gates."}]}""");
     async Task Chat()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new ByteArrayContent(body) };
@@ -103,7 +106,7 @@ try
 
     var cpus = results.Select(r => r.Cpu).Order().ToArray();
     var allocations = results.Select(r => r.Bytes).Order().ToArray();
-    Console.WriteLine($"median: {cpus[cpus.Length / 2]:F1} µs CPU, {allocations[allocations.Length / 2]:F0} bytes per request ({Environment.ProcessorCount} cores, concurrency {concurrency})");
+    Console.WriteLine($"median: {cpus[cpus.Length / 2]:F1} µs CPU, {allocations[allocations.Length / 2]:F0} bytes per request ({Environment.ProcessorCount} cores, concurrency {concurrency}, {(stream ? "stream" : "json")})");
     await app.StopAsync();
 }
 finally
