@@ -12,8 +12,10 @@ namespace Tollgate.Storage;
 /// </summary>
 public sealed partial class MigrationRunner(Database database, TimeProvider time, ILogger<MigrationRunner> logger)
 {
-    // Any constant works; it only has to be the same on every node.
-    private const long AdvisoryLockKey = 0x546F6C6C67617465; // "Tollgate"
+    // The lock is per schema (its second half is the hash of the search path): nodes of one deployment
+    // share it, while deployments in other schemas of the same database migrate without waiting for
+    // each other. The first half is any constant; it only has to be the same on every node.
+    private const string LockKey = "1835625831, hashtext(current_setting('search_path'))"; // 0x6D696772, "migr"
 
     /// <summary>The migrations of a dialect, ordered by number.</summary>
     public static IReadOnlyList<(int Version, string Name, string Sql)> Load(DbDialect dialect)
@@ -47,7 +49,7 @@ public sealed partial class MigrationRunner(Database database, TimeProvider time
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         if (database.IsPostgres)
         {
-            await connection.ExecuteAsync("SELECT pg_advisory_lock(@k)", new { k = AdvisoryLockKey }).ConfigureAwait(false);
+            await connection.ExecuteAsync($"SELECT pg_advisory_lock({LockKey})").ConfigureAwait(false);
         }
 
         try
@@ -71,7 +73,7 @@ public sealed partial class MigrationRunner(Database database, TimeProvider time
         {
             if (database.IsPostgres)
             {
-                await connection.ExecuteAsync("SELECT pg_advisory_unlock(@k)", new { k = AdvisoryLockKey }).ConfigureAwait(false);
+                await connection.ExecuteAsync($"SELECT pg_advisory_unlock({LockKey})").ConfigureAwait(false);
             }
         }
     }
