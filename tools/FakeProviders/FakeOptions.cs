@@ -92,6 +92,21 @@ public sealed class FakeOptions
     /// <summary>The AWS secret the Bedrock fake verifies SigV4 signatures with.</summary>
     public string BedrockSecretAccessKey { get; set; } = "fake-bedrock-secret/EXAMPLEKEY";
 
+    /// <summary>The temporary (AWS STS) access key id the Bedrock fake accepts, with <see cref="BedrockSessionToken"/>.</summary>
+    public string BedrockSessionAccessKeyId { get; set; } = "ASIAFAKEBEDROCKTEMP";
+
+    /// <summary>The secret of <see cref="BedrockSessionAccessKeyId"/>.</summary>
+    public string BedrockSessionSecretAccessKey { get; set; } = "fake-bedrock-temporary-secret/EXAMPLEKEY";
+
+    /// <summary>The session token that must come, signed, with <see cref="BedrockSessionAccessKeyId"/>.</summary>
+    public string BedrockSessionToken { get; set; } = "IQoJb3JpZ2luX2VjEFAKE//////////wEaCXVzLWVhc3QtMSJHMEUCIQDfakeSessionToken+/=";
+
+    /// <summary>The credential the Bedrock fake knows for an access key id, or null for an unknown one.</summary>
+    internal Bedrock.FakeAwsCredential? BedrockCredential(string accessKeyId) =>
+        accessKeyId == BedrockAccessKeyId ? new(BedrockSecretAccessKey, null)
+        : accessKeyId == BedrockSessionAccessKeyId ? new(BedrockSessionSecretAccessKey, BedrockSessionToken)
+        : null;
+
     /// <summary>Gemini: answer with <c>promptFeedback.blockReason</c> set to this (e.g. <c>SAFETY</c>) and no candidates.</summary>
     public string? SafetyBlock { get; set; }
 

@@ -39,6 +39,12 @@ public sealed record LedgerEntry
     public long OutputTokens { get; init; }
     public long ReasoningTokens { get; init; }
 
+    /// <summary>
+    /// What a unit-priced attempt was billed for (characters, images, pages, seconds); null for an
+    /// attempt billed by token alone. Stored in the ledger's <c>unit_*</c> columns.
+    /// </summary>
+    public BilledUnits? Units { get; init; }
+
     /// <summary>Exact cost in pico-dollars.</summary>
     public required long CostPico { get; init; }
 
@@ -79,6 +85,25 @@ public sealed record LedgerEntry
 
     /// <summary>True on the request's last attempt: the hold is dropped with this row instead of lowered.</summary>
     public bool DropsHold { get; init; }
+}
+
+/// <summary>
+/// The units a unit-priced attempt was billed in, as the ledger stores them: each null when the attempt
+/// was not billed in that unit. Seconds are exact decimals.
+/// </summary>
+/// <param name="Characters">Characters of text to speech.</param>
+/// <param name="Images">Images generated or edited.</param>
+/// <param name="ImageVariant">The image price variant (<c>size/quality</c>), when one applied.</param>
+/// <param name="Pages">Document pages read (OCR).</param>
+/// <param name="AudioSeconds">Seconds of audio transcribed.</param>
+/// <param name="VideoSeconds">Seconds of video generated.</param>
+/// <param name="VideoVariant">The video resolution the seconds were priced at, when one applied.</param>
+public sealed record BilledUnits(
+    long? Characters = null, long? Images = null, string? ImageVariant = null, long? Pages = null,
+    decimal? AudioSeconds = null, decimal? VideoSeconds = null, string? VideoVariant = null)
+{
+    /// <summary>True when no unit is set (nothing to store).</summary>
+    public bool IsEmpty => Characters is null && Images is null && Pages is null && AudioSeconds is null && VideoSeconds is null;
 }
 
 /// <summary>How a provider attempt ended.</summary>

@@ -25,7 +25,8 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
         id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint,
             model, provider, provider_model, status, http_status, input_tokens, cached_input_tokens,
             cache_write_tokens, output_tokens, reasoning_tokens, cost_pico, usage_estimated, streamed, cancelled,
-            latency_ms, started_at, ended_at, error, node_id, credits_pico, credential
+            latency_ms, started_at, ended_at, error, node_id, credits_pico, credential,
+            unit_characters, unit_images, unit_image_variant, unit_pages, unit_audio_seconds, unit_video_seconds, unit_video_variant
         """;
 
     // The parameters of one row, in column order; several rows in one statement suffix them (@Id_3).
@@ -35,6 +36,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
         "Model", "Provider", "ProviderModel", "Status", "HttpStatus", "InputTokens", "CachedInputTokens",
         "CacheWriteTokens", "OutputTokens", "ReasoningTokens", "CostPico", "UsageEstimated", "Streamed", "Cancelled",
         "LatencyMs", "StartedAt", "EndedAt", "Error", "NodeId", "CreditsPico", "Credential",
+        "UnitCharacters", "UnitImages", "UnitImageVariant", "UnitPages", "UnitAudioSeconds", "UnitVideoSeconds", "UnitVideoVariant",
     ];
 
     private static readonly string InsertSql =
@@ -419,6 +421,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
         e.Model, e.Provider, e.ProviderModel, StatusName(e.Status), e.HttpStatus, e.InputTokens, e.CachedInputTokens,
         e.CacheWriteTokens, e.OutputTokens, e.ReasoningTokens, e.CostPico, e.UsageEstimated, e.Streamed, e.Cancelled,
         e.LatencyMs, e.StartedAt.ToUnixTimeMilliseconds(), e.EndedAt.ToUnixTimeMilliseconds(), e.Error, e.NodeId, e.CreditsPico, e.Credential,
+        e.Units?.Characters, e.Units?.Images, e.Units?.ImageVariant, e.Units?.Pages, e.Units?.AudioSeconds, e.Units?.VideoSeconds, e.Units?.VideoVariant,
     ];
 
     private static void Bind(DbParameterCollection parameters, Func<DbParameter> create, LedgerEntry e, string suffix = "")

@@ -6,7 +6,7 @@ namespace Tollgate.Budgets;
 
 /// <summary>
 /// The SQLite ledger writer's one prepared insert, bound by position through SQLite's own API.
-/// Binding 30 named parameters through ADO.NET looked each name up and crossed a safe handle
+/// Binding dozens of named parameters through ADO.NET looked each name up and crossed a safe handle
 /// per value; at gateway rates that was a visible share of a request's CPU. The statement runs
 /// inside whatever transaction the connection has open and is reset after every row, so a
 /// commit never meets a statement in progress.
@@ -58,7 +58,15 @@ internal sealed class SqliteLedgerInsert : IDisposable
             Text(i++, e.Error);
             Text(i++, e.NodeId);
             Int(i++, e.CreditsPico);
-            Text(i, e.Credential);
+            Text(i++, e.Credential);
+            var units = e.Units;
+            Int(i++, units?.Characters);
+            Int(i++, units?.Images);
+            Text(i++, units?.ImageVariant);
+            Int(i++, units?.Pages);
+            Text(i++, units?.AudioSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Text(i++, units?.VideoSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Text(i, units?.VideoVariant);
 
             var rc = raw.sqlite3_step(_statement);
             if (rc != raw.SQLITE_DONE)
@@ -77,6 +85,9 @@ internal sealed class SqliteLedgerInsert : IDisposable
     public void Dispose() => _statement.Dispose();
 
     private void Int(int index, long value) => Check(raw.sqlite3_bind_int64(_statement, index, value));
+
+    private void Int(int index, long? value) =>
+        Check(value is { } v ? raw.sqlite3_bind_int64(_statement, index, v) : raw.sqlite3_bind_null(_statement, index));
 
     private void Text(int index, string? value)
     {

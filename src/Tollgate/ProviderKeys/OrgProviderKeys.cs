@@ -79,6 +79,7 @@ internal sealed partial class OrgProviderKeys(ProviderKeyStore store, SecretBox 
             ApiKey = credential.ApiKey,
             AccessKeyId = credential.AccessKeyId,
             SecretAccessKey = credential.SecretAccessKey,
+            SessionToken = credential.SessionToken,
             Region = row.Region,
             ServiceAccountJson = credential.ServiceAccountJson,
             ProjectId = row.ProjectId,

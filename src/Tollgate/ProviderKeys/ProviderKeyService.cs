@@ -110,7 +110,8 @@ internal sealed partial class ProviderKeyService(
             return errors.ToProblem();
         }
 
-        var rotated = body.ApiKey is not null || body.AccessKeyId is not null || body.SecretAccessKey is not null || body.ServiceAccountJson is not null;
+        var rotated = body.ApiKey is not null || body.AccessKeyId is not null || body.SecretAccessKey is not null
+            || body.SessionToken is not null || body.ServiceAccountJson is not null;
         var updated = row with
         {
             Name = name!,
@@ -242,6 +243,7 @@ internal sealed partial class ProviderKeyService(
                 NotFor("location", body.Location);
                 var accessKeyId = Secret("accessKeyId", body.AccessKeyId, existing?.AccessKeyId);
                 var secretAccessKey = Secret("secretAccessKey", body.SecretAccessKey, existing?.SecretAccessKey);
+                var sessionToken = SessionToken(errors, body, existing);
                 var region = body.Region?.Trim() ?? existingRow?.Region;
                 if (string.IsNullOrEmpty(region))
                 {
@@ -259,7 +261,7 @@ internal sealed partial class ProviderKeyService(
 
                 // An access key id is an identifier, not the secret; still only its ends are shown.
                 var hint = accessKeyId.Length >= 12 ? $"{accessKeyId[..4]}…{accessKeyId[^4..]}" : "…";
-                return new ValidCredential(new ProviderCredential(null, accessKeyId, secretAccessKey, null), hint, region, null, null);
+                return new ValidCredential(new ProviderCredential(null, accessKeyId, secretAccessKey, null, sessionToken), hint, region, null, null);
             }
 
             case ProviderProtocol.Vertex:
@@ -267,6 +269,7 @@ internal sealed partial class ProviderKeyService(
                 NotFor("apiKey", body.ApiKey);
                 NotFor("accessKeyId", body.AccessKeyId);
                 NotFor("secretAccessKey", body.SecretAccessKey);
+                NotFor("sessionToken", body.SessionToken);
                 NotFor("region", body.Region);
                 var json = Secret("serviceAccountJson", body.ServiceAccountJson, existing?.ServiceAccountJson);
                 var account = json is null ? null : ServiceAccount(errors, json);
@@ -293,6 +296,7 @@ internal sealed partial class ProviderKeyService(
             {
                 NotFor("accessKeyId", body.AccessKeyId);
                 NotFor("secretAccessKey", body.SecretAccessKey);
+                NotFor("sessionToken", body.SessionToken);
                 NotFor("region", body.Region);
                 NotFor("serviceAccountJson", body.ServiceAccountJson);
                 NotFor("projectId", body.ProjectId);
@@ -301,6 +305,27 @@ internal sealed partial class ProviderKeyService(
                 return errors.Any ? null : new ValidCredential(new ProviderCredential(apiKey, null, null, null), Mask(apiKey!), null, null, null);
             }
         }
+    }
+
+    /// <summary>
+    /// The AWS session token of temporary credentials: the one sent, an empty one removes it; none sent
+    /// keeps the stored one unless the access key id changes (a token is only valid with its own key pair).
+    /// </summary>
+    private static string? SessionToken(FieldErrors errors, ProviderKeyRequest body, ProviderCredential? existing)
+    {
+        if (body.SessionToken is null)
+        {
+            return body.AccessKeyId is null ? existing?.SessionToken : null;
+        }
+
+        var token = body.SessionToken.Trim();
+        if (token.Length > MaxSecretLength || token.Any(char.IsControl))
+        {
+            errors.Add("sessionToken", "sessionToken is not a valid credential.");
+            return null;
+        }
+
+        return token.Length == 0 ? null : token;
     }
 
     /// <summary>The parts of a Google service-account key file that must be there for the JWT grant.</summary>

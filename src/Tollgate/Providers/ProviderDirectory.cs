@@ -47,6 +47,12 @@ public sealed record ProviderEndpoint(string Name, ProviderProtocol Protocol, st
     /// <summary>AWS secret access key (Bedrock).</summary>
     public string? SecretAccessKey { get; init; }
 
+    /// <summary>
+    /// AWS session token (Bedrock) of temporary credentials from AWS STS (an assumed role, SSO): signed
+    /// into every request as <c>x-amz-security-token</c>. Null for long-term access keys.
+    /// </summary>
+    public string? SessionToken { get; init; }
+
     /// <summary>AWS region (Bedrock), e.g. <c>us-east-1</c>.</summary>
     public string? Region { get; init; }
 
@@ -76,7 +82,7 @@ public sealed record ProviderEndpoint(string Name, ProviderProtocol Protocol, st
 
     /// <summary>Every secret this endpoint carries, to scrub from anything shown or logged.</summary>
     public IEnumerable<string> Secrets() =>
-        new[] { ApiKey, SecretAccessKey, ServiceAccountJson }.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!);
+        new[] { ApiKey, SecretAccessKey, SessionToken, ServiceAccountJson }.Where(s => !string.IsNullOrEmpty(s)).Select(s => s!);
 }
 
 /// <summary>An OpenAI-compatible provider's departures from OpenAI's Chat Completions request.</summary>
@@ -152,6 +158,7 @@ public sealed class ProviderDirectory : IDisposable
                 SpeaksResponses = name == "openai",
                 AccessKeyId = accessKeyId,
                 SecretAccessKey = secretAccessKey,
+                SessionToken = NonEmpty(section[$"{name}:SessionToken"]),
                 Region = NonEmpty(section[$"{name}:Region"]),
                 ServiceAccountJson = serviceAccountJson,
                 ProjectId = NonEmpty(section[$"{name}:ProjectId"]),

@@ -98,7 +98,13 @@ public sealed class GatewayTestHost : IAsyncDisposable
           {"id":"mod-image-tokens","name":"Modalities: image per token","kind":"image",
            "providers":[{"provider":"openai","providerModelId":"mod-upstream-image-tokens","prices":[{"inputPerMillion":"5","outputPerMillion":"40"}]}]},
           {"id":"mod-ocr","name":"Modalities: OCR per page","kind":"ocr",
-           "providers":[{"provider":"mistral","providerModelId":"mod-upstream-ocr","prices":[{"perOcrPage":"0.001"}]}]}
+           "providers":[{"provider":"mistral","providerModelId":"mod-upstream-ocr","prices":[{"perOcrPage":"0.001"}]}]},
+          {"id":"gemini-image-test","name":"Gemini image on AI Studio, per image","kind":"image",
+           "providers":[{"provider":"google","providerModelId":"gemini-image-upstream","prices":[{"inputPerMillion":"0.25","outputPerMillion":"1.5","perImage":"0.034"}]}]},
+          {"id":"gemini-image-vertex-test","name":"Gemini image on Vertex, per image","kind":"image",
+           "providers":[{"provider":"vertex","providerModelId":"gemini-image-vertex-upstream","prices":[{"inputPerMillion":"0.25","outputPerMillion":"1.5","perImage":"0.034"}]}]},
+          {"id":"gemini-image-tokens-test","name":"Gemini image on AI Studio, by image tokens","kind":"image",
+           "providers":[{"provider":"google","providerModelId":"gemini-image-upstream","prices":[{"inputPerMillion":"0.3","outputPerMillion":"30"}]}]}
         ]}
         """;
 

@@ -61,7 +61,7 @@ internal sealed class ConverseEndpoint(FakeOptions options, FakeStats stats, Req
         response.Headers["x-amzn-RequestId"] = id;
 
         // :: Step 2: SigV4, checked as AWS checks it
-        if (SigV4Verifier.Verify(context, body, options.BedrockAccessKeyId, options.BedrockSecretAccessKey, time.GetUtcNow()) is { } authError)
+        if (SigV4Verifier.Verify(context, body, options.BedrockCredential, time.GetUtcNow()) is { } authError)
         {
             await authError.WriteAsync(response, id, aborted);
             return FakeStats.Outcome.Failed;

@@ -10,7 +10,11 @@ namespace Tollgate.FakeProviders.Bedrock;
 /// header, rebuilds the canonical request from what actually arrived (method, the raw path encoded
 /// once more, the sorted query, the named headers' values, the SHA-256 of the body), derives the
 /// signing key from the secret it knows for that access key, and compares signatures. Written apart
-/// from the gateway's signer, so the two check each other.
+/// from the gateway's signer, so the two check each other. Temporary credentials (an access key that
+/// the fake knows with a session token) must carry that token in <c>x-amz-security-token</c>: none, or
+/// another one, is AWS's 403 <c>UnrecognizedClientException</c> ("the security token included in the
+/// request is invalid"). The fake also insists the token is among the signed headers, the form the
+/// AWS SDKs send, so a signer that forgets to sign it fails here rather than in production.
 /// </summary>
 internal static class SigV4Verifier
 {
@@ -18,7 +22,7 @@ internal static class SigV4Verifier
     private static readonly TimeSpan AllowedSkew = TimeSpan.FromMinutes(15);
 
     /// <summary>Null when the signature is valid; otherwise the AWS error to answer with.</summary>
-    public static BedrockError? Verify(HttpContext context, byte[] body, string accessKeyId, string secret, DateTimeOffset now)
+    public static BedrockError? Verify(HttpContext context, byte[] body, Func<string, FakeAwsCredential?> credentials, DateTimeOffset now)
     {
         var request = context.Request;
         var authorization = (string?)request.Headers.Authorization;
@@ -61,7 +65,15 @@ internal static class SigV4Verifier
             return BedrockError.IncompleteSignature;
         }
 
-        if (scopeParts[0] != accessKeyId)
+        if (credentials(scopeParts[0]) is not { } known)
+        {
+            return BedrockError.UnrecognizedClient;
+        }
+
+        var secret = known.SecretAccessKey;
+        var sentToken = (string?)request.Headers["x-amz-security-token"];
+        if (known.SessionToken is not null
+            && (sentToken is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sentToken), Encoding.UTF8.GetBytes(known.SessionToken))))
         {
             return BedrockError.UnrecognizedClient;
         }
@@ -84,7 +96,7 @@ internal static class SigV4Verifier
         }
 
         var names = signedHeaders.Split(';');
-        if (!names.Contains("host") || !names.Contains("x-amz-date"))
+        if (!names.Contains("host") || !names.Contains("x-amz-date") || (sentToken is not null && !names.Contains("x-amz-security-token")))
         {
             return BedrockError.SignatureMismatch;
         }
@@ -152,3 +164,6 @@ internal static class SigV4Verifier
         return output.ToString();
     }
 }
+
+/// <summary>An AWS credential the Bedrock fake knows: the secret for an access key id, and the session token of temporary credentials.</summary>
+internal sealed record FakeAwsCredential(string SecretAccessKey, string? SessionToken);

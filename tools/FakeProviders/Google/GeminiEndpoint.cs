@@ -12,7 +12,7 @@ namespace Tollgate.FakeProviders.Google;
 ///   (1) read and record the body   (2) authenticate               → 403 / 400 / 401
 ///   (3) parse; knobs               → 400 on a bad body            (4) wait LatencyMs
 ///   (5) the status knob            → Google error                 (6) the safety knob → promptFeedback.blockReason
-///   (7) answer: one GenerateContentResponse, or one per part as server-sent events, the last with finishReason
+///   (7) answer: an image (responseModalities IMAGE, <see cref="GeminiImageAnswer"/>); one GenerateContentResponse, or one per part as server-sent events, the last with finishReason
 /// </code>
 /// Usage: <c>promptTokenCount</c> is the body's bytes / 4 (cached tokens included), <c>cachedContentTokenCount</c>
 /// the cached_tokens knob, <c>thoughtsTokenCount</c> the reasoning_tokens knob, <c>candidatesTokenCount</c> the
@@ -87,6 +87,11 @@ internal sealed class GeminiEndpoint(FakeOptions options, FakeStats stats, Reque
         {
             await GoogleError.ForStatus(status).WriteAsync(response, aborted);
             return FakeStats.Outcome.Failed;
+        }
+
+        if (method == "generateContent" && GeminiImageAnswer.Requested(body))
+        {
+            return await GeminiImageAnswer.WriteAsync(context, id, model, FakeExchange.TokensOfBytes(body.Length), knobs.OmitUsage, aborted);
         }
 
         var answer = new GeminiAnswer(id, model, gemini, knobs, FakeExchange.TokensOfBytes(body.Length));

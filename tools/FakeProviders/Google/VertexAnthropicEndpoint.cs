@@ -7,7 +7,8 @@ namespace Tollgate.FakeProviders.Google;
 /// Claude on Vertex: <c>publishers/anthropic/models/{model}:rawPredict</c> and <c>:streamRawPredict</c>. The
 /// bearer must be a token from <see cref="VertexTokenEndpoint"/>; the body is a Messages body without
 /// <c>model</c> (it is in the URL) and with <c>"anthropic_version":"vertex-2023-10-16"</c>, refused with
-/// Anthropic's 400 otherwise. Once checked, the request is answered by the Anthropic fake (same knobs),
+/// Anthropic's 400 otherwise. Beta flags come in the <c>anthropic-beta</c> header (recorded with the
+/// request); a body field <c>anthropic_beta</c> (Bedrock's form) is an extra input Anthropic refuses. Once checked, the request is answered by the Anthropic fake (same knobs),
 /// as Vertex relays Anthropic's own answers and errors.
 /// </summary>
 internal sealed class VertexAnthropicEndpoint(FakeOptions options, RequestLog log, TimeProvider time, VertexTokenEndpoint tokens, MessagesEndpoint messages)
@@ -40,10 +41,11 @@ internal sealed class VertexAnthropicEndpoint(FakeOptions options, RequestLog lo
             using var doc = JsonDocument.Parse(body);
             var root = doc.RootElement;
             var version = root.TryGetProperty("anthropic_version", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            if (version != Version || root.TryGetProperty("model", out _))
+            var extra = root.TryGetProperty("model", out _) ? "model" : root.TryGetProperty("anthropic_beta", out _) ? "anthropic_beta" : null;
+            if (version != Version || extra is not null)
             {
                 await new AnthropicError(400, "invalid_request_error",
-                    version != Version ? $"anthropic_version: must be {Version}" : "model: Extra inputs are not permitted").WriteAsync(context.Response, "req_vertex", aborted);
+                    version != Version ? $"anthropic_version: must be {Version}" : $"{extra}: Extra inputs are not permitted").WriteAsync(context.Response, "req_vertex", aborted);
                 return;
             }
 

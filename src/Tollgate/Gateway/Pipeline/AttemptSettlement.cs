@@ -72,9 +72,28 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
             cost = Money.ToPico(Math.Min(Money.MaxUsd, usd));
         }
 
-        var entry = Entry(call, candidate, attempt, result, units?.Tokens ?? default, cost, estimated);
+        var entry = Entry(call, candidate, attempt, result, units?.Tokens ?? default, cost, estimated) with { Units = Billed(units) };
         Tollgate.Telemetry.GatewayMetrics.Attempt(call.Http, entry, result.TryNext);
         return admission.SettleAttemptAsync(call.Reservation, entry, lastAttempt: !result.TryNext);
+    }
+
+    /// <summary>The units the ledger records for a unit-billed attempt: those it was charged in, the rest null.</summary>
+    internal static BilledUnits? Billed(UnitUsage? units)
+    {
+        if (units is null)
+        {
+            return null;
+        }
+
+        var billed = new BilledUnits(
+            Characters: units.Characters > 0 ? units.Characters : null,
+            Images: units.Images > 0 ? units.Images : null,
+            ImageVariant: units.Images > 0 ? units.ImageVariant : null,
+            Pages: units.Pages > 0 ? units.Pages : null,
+            AudioSeconds: units.AudioSeconds > 0 ? units.AudioSeconds : null,
+            VideoSeconds: units.VideoSeconds > 0 ? units.VideoSeconds : null,
+            VideoVariant: units.VideoSeconds > 0 ? units.VideoVariant : null);
+        return billed.IsEmpty ? null : billed;
     }
 
     private LedgerEntry Entry(GatewayCall call, RouteCandidate candidate, int attempt, AttemptResult result, TokenUsage tokens, long costPico, bool estimated) =>

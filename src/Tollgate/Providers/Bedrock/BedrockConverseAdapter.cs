@@ -9,7 +9,8 @@ namespace Tollgate.Providers.Bedrock;
 /// with SigV4 for service <c>bedrock</c> in the credential's region. The model id is URL-encoded into
 /// the path, so foundation-model ids (<c>anthropic.claude-…-v1:0</c>), cross-region inference profiles
 /// (<c>global.…</c>, <c>us.…</c>) and ARNs all pass as they are. A streamed answer is AWS's binary event
-/// stream, read by <see cref="EventStreamFrameReader"/>.
+/// stream, read by <see cref="EventStreamFrameReader"/>. Temporary credentials add their session token
+/// as the signed <c>x-amz-security-token</c> header.
 /// </summary>
 internal sealed class BedrockConverseAdapter(TimeProvider time) : IChatProviderAdapter
 {
@@ -30,7 +31,7 @@ internal sealed class BedrockConverseAdapter(TimeProvider time) : IChatProviderA
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(stream ? "application/vnd.amazon.eventstream" : "application/json"));
         if (endpoint.AccessKeyId is { } keyId && endpoint.SecretAccessKey is { } secret)
         {
-            SigV4Signer.Sign(request, body, keyId, secret, region, SigningService, time.GetUtcNow());
+            SigV4Signer.Sign(request, body, keyId, secret, region, SigningService, time.GetUtcNow(), endpoint.SessionToken);
         }
 
         return ValueTask.FromResult(request);

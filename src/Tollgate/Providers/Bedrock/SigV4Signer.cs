@@ -21,21 +21,29 @@ internal static class SigV4Signer
     /// <summary>The algorithm name in the string to sign and the Authorization header.</summary>
     public const string Algorithm = "AWS4-HMAC-SHA256";
 
+    /// <summary>The header that carries the session token of temporary credentials.</summary>
+    public const string SecurityTokenHeader = "x-amz-security-token";
+
     /// <summary>
     /// Signs <paramref name="request"/> (whose body is <paramref name="payload"/>) at <paramref name="now"/>:
     /// sets <c>x-amz-date</c> and <c>Authorization</c>, signing <c>content-type</c> (when there is a body),
     /// <c>host</c> and <c>x-amz-date</c>. The path is signed as sent, encoded once more (every service but S3).
+    /// Temporary credentials (AWS STS) carry a <paramref name="sessionToken"/>: it is sent as
+    /// <c>x-amz-security-token</c> and signed with the other headers (AWS's "header before" form, the
+    /// one every JSON service such as the Bedrock runtime accepts).
     /// </summary>
     public static void Sign(
-        HttpRequestMessage request, ReadOnlySpan<byte> payload, string accessKeyId, string secretAccessKey, string region, string service, DateTimeOffset now)
+        HttpRequestMessage request, ReadOnlySpan<byte> payload, string accessKeyId, string secretAccessKey, string region, string service, DateTimeOffset now,
+        string? sessionToken = null)
     {
         var uri = request.RequestUri ?? throw new InvalidOperationException("The request has no URI.");
         var amzDate = now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var date = amzDate[..8];
         request.Headers.Remove("x-amz-date");
         request.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
+        request.Headers.Remove(SecurityTokenHeader);
 
-        var headers = new List<(string Name, string Value)>(3);
+        var headers = new List<(string Name, string Value)>(4);
         if (request.Content?.Headers.ContentType is { } contentType)
         {
             headers.Add(("content-type", contentType.ToString()));
@@ -43,6 +51,11 @@ internal static class SigV4Signer
 
         headers.Add(("host", uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port.ToString(CultureInfo.InvariantCulture)}"));
         headers.Add(("x-amz-date", amzDate));
+        if (!string.IsNullOrEmpty(sessionToken))
+        {
+            request.Headers.TryAddWithoutValidation(SecurityTokenHeader, sessionToken);
+            headers.Add((SecurityTokenHeader, sessionToken));
+        }
 
         var signedHeaders = SignedHeaders(headers);
         var canonical = CanonicalRequest(

@@ -56,7 +56,9 @@ internal sealed class VertexGeminiAdapter(VertexTokenSource tokens) : IChatProvi
 /// <summary>
 /// Claude on Vertex AI: <c>publishers/anthropic/models/{model}:rawPredict</c> / <c>:streamRawPredict</c>,
 /// with an Anthropic Messages body whose model is in the URL instead (no <c>model</c> field) and whose API
-/// version is the body's <c>anthropic_version</c>, <see cref="Version"/>.
+/// version is the body's <c>anthropic_version</c>, <see cref="Version"/>. Vertex takes no
+/// <c>anthropic-version</c> header (a client's is not forwarded: the body's version rules), but beta
+/// features come as Anthropic's <c>anthropic-beta</c> header, as Anthropic's Vertex SDKs send them.
 /// </summary>
 internal sealed class VertexAnthropicAdapter(VertexTokenSource tokens) : IChatProviderAdapter
 {
@@ -70,6 +72,25 @@ internal sealed class VertexAnthropicAdapter(VertexTokenSource tokens) : IChatPr
         ProviderEndpoint endpoint, string providerModel, byte[] body, bool stream, CancellationToken cancellationToken) =>
         VertexUrls.AuthorizedPostAsync(tokens, endpoint,
             VertexUrls.Model(endpoint, "anthropic", providerModel, stream ? ":streamRawPredict" : ":rawPredict"), ToVertexBody(body), cancellationToken);
+
+    /// <summary>
+    /// The request for a Messages body passed through from a client, with the client's
+    /// <c>anthropic-beta</c> flags (comma-separated, as sent) when it gave any.
+    /// </summary>
+    public async ValueTask<HttpRequestMessage> CreateRequestAsync(
+        ProviderEndpoint endpoint, string providerModel, byte[] body, bool stream, string? beta, CancellationToken cancellationToken)
+    {
+        var request = await CreateRequestAsync(endpoint, providerModel, body, stream, cancellationToken).ConfigureAwait(false);
+        if (!string.IsNullOrWhiteSpace(beta))
+        {
+            request.Headers.TryAddWithoutValidation(BetaHeader, beta);
+        }
+
+        return request;
+    }
+
+    /// <summary>The header that carries Anthropic beta flags, on Vertex as on Anthropic's API.</summary>
+    public const string BetaHeader = "anthropic-beta";
 
     /// <summary>
     /// A Messages body as Vertex takes it: <c>model</c> (and any <c>anthropic_version</c>) removed and

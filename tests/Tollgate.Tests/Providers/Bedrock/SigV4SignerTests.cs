@@ -98,4 +98,34 @@ public sealed class SigV4SignerTests
             $"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-west-2/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature={expected}",
             Assert.Single(request.Headers.GetValues("Authorization")));
     }
+
+    [Fact]
+    public void Sign_AwsTestSuitePostStsHeaderBefore_SignsTheSessionTokenAndProducesThePublishedAuthorization()
+    {
+        // post-sts-token/post-sts-header-before: the suite's example session token, signed as a header.
+        const string token =
+            "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/"
+            + "kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+"
+            + "scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "https://example.amazonaws.com/");
+
+        SigV4Signer.Sign(request, [], SuiteKeyId, SuiteSecret, "us-east-1", "service", SuiteTime, token);
+
+        Assert.Equal(token, Assert.Single(request.Headers.GetValues("x-amz-security-token")));
+        Assert.Equal(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, "
+            + "Signature=85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead",
+            Assert.Single(request.Headers.GetValues("Authorization")));
+    }
+
+    [Fact]
+    public void Sign_WithoutSessionToken_SendsNoSecurityTokenHeader()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "https://example.amazonaws.com/");
+
+        SigV4Signer.Sign(request, [], SuiteKeyId, SuiteSecret, "us-east-1", "service", SuiteTime, sessionToken: null);
+
+        Assert.False(request.Headers.Contains("x-amz-security-token"));
+        Assert.Contains("SignedHeaders=host;x-amz-date,", Assert.Single(request.Headers.GetValues("Authorization")), StringComparison.Ordinal);
+    }
 }

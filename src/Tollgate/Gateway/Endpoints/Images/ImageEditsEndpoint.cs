@@ -11,9 +11,10 @@ namespace Tollgate.Gateway.Endpoints.Images;
 /// <c>POST /v1/images/edits</c> (OpenAI Images, <c>multipart/form-data</c>): one or more <c>image</c>
 /// (or <c>image[]</c>) files, <c>prompt</c>, an optional <c>mask</c>, <c>n</c>, <c>size</c>,
 /// <c>quality</c>; the upload is bounded by <c>Tollgate:Gateway:MaxUploadBytes</c> (413). Billed as
-/// <see cref="ImagePricing"/> says, each input image counted in a token bound.
+/// <see cref="ImagePricing"/> says, each input image counted in a token bound. A Gemini image model
+/// (AI Studio, Vertex) gets the images as <c>inlineData</c> parts through <see cref="GeminiImages"/>.
 /// </summary>
-internal sealed class ImageEditsEndpoint : IGatewayEndpoint
+internal sealed class ImageEditsEndpoint(Translation.ChatFormats formats, TimeProvider time) : IGatewayEndpoint
 {
     /// <inheritdoc />
     public string Name => "images.edits";
@@ -63,7 +64,9 @@ internal sealed class ImageEditsEndpoint : IGatewayEndpoint
 
         var count = n ?? 1;
         var promptBytes = Encoding.UTF8.GetByteCount(prompt);
-        return (new MediaRequest(model, candidate => ImagePricing.Bound(candidate, count, size, quality, promptBytes, images))
+        return (new MediaRequest(model, candidate => GeminiImages.Serves(candidate)
+            ? GeminiImages.Bound(candidate, count, size, promptBytes, images)
+            : ImagePricing.Bound(candidate, count, size, quality, promptBytes, images))
         {
             Form = form,
             Detail = $"{size}|{quality}",
@@ -71,6 +74,19 @@ internal sealed class ImageEditsEndpoint : IGatewayEndpoint
     }
 
     /// <inheritdoc />
-    public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request) =>
-        MediaExchange.Serves(candidate) ? ImageGenerationsEndpoint.Exchange(candidate, (MediaRequest)request, "/images/edits") : null;
+    public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request)
+    {
+        var media = (MediaRequest)request;
+        if (GeminiImages.Serves(candidate) && formats.ForProvider(candidate) is { } gemini)
+        {
+            // The images to edit, in order; a mask has no Gemini counterpart (the prompt says what to change).
+            var images = media.Form!.Parts
+                .Where(p => p.Name is "image" or "image[]" && p.FileName is not null && !p.Data.IsEmpty)
+                .Select(p => (p.ContentType ?? "image/png", p.Data))
+                .ToList();
+            return new GeminiImageExchange(gemini.Adapter, media.Form.Field("prompt")!, images, ImageGenerationsEndpoint.SizeOf(media), time.GetUtcNow());
+        }
+
+        return MediaExchange.Serves(candidate) ? ImageGenerationsEndpoint.Exchange(candidate, media, "/images/edits") : null;
+    }
 }

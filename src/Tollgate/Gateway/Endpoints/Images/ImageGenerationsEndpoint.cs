@@ -10,9 +10,10 @@ namespace Tollgate.Gateway.Endpoints.Images;
 /// <summary>
 /// <c>POST /v1/images/generations</c> (OpenAI Images): <c>prompt</c>, <c>n</c>, <c>size</c>,
 /// <c>quality</c>, <c>response_format</c> (b64_json or url) and the rest passed through; billed as
-/// <see cref="ImagePricing"/> says.
+/// <see cref="ImagePricing"/> says. A Gemini image model (AI Studio, Vertex) is reached through
+/// <see cref="GeminiImages"/>.
 /// </summary>
-internal sealed class ImageGenerationsEndpoint : IGatewayEndpoint
+internal sealed class ImageGenerationsEndpoint(Translation.ChatFormats formats, TimeProvider time) : IGatewayEndpoint
 {
     /// <inheritdoc />
     public string Name => "images.generations";
@@ -44,7 +45,9 @@ internal sealed class ImageGenerationsEndpoint : IGatewayEndpoint
 
         var count = n ?? 1;
         var promptBytes = Encoding.UTF8.GetByteCount(prompt!);
-        return (new MediaRequest(model!, candidate => ImagePricing.Bound(candidate, count, size, quality, promptBytes, 0))
+        return (new MediaRequest(model!, candidate => GeminiImages.Serves(candidate)
+            ? GeminiImages.Bound(candidate, count, size, promptBytes, 0)
+            : ImagePricing.Bound(candidate, count, size, quality, promptBytes, 0))
         {
             Json = json,
             Detail = $"{size}|{quality}",
@@ -52,8 +55,19 @@ internal sealed class ImageGenerationsEndpoint : IGatewayEndpoint
     }
 
     /// <inheritdoc />
-    public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request) =>
-        MediaExchange.Serves(candidate) ? Exchange(candidate, (MediaRequest)request, "/images/generations") : null;
+    public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request)
+    {
+        var media = (MediaRequest)request;
+        if (GeminiImages.Serves(candidate) && formats.ForProvider(candidate) is { } gemini)
+        {
+            return new GeminiImageExchange(gemini.Adapter, media.Json!["prompt"]!.GetValue<string>(), [], SizeOf(media), time.GetUtcNow());
+        }
+
+        return MediaExchange.Serves(candidate) ? Exchange(candidate, media, "/images/generations") : null;
+    }
+
+    /// <summary>The request's size, as read at parse time.</summary>
+    internal static string? SizeOf(MediaRequest request) => (request.Detail ?? "|").Split('|')[0] is { Length: > 0 } size ? size : null;
 
     /// <summary>The exchange of an image request, reading its answer with the request's size and quality.</summary>
     internal static MediaExchange Exchange(RouteCandidate candidate, MediaRequest request, string path)

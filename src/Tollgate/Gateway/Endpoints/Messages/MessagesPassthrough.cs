@@ -19,8 +19,8 @@ namespace Tollgate.Gateway.Endpoints.Messages;
 /// <c>message_stop</c> is held back until the charge is durable.
 /// </summary>
 /// <param name="request">The client's request.</param>
-/// <param name="adapter">How the body reaches a host other than Anthropic's API (Claude on Vertex); null for Anthropic itself.</param>
-internal sealed class MessagesPassthrough(MessagesRequest request, IChatProviderAdapter? adapter = null) : IUpstreamExchange
+/// <param name="vertex">How the body reaches Claude on Vertex (with the client's <c>anthropic-beta</c>); null for Anthropic itself.</param>
+internal sealed class MessagesPassthrough(MessagesRequest request, Providers.Google.VertexAnthropicAdapter? vertex = null) : IUpstreamExchange
 {
     private readonly byte[] _model = JsonSerializer.SerializeToUtf8Bytes(request.ModelName);
     private AnthropicUsage _usage;
@@ -46,9 +46,9 @@ internal sealed class MessagesPassthrough(MessagesRequest request, IChatProvider
     public ValueTask<HttpRequestMessage> CreateRequestAsync(RouteCandidate candidate, long? clampedMaxOutputTokens, CancellationToken cancellationToken)
     {
         var body = request.ToUpstreamBody(candidate.Mapping.ProviderModelId, clampedMaxOutputTokens);
-        return adapter is null
+        return vertex is null
             ? ValueTask.FromResult(AnthropicProvider.CreateRequest(candidate.Endpoint, "/v1/messages", body, request.Version, request.Beta))
-            : adapter.CreateRequestAsync(candidate.Endpoint, candidate.Mapping.ProviderModelId, body, request.Stream, cancellationToken);
+            : vertex.CreateRequestAsync(candidate.Endpoint, candidate.Mapping.ProviderModelId, body, request.Stream, request.Beta, cancellationToken);
     }
 
     /// <inheritdoc />

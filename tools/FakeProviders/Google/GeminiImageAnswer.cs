@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Tollgate.FakeProviders.OpenAI;
+
+namespace Tollgate.FakeProviders.Google;
+
+/// <summary>
+/// Gemini image generation: a <c>generateContent</c> request whose <c>generationConfig.responseModalities</c>
+/// names <c>IMAGE</c> is answered with one candidate holding one <c>inlineData</c> PNG part, and
+/// <c>usageMetadata</c> whose <c>candidatesTokensDetails</c> counts <see cref="ImageTokens"/> of modality
+/// <c>IMAGE</c> (omitted with the omit_usage knob). The prompt's tokens are the body's bytes / 4.
+/// </summary>
+internal static class GeminiImageAnswer
+{
+    /// <summary>The tokens the fake reports for one generated image.</summary>
+    public const int ImageTokens = 1290;
+
+    /// <summary>A 1×1 PNG, base64: the image the fake makes.</summary>
+    public const string Png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+
+    /// <summary>True when the request asks for images out.</summary>
+    public static bool Requested(byte[] body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.TryGetProperty("generationConfig", out var config) && config.ValueKind == JsonValueKind.Object
+                && config.TryGetProperty("responseModalities", out var modalities) && modalities.ValueKind == JsonValueKind.Array
+                && modalities.EnumerateArray().Any(m => m.ValueKind == JsonValueKind.String && m.GetString() == "IMAGE");
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    public static async Task<FakeStats.Outcome> WriteAsync(HttpContext context, string id, string model, int promptTokens, bool omitUsage, CancellationToken aborted)
+    {
+        var response = context.Response;
+        response.ContentType = "application/json; charset=UTF-8";
+        using (var json = new Utf8JsonWriter(response.BodyWriter, OpenAIError.WriterOptions))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("candidates"u8);
+            json.WriteStartObject();
+            json.WriteStartObject("content"u8);
+            json.WriteString("role"u8, "model"u8);
+            json.WriteStartArray("parts"u8);
+            json.WriteStartObject();
+            json.WriteStartObject("inlineData"u8);
+            json.WriteString("mimeType"u8, "image/png"u8);
+            json.WriteString("data"u8, Png);
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.WriteString("finishReason"u8, "STOP"u8);
+            json.WriteNumber("index"u8, 0);
+            json.WriteEndObject();
+            json.WriteEndArray();
+            if (!omitUsage)
+            {
+                json.WriteStartObject("usageMetadata"u8);
+                json.WriteNumber("promptTokenCount"u8, promptTokens);
+                json.WriteNumber("candidatesTokenCount"u8, ImageTokens);
+                json.WriteNumber("totalTokenCount"u8, promptTokens + ImageTokens);
+                json.WriteStartArray("promptTokensDetails"u8);
+                json.WriteStartObject();
+                json.WriteString("modality"u8, "TEXT"u8);
+                json.WriteNumber("tokenCount"u8, promptTokens);
+                json.WriteEndObject();
+                json.WriteEndArray();
+                json.WriteStartArray("candidatesTokensDetails"u8);
+                json.WriteStartObject();
+                json.WriteString("modality"u8, "IMAGE"u8);
+                json.WriteNumber("tokenCount"u8, ImageTokens);
+                json.WriteEndObject();
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            json.WriteString("modelVersion"u8, model);
+            json.WriteString("responseId"u8, id);
+            json.WriteEndObject();
+        }
+
+        return await FakeExchange.FlushAsync(response.BodyWriter, aborted) ? FakeStats.Outcome.Completed : FakeStats.Outcome.Cancelled;
+    }
+}
