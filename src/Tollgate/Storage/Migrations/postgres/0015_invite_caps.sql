@@ -1,0 +1,4 @@
+-- Caps that come with an invite (api.md "Members and invites", extended): the budget document of
+-- PUT .../members/{id}/budget, validated when the invite is made and applied to the new member in
+-- the transaction that accepts it. NULL: the invite carries no caps (every cap starts not set).
+ALTER TABLE invites ADD COLUMN budget TEXT NULL;
