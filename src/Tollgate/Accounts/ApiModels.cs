@@ -85,7 +85,8 @@ internal sealed record KeyResponse(
     string Status,
     string? ExpiresAt,
     string CreatedAt,
-    string UpdatedAt);
+    string UpdatedAt,
+    string? LastUsedAt);
 
 /// <summary><c>GET /orgs/{orgId}/roles</c>: the role × capability matrix the server enforces.</summary>
 internal sealed record RolesResponse(IReadOnlyList<RoleResponse> Roles, IReadOnlyList<CapabilityResponse> Capabilities);

@@ -141,9 +141,26 @@ public sealed class ContractorStoryBrowserTests(DashboardBrowser browser)
         await AssertDeniedAsync(last, "member_period_budget_exceeded", BudgetMessages.MemberPeriod);
 
         // :: The page shows what admission enforces: the cap's numbers and when it resets, in the viewer's zone.
-        await dev.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
         var token = await DashboardBrowser.SessionTokenAsync(devContext);
         using var api = host.Server.CreateClient(token);
+        // The key's last use is recorded just after its latest ledger batch: wait for the end of its latest row.
+        long latestUse;
+        await using (var connection = await Tollgate.Tests.Team.TeamSetup.OpenDatabaseAsync(host.Server))
+        {
+            latestUse = await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection,
+                "SELECT MAX(l.ended_at) FROM ledger l JOIN api_keys k ON k.id = l.key_id WHERE k.org_id = @orgId AND k.name = 'contractor-laptop'", new { orgId });
+        }
+
+        string? lastUsed = null;
+        for (var until = DateTime.UtcNow.AddSeconds(15); lastUsed != Tollgate.Accounts.ApiTime.FromUnixMs(latestUse) && DateTime.UtcNow < until;)
+        {
+            var keys = JsonDocument.Parse(await api.GetStringAsync($"orgs/{orgId}/keys")).RootElement;
+            lastUsed = keys.GetProperty("data")[0].GetProperty("lastUsedAt").GetString();
+            await Task.Delay(lastUsed == Tollgate.Accounts.ApiTime.FromUnixMs(latestUse) ? 0 : 50);
+        }
+
+        Assert.Equal(Tollgate.Accounts.ApiTime.FromUnixMs(latestUse), lastUsed);
+        await dev.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
         var budget = JsonDocument.Parse(await api.GetStringAsync($"orgs/{orgId}/members/me/budget")).RootElement;
         var usage = budget.GetProperty("usage").GetProperty("period");
         var used = Money.ToPico(decimal.Parse(usage.GetProperty("used").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
@@ -158,6 +175,9 @@ public sealed class ContractorStoryBrowserTests(DashboardBrowser browser)
         {
             await Expect(period).ToContainTextAsync("Paused");
         }
+
+        var lastUsedLocal = TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(latestUse), newYork);
+        await Expect(dev.GetByRole(AriaRole.Region, new() { Name = "API keys", Exact = true })).ToContainTextAsync($"{lastUsedLocal:yyyy-MM-dd HH:mm}");
 
         // The cap is spent as far as requests can go: what is left is less than one more request reserves.
         Assert.True(used > 0 && remaining < Money.ToPico(0.0006m), $"used {used}, remaining {remaining}");
