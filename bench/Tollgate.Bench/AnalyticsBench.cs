@@ -32,7 +32,8 @@ namespace Tollgate.Bench;
 /// tables exactly as the ledger writer would (<see cref="RollupBatch"/>) and bulk-loads those; the
 /// ledger rows themselves are not written (the reads never touch them). Then times, through the
 /// real server over HTTP, a 366-day <c>/analytics/activity</c> grouped by model in Asia/Kolkata
-/// and America/New_York, and <c>/analytics/members</c> over 30 days.
+/// and America/New_York, and <c>/analytics/members</c> over 30 days; then the Team page's data for
+/// the org's owner (<see cref="TeamPageBench"/>).
 /// </summary>
 internal static class AnalyticsBench
 {
@@ -100,6 +101,8 @@ internal static class AnalyticsBench
                 await TimeAsync(client, $"members 30 days, {zone}",
                     $"analytics/members?organizationId={orgId}&timezone={z}&from={today.AddDays(-29):yyyy-MM-dd}&to={today:yyyy-MM-dd}");
             }
+
+            await TeamPageBench.TimeAsync(app.Services, database, orgId);
         }
         finally
         {

@@ -85,7 +85,8 @@ internal sealed record KeyResponse(
     string Status,
     string? ExpiresAt,
     string CreatedAt,
-    string UpdatedAt);
+    string UpdatedAt,
+    string? LastUsedAt);
 
 /// <summary><c>GET /orgs/{orgId}/roles</c>: the role × capability matrix the server enforces.</summary>
 internal sealed record RolesResponse(IReadOnlyList<RoleResponse> Roles, IReadOnlyList<CapabilityResponse> Capabilities);
@@ -119,7 +120,11 @@ internal sealed record MemberResponse(
 internal sealed record UpdateMemberRequest(string? Role, string[]? ProjectIds);
 
 /// <summary><c>POST /orgs/{orgId}/invites</c>.</summary>
-internal sealed record CreateInviteRequest(string? Email, string? Role, string[]? ProjectIds);
+/// <remarks>
+/// <see cref="Budget"/> (optional) is the new member's caps, in the shape of
+/// <c>PUT /orgs/{orgId}/members/{memberId}/budget</c>; validated at once, applied when the invite is accepted.
+/// </remarks>
+internal sealed record CreateInviteRequest(string? Email, string? Role, string[]? ProjectIds, System.Text.Json.JsonElement? Budget = null);
 
 /// <summary>An invite. <see cref="Token"/> is set only in the answer to create.</summary>
 internal sealed record InviteResponse(
@@ -132,7 +137,8 @@ internal sealed record InviteResponse(
     string Status,
     string CreatedAt,
     string ExpiresAt,
-    string? AcceptedMemberId);
+    string? AcceptedMemberId,
+    object? Budget);
 
 /// <summary>200 from <c>POST /invites/{token}/accept</c>: the new membership.</summary>
 internal sealed record AcceptInviteResponse(string OrgId, string MemberId, string Role, IReadOnlyList<string> ProjectIds);

@@ -29,7 +29,7 @@ internal sealed class KeyStore(Database database, TimeProvider time, ApiKeyAuthe
     /// <summary>A key row. <see cref="KeyHash"/> is the SHA-256 of the secret; the secret is never stored.</summary>
     public sealed record KeyRow(
         string Id, string OrgId, string ProjectId, string MemberId, string Name, string Prefix, string KeyHash,
-        string Status, long? ExpiresAt, long CreatedAt, long UpdatedAt, long? DeletedAt)
+        string Status, long? ExpiresAt, long CreatedAt, long UpdatedAt, long? DeletedAt, long? LastUsedAt = null)
     {
         /// <summary>active, disabled, deleted or expired, as of <paramref name="nowMs"/>.</summary>
         public string StatusAt(long nowMs) =>
@@ -44,7 +44,7 @@ internal sealed class KeyStore(Database database, TimeProvider time, ApiKeyAuthe
 
     private const string Columns =
         "id, org_id AS OrgId, project_id AS ProjectId, member_id AS MemberId, name, prefix, key_hash AS KeyHash, " +
-        "status, expires_at AS ExpiresAt, created_at AS CreatedAt, updated_at AS UpdatedAt, deleted_at AS DeletedAt";
+        "status, expires_at AS ExpiresAt, created_at AS CreatedAt, updated_at AS UpdatedAt, deleted_at AS DeletedAt, last_used_at AS LastUsedAt";
 
     /// <summary>
     /// Creates an active key; returns the row and the secret, which exists only in this answer. With

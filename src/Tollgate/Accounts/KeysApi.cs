@@ -25,5 +25,6 @@ internal static class KeysApi
 
     private static KeyResponse ToResponse(KeyStore.KeyRow key, TimeProvider time, string? secret = null) =>
         new(key.Id, secret, key.Prefix, key.Name, key.OrgId, key.ProjectId, key.MemberId, key.StatusAt(time.GetUtcNow().ToUnixTimeMilliseconds()),
-            ApiTime.FromUnixMs(key.ExpiresAt), ApiTime.FromUnixMs(key.CreatedAt), ApiTime.FromUnixMs(key.UpdatedAt));
+            ApiTime.FromUnixMs(key.ExpiresAt), ApiTime.FromUnixMs(key.CreatedAt), ApiTime.FromUnixMs(key.UpdatedAt),
+            ApiTime.FromUnixMs(key.LastUsedAt));
 }

@@ -227,6 +227,29 @@ internal sealed class MemberService(
             errors.Add("projectIds", DeveloperNeedsProjectMessage);
         }
 
+        // Caps in the invite: whoever sets them must be one who may set member budgets (roles.md); the
+        // document is judged by the budget API's parser, its field errors named under "budget.".
+        BudgetDocument? caps = null;
+        if (body.Budget is { ValueKind: not System.Text.Json.JsonValueKind.Null } budgetJson)
+        {
+            if (!RolePolicy.Can(member.Role, Capability.ManageBudgets))
+            {
+                return AccountProblems.Forbidden("Only owners, admins and billing members can change member budgets.");
+            }
+
+            var (document, budgetErrors) = BudgetDocument.Parse(budgetJson, keyBudget: false);
+            foreach (var (field, messages) in budgetErrors)
+            {
+                foreach (var message in messages)
+                {
+                    errors.Add(field.Length == 0 ? "budget" : "budget." + field, message);
+                }
+            }
+
+            // A document with every cap not set is no caps at all.
+            caps = document is { Spend: null, Period: null, MaxActiveKeys: null } ? null : document;
+        }
+
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -252,7 +275,7 @@ internal sealed class MemberService(
             return AccountProblems.Conflict("A member with this email already belongs to the org.");
         }
 
-        return await invites.CreateAsync(member.OrgId, email!, role!, projectIds, audit, ct);
+        return await invites.CreateAsync(member.OrgId, email!, role!, projectIds, caps, audit, ct);
     }
 
     /// <summary>The org's invites (owner, admin).</summary>
@@ -304,6 +327,10 @@ internal sealed class MemberService(
         }
 
         var (outcome, invite, memberId, granted) = await invites.AcceptAsync(token, user, ip, ct);
+        if (outcome == InviteStore.AcceptOutcome.Accepted && invite!.Budget is not null)
+        {
+            budgets.InvalidateMember(memberId!); // a node that looked this id up before it existed forgets that
+        }
         return outcome switch
         {
             InviteStore.AcceptOutcome.Accepted => new AcceptInviteResponse(invite!.OrgId, memberId!, invite.Role, granted),

@@ -59,5 +59,5 @@ internal static class MembersApi
     private static InviteResponse ToResponse(InviteStore.InviteRow invite, TimeProvider time, string? token = null) =>
         new(invite.Id, token, invite.OrgId, invite.Email, invite.Role, invite.ProjectIds,
             invite.StatusAt(time.GetUtcNow().ToUnixTimeMilliseconds()), ApiTime.FromUnixMs(invite.CreatedAt),
-            ApiTime.FromUnixMs(invite.ExpiresAt), invite.AcceptedMemberId);
+            ApiTime.FromUnixMs(invite.ExpiresAt), invite.AcceptedMemberId, invite.Budget is { } caps ? Tollgate.Budgets.BudgetJson.Request(caps) : null);
 }

@@ -85,6 +85,19 @@ internal sealed class BudgetStore(Database database)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await Database.BeginWriteAsync(connection, ct);
+        var (before, after) = await PutAsync(connection, tx, scope, scopeId, orgId, document, now);
+        await tx.CommitAsync(ct);
+        return (before, after);
+    }
+
+    /// <summary>
+    /// As <see cref="PutAsync(BudgetScope, string, string, BudgetDocument, DateTimeOffset, CancellationToken)"/>,
+    /// inside the caller's write transaction (an accepted invite gives the new member its caps in the
+    /// transaction that creates the member).
+    /// </summary>
+    public static async Task<(BudgetConfig Before, BudgetConfig After)> PutAsync(
+        DbConnection connection, DbTransaction tx, BudgetScope scope, string scopeId, string orgId, BudgetDocument document, DateTimeOffset now)
+    {
         var before = await GetAsync(connection, tx, scope, scopeId);
         var after = BudgetSwitching.Apply(before, document, now);
         await connection.ExecuteAsync(
@@ -120,7 +133,6 @@ internal sealed class BudgetStore(Database database)
                 now = now.ToUnixTimeMilliseconds(),
             },
             tx);
-        await tx.CommitAsync(ct);
         return (before, after);
     }
 

@@ -138,6 +138,21 @@ internal static class BudgetJson
         return doc;
     }
 
+    /// <summary>
+    /// A budget document as a client sends it (no <c>countingFrom</c>: counting starts when it is applied),
+    /// the form an invite keeps its caps in until it is accepted.
+    /// </summary>
+    public static Dictionary<string, object?> Request(BudgetDocument document)
+    {
+        var doc = Document(new BudgetConfig(document.Spend, null, document.Period, null, document.MaxActiveKeys, null));
+        if (doc["spend"] is Dictionary<string, object?> spend)
+        {
+            spend.Remove("countingFrom");
+        }
+
+        return doc;
+    }
+
     private static Dictionary<string, object?>? Spend(SpendBudget? spend) => spend switch
     {
         null => null,

@@ -121,6 +121,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
                 row.Committed.TrySetResult();
             }
 
+            await RecordLastUseAsync(batch).ConfigureAwait(false);
             return;
         }
 

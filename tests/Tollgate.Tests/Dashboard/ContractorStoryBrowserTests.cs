@@ -45,29 +45,45 @@ public sealed class ContractorStoryBrowserTests(DashboardBrowser browser)
             await Expect(owner.GetByRole(AriaRole.Cell, new() { Name = name, Exact = true })).ToBeVisibleAsync();
         }
 
-        // :: Default developer limits: a period cap a few requests deep.
+        // :: Default developer limits: a monthly spend budget every developer inherits.
         await owner.GetByRole(AriaRole.Link, new() { Name = "Team" }).ClickAsync();
         await DashboardBrowser.HeadingAsync(owner, "Team");
         await owner.GetByRole(AriaRole.Button, new() { Name = "Edit defaults" }).ClickAsync();
         var defaults = owner.GetByRole(AriaRole.Dialog, new() { Name = "Default developer limits" });
-        await defaults.GetByRole(AriaRole.Radio, new() { Name = "Rolling" }).ClickAsync();
-        await defaults.GetByLabel("Period limit (USD)").FillAsync("0.0006");
+        await defaults.GetByRole(AriaRole.Radio, new() { Name = "Monthly" }).ClickAsync();
+        await defaults.GetByLabel("Spend limit (USD)").FillAsync("5");
         await defaults.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(defaults).ToBeHiddenAsync();
         var defaultsCard = owner.GetByRole(AriaRole.Region, new() { Name = "Default developer limits" });
-        await Expect(defaultsCard).ToContainTextAsync("Period: $0.0006/day");
+        await Expect(defaultsCard).ToContainTextAsync("Spend: $5.00/month");
 
-        // :: One invite: developer of one project.
+        // :: One invite: developer of one project, with their own period cap a few requests deep.
         await owner.GetByRole(AriaRole.Button, new() { Name = "Invite member" }).ClickAsync();
         var invite = owner.GetByRole(AriaRole.Dialog, new() { Name = "Invite member" });
+        await DashboardBrowser.DialogReadyAsync(owner);
         await invite.GetByLabel("Email").FillAsync(devEmail);
         await Expect(invite.GetByRole(AriaRole.Region, new() { Name = "Role info" })).ToContainTextAsync("Create, rotate, disable and delete own API keys");
         await invite.GetByRole(AriaRole.Checkbox, new() { Name = "Contractor app" }).ClickAsync();
+        var caps = invite.GetByRole(AriaRole.Region, new() { Name = "Caps" });
+        await caps.GetByRole(AriaRole.Radio, new() { Name = "Rolling" }).ClickAsync();
+        // A bad amount: the budget API's own message, next to its field, and no invite made.
+        await caps.GetByLabel("Period limit (USD)").FillAsync("-1");
+        await invite.GetByRole(AriaRole.Button, new() { Name = "Send invite" }).ClickAsync();
+        using (var bad = JsonDocument.Parse("""{"period":{"type":"rolling","limit":"-1","window":"day"}}"""))
+        {
+            var expected = BudgetDocument.Parse(bad.RootElement, keyBudget: false).Errors["period.limit"].Single();
+            await Expect(caps.GetByText(expected)).ToBeVisibleAsync();
+        }
+
+        await caps.GetByLabel("Period limit (USD)").FillAsync("0.0006");
         await invite.GetByRole(AriaRole.Button, new() { Name = "Send invite" }).ClickAsync();
         await Expect(invite).ToBeHiddenAsync();
         var link = (await owner.GetByLabel("Invite link").TextContentAsync())!.Trim();
         Assert.StartsWith(browser.BaseUrl + "/invites/tgi_", link);
-        await Expect(owner.GetByRole(AriaRole.Region, new() { Name = "Pending invitations" })).ToContainTextAsync(devEmail);
+        var pending = owner.GetByRole(AriaRole.Region, new() { Name = "Pending invitations" });
+        await Expect(pending).ToContainTextAsync(devEmail);
+        await Expect(pending).ToContainTextAsync("Period: $0.0006/day");
+        await Expect(pending).ToContainTextAsync("Spend: Not set");
 
         // :: The developer opens the link, signs up, accepts: they land on My usage.
         await using var devContext = await browser.NewContextAsync("America/New_York");
@@ -75,6 +91,7 @@ public sealed class ContractorStoryBrowserTests(DashboardBrowser browser)
         await dev.GotoAsync(link);
         await Expect(dev.GetByRole(AriaRole.Heading, new() { Name = "Join Contractor Co" })).ToBeVisibleAsync();
         await Expect(dev.Locator("dl")).ToContainTextAsync("Contractor app");
+        await Expect(dev.Locator("dl")).ToContainTextAsync("Period: $0.0006/day");
         await dev.GetByRole(AriaRole.Link, new() { Name = "Create an account" }).ClickAsync();
         await dev.GetByLabel("Name").FillAsync("Carl Contractor");
         await dev.GetByLabel("Email").FillAsync(devEmail);
@@ -87,10 +104,14 @@ public sealed class ContractorStoryBrowserTests(DashboardBrowser browser)
         // Navigation offers only what a developer may open; Team typed by hand is Not found.
         var nav = dev.GetByRole(AriaRole.Navigation, new() { Name = "Dashboard" });
         await Expect(nav.GetByRole(AriaRole.Link)).ToHaveTextAsync(["API keys", "Projects", "My usage"]);
+        // The invite's cap is the member's own from the start; the spend budget comes from the defaults.
         var period = dev.GetByRole(AriaRole.Region, new() { Name = "Period cap" });
         await Expect(period).ToContainTextAsync("$0.0006/day");
-        await Expect(period).ToContainTextAsync("default");
+        await Expect(period).ToContainTextAsync("Set on this member");
         await Expect(period).ToContainTextAsync(DashboardBrowser.Term("Remaining", "$0.0006"));
+        var spend = dev.GetByRole(AriaRole.Region, new() { Name = "Spend budget" });
+        await Expect(spend).ToContainTextAsync("$5.00/month");
+        await Expect(spend).ToContainTextAsync("From default developer limits");
 
         // :: A key made on the page works on the gateway at once.
         await dev.GetByRole(AriaRole.Button, new() { Name = "Create API key" }).ClickAsync();
@@ -120,9 +141,26 @@ public sealed class ContractorStoryBrowserTests(DashboardBrowser browser)
         await AssertDeniedAsync(last, "member_period_budget_exceeded", BudgetMessages.MemberPeriod);
 
         // :: The page shows what admission enforces: the cap's numbers and when it resets, in the viewer's zone.
-        await dev.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
         var token = await DashboardBrowser.SessionTokenAsync(devContext);
         using var api = host.Server.CreateClient(token);
+        // The key's last use is recorded just after its latest ledger batch: wait for the end of its latest row.
+        long latestUse;
+        await using (var connection = await Tollgate.Tests.Team.TeamSetup.OpenDatabaseAsync(host.Server))
+        {
+            latestUse = await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection,
+                "SELECT MAX(l.ended_at) FROM ledger l JOIN api_keys k ON k.id = l.key_id WHERE k.org_id = @orgId AND k.name = 'contractor-laptop'", new { orgId });
+        }
+
+        string? lastUsed = null;
+        for (var until = DateTime.UtcNow.AddSeconds(15); lastUsed != Tollgate.Accounts.ApiTime.FromUnixMs(latestUse) && DateTime.UtcNow < until;)
+        {
+            var keys = JsonDocument.Parse(await api.GetStringAsync($"orgs/{orgId}/keys")).RootElement;
+            lastUsed = keys.GetProperty("data")[0].GetProperty("lastUsedAt").GetString();
+            await Task.Delay(lastUsed == Tollgate.Accounts.ApiTime.FromUnixMs(latestUse) ? 0 : 50);
+        }
+
+        Assert.Equal(Tollgate.Accounts.ApiTime.FromUnixMs(latestUse), lastUsed);
+        await dev.GetByRole(AriaRole.Button, new() { Name = "Refresh" }).ClickAsync();
         var budget = JsonDocument.Parse(await api.GetStringAsync($"orgs/{orgId}/members/me/budget")).RootElement;
         var usage = budget.GetProperty("usage").GetProperty("period");
         var used = Money.ToPico(decimal.Parse(usage.GetProperty("used").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
@@ -137,6 +175,9 @@ public sealed class ContractorStoryBrowserTests(DashboardBrowser browser)
         {
             await Expect(period).ToContainTextAsync("Paused");
         }
+
+        var lastUsedLocal = TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(latestUse), newYork);
+        await Expect(dev.GetByRole(AriaRole.Region, new() { Name = "API keys", Exact = true })).ToContainTextAsync($"{lastUsedLocal:yyyy-MM-dd HH:mm}");
 
         // The cap is spent as far as requests can go: what is left is less than one more request reserves.
         Assert.True(used > 0 && remaining < Money.ToPico(0.0006m), $"used {used}, remaining {remaining}");

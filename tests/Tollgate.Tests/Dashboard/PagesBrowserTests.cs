@@ -25,9 +25,10 @@ public sealed class PagesBrowserTests(DashboardBrowser browser)
         var devKey = await CreateKeyAsync(host, "dev-laptop", devToken);
         await ChatAsync(host, devKey);
         using var owner = host.Server.CreateClient(host.Token);
-        var invite = await (await owner.PostAsJsonAsync($"orgs/{host.OrgId}/invites", new { email = $"later-{Guid.NewGuid():N}@example.test", role = "billing" }))
+        var invite = await (await owner.PostAsJsonAsync($"orgs/{host.OrgId}/invites", new { email = $"later-{Guid.NewGuid():N}@example.test", role = "billing", budget = new { spend = new { type = "monthly", limit = "500" } } }))
             .Content.ReadFromJsonAsync<JsonElement>();
         var inviteToken = invite.GetProperty("token").GetString()!;
+        (await owner.PostAsJsonAsync($"orgs/{host.OrgId}/provider-keys", new { provider = "openai", name = $"Team OpenAI {width}", apiKey = "sk-test-pages-secret-0123456789" })).EnsureSuccessStatusCode();
         var o = $"/dashboard/orgs/{host.OrgId}";
         var pages = new (string Name, string Path, string Heading, string? Session)[]
         {
@@ -78,6 +79,16 @@ public sealed class PagesBrowserTests(DashboardBrowser browser)
                 await CheckAsync(page, $"invite-dialog-{width}", failures);
                 await page.Keyboard.PressAsync("Escape");
                 await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Invite member" })).ToBeHiddenAsync();
+
+                // The provider key dialog, on Settings.
+                await page.GotoAsync($"{o}/settings");
+                await DashboardBrowser.HeadingAsync(page, "Settings");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Add provider key" }).ClickAsync();
+                await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Add provider key" })).ToBeVisibleAsync();
+                await DashboardBrowser.DialogReadyAsync(page);
+                await CheckAsync(page, $"provider-key-dialog-{width}", failures);
+                await page.Keyboard.PressAsync("Escape");
+                await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Add provider key" })).ToBeHiddenAsync();
 
                 // Buy credits and Refund share one dialog; the grant made here gives the Refund button a row.
                 await page.GotoAsync($"{o}/transactions");

@@ -73,6 +73,9 @@ public sealed class RoleMatrixTests
             o => new { email = AccountSetup.NewEmail(), role = OrgRoles.Developer, projectIds = new[] { o.ProjectP } }),
         R("POST", "/orgs/{orgId}/invites", "owner", (o, _) => $"orgs/{o.OrgId}/invites", [Created, Forbidden, Forbidden, Forbidden, Forbidden],
             _ => new { email = AccountSetup.NewEmail(), role = OrgRoles.Owner }),
+        R("POST", "/orgs/{orgId}/invites", "developer with caps", (o, _) => $"orgs/{o.OrgId}/invites", [Created, Created, Forbidden, Forbidden, Forbidden],
+            o => new { email = AccountSetup.NewEmail(), role = OrgRoles.Developer, projectIds = new[] { o.ProjectP },
+                budget = new { spend = new { type = "fixed", limit = "25" }, period = new { type = "rolling", limit = "5", window = "day" }, maxActiveKeys = new { type = "limit", value = 2 } } }),
         R("GET", "/orgs/{orgId}/invites", "list", (o, _) => $"orgs/{o.OrgId}/invites", [Ok, Ok, Forbidden, Forbidden, Forbidden]),
         R("DELETE", "/orgs/{orgId}/invites/{inviteId}", "revoke", (o, _) => $"orgs/{o.OrgId}/invites/{o.InviteId}", [NoContent, NoContent, Forbidden, Forbidden, Forbidden]),
 
