@@ -13,6 +13,7 @@ public static class OperationsServices
         Tollgate.Telemetry.LoggingSetup.AddTollgateLogging(services, configuration);
         services.AddExceptionHandler<BadRequestProblems>();
         AddShutdown(services, configuration);
+        services.AddApiReference();
         // Routing answers a body of another media type with a bare 415 before any endpoint runs; the
         // problem it writes says what is expected.
         services.Configure<ProblemDetailsOptions>(options =>
@@ -47,6 +48,7 @@ public static class OperationsServices
         app.UseListCursorGuard();
         app.UseJsonBodyCheck();
         Tollgate.Telemetry.TelemetryServices.MapTollgateMetrics(app);
+        app.MapApiReference();
         return app;
     }
 }
