@@ -14,6 +14,7 @@ public static class OperationsServices
         services.AddExceptionHandler<BadRequestProblems>();
         AddShutdown(services, configuration);
         services.AddApiReference();
+        services.AddGatewayCors(configuration);
         // Routing answers a body of another media type with a bare 415 before any endpoint runs; the
         // problem it writes says what is expected.
         services.Configure<ProblemDetailsOptions>(options =>
@@ -45,6 +46,7 @@ public static class OperationsServices
     public static WebApplication UseTollgateOperations(this WebApplication app)
     {
         Tollgate.Telemetry.AccessLog.UseAccessLog(app);
+        app.UseGatewayCors();
         app.UseListCursorGuard();
         app.UseJsonBodyCheck();
         Tollgate.Telemetry.TelemetryServices.MapTollgateMetrics(app);
