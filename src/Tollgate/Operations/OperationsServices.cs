@@ -15,6 +15,7 @@ public static class OperationsServices
         AddShutdown(services, configuration);
         services.AddApiReference();
         services.AddGatewayCors(configuration);
+        services.AddHostedService<StartupReport>();
         // Routing answers a body of another media type with a bare 415 before any endpoint runs; the
         // problem it writes says what is expected.
         services.Configure<ProblemDetailsOptions>(options =>
