@@ -12,6 +12,10 @@ public static class OperationsServices
         Tollgate.Telemetry.TelemetryServices.AddTollgateTelemetry(services, configuration);
         Tollgate.Telemetry.LoggingSetup.AddTollgateLogging(services, configuration);
         services.AddExceptionHandler<BadRequestProblems>();
+        AddShutdown(services, configuration);
+        services.AddApiReference();
+        services.AddGatewayCors(configuration);
+        services.AddHostedService<StartupReport>();
         // Routing answers a body of another media type with a bare 415 before any endpoint runs; the
         // problem it writes says what is expected.
         services.Configure<ProblemDetailsOptions>(options =>
@@ -30,13 +34,24 @@ public static class OperationsServices
         return services;
     }
 
+    private static void AddShutdown(IServiceCollection services, IConfiguration configuration)
+    {
+        var drain = DrainOptions.FromConfiguration(configuration);
+        services.AddSingleton(drain);
+        services.AddSingleton<ShutdownDrain>();
+        services.AddHostedService(sp => sp.GetRequiredService<ShutdownDrain>());
+        services.Configure<HostOptions>(options => options.ShutdownTimeout = drain.Drain + ShutdownDrain.SettleGrace);
+    }
+
     /// <summary>Adds the operations middleware; call right after the exception handler.</summary>
     public static WebApplication UseTollgateOperations(this WebApplication app)
     {
         Tollgate.Telemetry.AccessLog.UseAccessLog(app);
+        app.UseGatewayCors();
         app.UseListCursorGuard();
         app.UseJsonBodyCheck();
         Tollgate.Telemetry.TelemetryServices.MapTollgateMetrics(app);
+        app.MapApiReference();
         return app;
     }
 }

@@ -18,6 +18,7 @@ public sealed class Database : IAsyncDisposable
     public Database(DbDialect dialect, string connectionString)
     {
         Dialect = dialect;
+        ConnectionStringForDisplay = connectionString;
         if (dialect == DbDialect.Postgres)
         {
             _npgsql = NpgsqlDataSource.Create(connectionString);
@@ -45,6 +46,9 @@ public sealed class Database : IAsyncDisposable
 
     /// <summary>The dialect of this database.</summary>
     public DbDialect Dialect { get; }
+
+    /// <summary>The connection string as configured: for picking out the file or host to show; it may hold a password, so never show it whole.</summary>
+    internal string ConnectionStringForDisplay { get; }
 
     /// <summary>True for PostgreSQL.</summary>
     public bool IsPostgres => Dialect == DbDialect.Postgres;

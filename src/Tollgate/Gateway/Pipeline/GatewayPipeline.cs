@@ -36,6 +36,7 @@ internal sealed partial class GatewayPipeline(
     AttemptSettlement settlement,
     GatewayOptions options,
     TimeProvider time,
+    Tollgate.Operations.ShutdownDrain shutdown,
     ILogger<GatewayPipeline> logger)
 {
     private const int MaxResponseBytes = 64 * 1024 * 1024;
@@ -169,6 +170,8 @@ internal sealed partial class GatewayPipeline(
         }
 
         using var upstreamTimer = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        // A shutdown whose drain is over ends the attempt like a provider that stops early.
+        using var onShutdown = shutdown.Deadline.Register(static timer => ((CancellationTokenSource)timer!).Cancel(), upstreamTimer);
         using var span = Tollgate.Telemetry.GatewayMetrics.StartAttempt(candidate.Endpoint.Name, candidate.Model.Id, attempt);
         try
         {
@@ -375,6 +378,15 @@ internal sealed partial class GatewayPipeline(
 
             result.SetFailure(GatewayError.Upstream((int)refusedWith, "provider_credential_refused",
                 $"The provider '{candidate.Endpoint.Name}' refused the credential: {ex.Message}"));
+            return;
+        }
+
+        if (shutdown.IsOver)
+        {
+            result.Status = LedgerStatus.Failed;
+            result.Error = "server shutting down";
+            result.SetFailure(new GatewayError(StatusCodes.Status503ServiceUnavailable, "server_error", "server_shutting_down",
+                "The server is shutting down and ended the answer; send the request again."));
             return;
         }
 
