@@ -98,7 +98,10 @@ public sealed class GatewayTestHost : IAsyncDisposable
           {"id":"mod-image-tokens","name":"Modalities: image per token","kind":"image",
            "providers":[{"provider":"openai","providerModelId":"mod-upstream-image-tokens","prices":[{"inputPerMillion":"5","outputPerMillion":"40"}]}]},
           {"id":"mod-ocr","name":"Modalities: OCR per page","kind":"ocr",
-           "providers":[{"provider":"mistral","providerModelId":"mod-upstream-ocr","prices":[{"perOcrPage":"0.001"}]}]}
+           "providers":[{"provider":"mistral","providerModelId":"mod-upstream-ocr","prices":[{"perOcrPage":"0.001"}]}]},
+          {"id":"mod-video","name":"Videos: per second by size","kind":"video",
+           "providers":[{"provider":"openai","providerModelId":"mod-upstream-video",
+             "prices":[{"perVideoSecondVariants":{"720x1280":"0.1","1280x720":"0.1","1792x1024":"0.5"}}]}]}
         ]}
         """;
 
