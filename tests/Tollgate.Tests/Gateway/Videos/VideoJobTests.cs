@@ -90,18 +90,19 @@ public sealed class VideoJobTests
     [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
     public async Task FailedJob_ReleasesItsHold_NothingCharged_TheCapHasRoomAgain(DbDialect dialect)
     {
-        await using var host = await StartAsync(dialect, pollSeconds: "0.05");
+        await using var host = await StartAsync(dialect);
         await PutOkAsync(host, $"orgs/{host.OrgId}/keys/{host.KeyId}/budget", """{"spend":{"type":"fixed","limit":"0.8"}}""");
         using var client = host.GatewayClient();
 
-        await CreateOkAsync(client, Create(knobs: "fake:video_ms=400 fake:video_outcome=failed"));
+        var id = (await CreateOkAsync(client, Create(knobs: "fake:video_ms=400 fake:video_outcome=failed"))).GetProperty("id").GetString()!;
         var whileHeld = await client.PostAsync("v1/videos", Create(), TestContext.Current.CancellationToken).WaitAsync(Wait);
-        await EventuallyAsync(async () => (await host.LedgerAsync()).Count == 1, "the poller did not settle the failed job");
+        var failed = await WaitForStatusAsync(client, id, "failed");
         var afterFailure = await client.PostAsync("v1/videos", Create(), TestContext.Current.CancellationToken).WaitAsync(Wait);
 
         // The held job fills the $0.80 cap; once it failed, its hold is gone and the same request fits.
         await AssertDeniedAsync(whileHeld, "key_budget_exceeded", "API Key Test Key has reached its budget limit ($0.00 / $0.80). Other Keys are not affected.");
         Assert.Equal(HttpStatusCode.OK, afterFailure.StatusCode);
+        Assert.Equal("video_generation_failed", failed.GetProperty("error").GetProperty("code").GetString());
         var row = Assert.Single(await host.LedgerAsync());
         Assert.Equal(0, row.CostPico);
         Assert.Equal("upstream_error", row.Status);

@@ -27,7 +27,7 @@ internal sealed partial class VideoJobPoller(VideoJobStore store, VideoJobs jobs
                     {
                         await jobs.RefreshAsync(job, stoppingToken).ConfigureAwait(false);
                     }
-                    catch (Exception ex) when (ex is HttpRequestException or IOException or System.Text.Json.JsonException or System.Data.Common.DbException
+                    catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException or System.Data.Common.DbException
                         || (ex is OperationCanceledException && !stoppingToken.IsCancellationRequested))
                     {
                         LogJobFailed(logger, ex, job.Id);

@@ -19,7 +19,7 @@ namespace Tollgate.Gateway.Endpoints.Videos;
 /// </summary>
 internal sealed partial class VideoJobs(
     VideoJobStore store, ProviderDirectory providers, Tollgate.ProviderKeys.OrgProviderKeys orgKeys, BudgetAdmission admission,
-    TimeProvider time, ILogger<VideoJobs> logger)
+    GatewayOptions options, TimeProvider time, ILogger<VideoJobs> logger)
 {
     /// <summary>The largest provider answer read for a job's status.</summary>
     private const int MaxObjectBytes = 1024 * 1024;
@@ -36,14 +36,14 @@ internal sealed partial class VideoJobs(
         }
 
         using var request = Request(HttpMethod.Get, endpoint, $"/videos/{Uri.EscapeDataString(job.ProviderJobId)}");
-        using var response = await providers.ClientFor(endpoint).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        using var response = await SendAsync(endpoint, request, ct).ConfigureAwait(false);
         var body = await ReadLimitedAsync(response.Content, ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             return ((int)response.StatusCode, ProviderError((int)response.StatusCode, body, endpoint));
         }
 
-        if ((JsonNode.Parse(body) as JsonObject) is not { } video)
+        if (ParseObject(body) is not { } video)
         {
             return (StatusCodes.Status502BadGateway, Error($"The provider '{job.Provider}' answered with something that is not a video object."));
         }
@@ -137,7 +137,7 @@ internal sealed partial class VideoJobs(
 
         var path = $"/videos/{Uri.EscapeDataString(job.ProviderJobId)}/content" + (variant is null ? "" : "?variant=" + Uri.EscapeDataString(variant));
         using var request = Request(HttpMethod.Get, endpoint, path);
-        using var response = await providers.ClientFor(endpoint).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        using var response = await SendAsync(endpoint, request, ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             var body = await ReadLimitedAsync(response.Content, ct).ConfigureAwait(false);
@@ -168,14 +168,14 @@ internal sealed partial class VideoJobs(
         }
 
         using var request = Request(HttpMethod.Delete, endpoint, $"/videos/{Uri.EscapeDataString(job.ProviderJobId)}");
-        using var response = await providers.ClientFor(endpoint).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        using var response = await SendAsync(endpoint, request, ct).ConfigureAwait(false);
         var body = await ReadLimitedAsync(response.Content, ct).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode && response.StatusCode != System.Net.HttpStatusCode.NotFound)
         {
             return ((int)response.StatusCode, ProviderError((int)response.StatusCode, body, endpoint));
         }
 
-        if (job.IsOpen && JsonNode.Parse(job.ObjectJson) is JsonObject video)
+        if (job.IsOpen && ParseObject(job.ObjectJson) is { } video)
         {
             await SettleAsync(job, VideoJob.Cancelled, video, ct).ConfigureAwait(false);
         }
@@ -194,6 +194,34 @@ internal sealed partial class VideoJobs(
         }
 
         return providers.Get(job.Provider);
+    }
+
+    /// <summary>Sends to the provider; waiting for its response headers is bounded by the upstream timeout.</summary>
+    private async Task<HttpResponseMessage> SendAsync(ProviderEndpoint endpoint, HttpRequestMessage request, CancellationToken ct)
+    {
+        using var timeout = new CancellationTokenSource(options.UpstreamTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        try
+        {
+            return await providers.ClientFor(endpoint).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The provider '{endpoint.Name}' did not answer in time.", ex);
+        }
+    }
+
+    /// <summary>The JSON object in <paramref name="text"/>, or null when it is not one.</summary>
+    private static JsonObject? ParseObject(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text) as JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     private static HttpRequestMessage Request(HttpMethod method, ProviderEndpoint endpoint, string path)

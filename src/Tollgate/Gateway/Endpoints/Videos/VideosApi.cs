@@ -52,8 +52,11 @@ internal static class VideosApi
         }
 
         // An open job is looked at now; when it has ended, this read settles it (once, whoever else sees it end).
-        var (status, body) = await jobs.RefreshAsync(job, context.RequestAborted).ConfigureAwait(false);
-        await VideoJobs.WriteJsonAsync(context, status, body).ConfigureAwait(false);
+        await UpstreamAsync(context, async () =>
+        {
+            var (status, body) = await jobs.RefreshAsync(job, context.RequestAborted).ConfigureAwait(false);
+            await VideoJobs.WriteJsonAsync(context, status, body).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     private static async Task ContentAsync(string id, HttpContext context, ApiKeyAuthenticator authenticator, VideoJobStore store, VideoJobs jobs)
@@ -71,7 +74,7 @@ internal static class VideosApi
             return;
         }
 
-        await jobs.RelayContentAsync(job, variant.Length == 0 ? null : variant, context).ConfigureAwait(false);
+        await UpstreamAsync(context, () => jobs.RelayContentAsync(job, variant.Length == 0 ? null : variant, context)).ConfigureAwait(false);
     }
 
     private static async Task DeleteAsync(string id, HttpContext context, ApiKeyAuthenticator authenticator, VideoJobStore store, VideoJobs jobs)
@@ -81,14 +84,17 @@ internal static class VideosApi
             return;
         }
 
-        if (await jobs.DeleteAsync(job, context.RequestAborted).ConfigureAwait(false) is var (status, body))
+        await UpstreamAsync(context, async () =>
         {
-            await VideoJobs.WriteJsonAsync(context, status, body).ConfigureAwait(false);
-            return;
-        }
+            if (await jobs.DeleteAsync(job, context.RequestAborted).ConfigureAwait(false) is var (status, body))
+            {
+                await VideoJobs.WriteJsonAsync(context, status, body).ConfigureAwait(false);
+                return;
+            }
 
-        var deleted = new JsonObject { ["id"] = job.Id, ["object"] = "video.deleted", ["deleted"] = true };
-        await VideoJobs.WriteJsonAsync(context, StatusCodes.Status200OK, deleted.ToJsonString()).ConfigureAwait(false);
+            var deleted = new JsonObject { ["id"] = job.Id, ["object"] = "video.deleted", ["deleted"] = true };
+            await VideoJobs.WriteJsonAsync(context, StatusCodes.Status200OK, deleted.ToJsonString()).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     private static async Task ListAsync(HttpContext context, ApiKeyAuthenticator authenticator, VideoJobStore store)
@@ -136,6 +142,22 @@ internal static class VideosApi
             ["has_more"] = hasMore,
         };
         await VideoJobs.WriteJsonAsync(context, StatusCodes.Status200OK, list.ToJsonString()).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a call to the provider; an unreachable or silent provider is a 502 or 504 in OpenAI's error shape.</summary>
+    private static async Task UpstreamAsync(HttpContext context, Func<Task> call)
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted
+            && ex is HttpRequestException or IOException or TimeoutException)
+        {
+            var (status, code) = ex is TimeoutException ? (StatusCodes.Status504GatewayTimeout, "upstream_timeout") : (StatusCodes.Status502BadGateway, "upstream_unreachable");
+            await OpenAIErrorFormat.Instance.WriteAsync(context.Response, GatewayError.Upstream(status, code, ex is TimeoutException
+                ? ex.Message : "The video's provider could not be reached.")).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The caller's org's job, or null with the 401/404 already written.</summary>
