@@ -48,6 +48,20 @@ const cases = {
     const r = await openai.images.edit({ model: 'mod-image', image: await toFile(png, 'in.png', { type: 'image/png' }), prompt: 'add a boat', size: '1024x1024', quality: 'low' });
     return { count: r.data.length };
   },
+  async 'transcription-stream'() {
+    const stream = await openai.audio.transcriptions.create({
+      model: 'mod-transcribe-tokens', file: await toFile(wav(3), 'speech.wav', { type: 'audio/wav' }), stream: true,
+    });
+    const types = [];
+    let deltas = '';
+    let done = null;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'transcript.text.delta') deltas += event.delta;
+      if (event.type === 'transcript.text.done') done = event;
+    }
+    return { types, deltas, text: done?.text ?? null, outputTokens: done?.usage?.output_tokens ?? null };
+  },
   async 'embeddings-denied'() {
     try {
       await openai.embeddings.create({ model: 'mod-embed', input: 'x' });

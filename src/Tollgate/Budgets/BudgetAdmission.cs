@@ -94,6 +94,21 @@ internal sealed partial class BudgetAdmission
         await CountSettledAsync(reservation, entry, lastAttempt).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Keeps what <paramref name="reservation"/> holds beyond the request, as a durable hold (an
+    /// asynchronous job accepted by the provider), written with the owner's row in one transaction.
+    /// See <see cref="BudgetEngine.KeepAsync"/>.
+    /// </summary>
+    public Task<DurableHold> KeepAsync(Reservation reservation, string holdId, Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, DurableHold, Task> recordOwner, CancellationToken cancellationToken) =>
+        _engine.KeepAsync(reservation, holdId, recordOwner, cancellationToken);
+
+    /// <summary>
+    /// Settles a durable hold once, with the owner's state change as the guard; false when another
+    /// caller settled it. See <see cref="BudgetEngine.SettleDurableAsync"/>.
+    /// </summary>
+    public Task<bool> SettleDurableAsync(DurableHold hold, LedgerEntry entry, Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, Task<bool>> claim, CancellationToken cancellationToken) =>
+        _engine.SettleDurableAsync(hold, entry, claim, cancellationToken);
+
     /// <summary>Releases what is still held by the reservation (idempotent), once no charge of it is still on its way to the ledger.</summary>
     public Task ReleaseAsync(Reservation reservation)
     {

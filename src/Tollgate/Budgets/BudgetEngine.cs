@@ -24,8 +24,10 @@ namespace Tollgate.Budgets;
 /// <see cref="AdmissionDecision"/>; per-member state is in <see cref="MemberSlot"/>, the org's
 /// credits in <see cref="OrgCreditsBook"/>. Settlement and release are the same on both paths and stay here.
 /// </remarks>
-internal sealed class BudgetEngine
+internal sealed partial class BudgetEngine
 {
+    private readonly BudgetStore _store;
+    private readonly TimeProvider _time;
     private readonly SharedBudgets _shared;
     private readonly MemberSlots _slots = new();
     private readonly OrgCreditsBook _orgs;
@@ -33,6 +35,8 @@ internal sealed class BudgetEngine
 
     public BudgetEngine(BudgetStore store, TimeProvider time, SharedBudgets shared)
     {
+        _store = store;
+        _time = time;
         _shared = shared;
         _orgs = new OrgCreditsBook(store);
         _path = shared.Enabled

@@ -19,6 +19,9 @@ namespace Tollgate.Budgets;
 /// then deleted, so a killed node's reservations are released.</item>
 /// <item>Budget and role changes are polled every <see cref="PollInterval"/>, so a change made on one
 /// node is enforced by the others within a second.</item>
+/// <item>A hold with no node (an asynchronous video job's, see <see cref="BudgetEngine.KeepAsync"/>) is
+/// counted by every node in every reserved sum, whatever nodes are alive, until the job settles; no
+/// node keeps it in memory, so none counts it twice.</item>
 /// <item>An org in credits mode is a cap of its own: its admission also takes the org's credits lock
 /// (after the member's), reads <c>org_credits</c> and the org's holds of other live nodes, and writes
 /// its hold with the org's id. The billing mode and the credits are read afresh under the locks, so a
@@ -56,8 +59,8 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
             SELECT pg_advisory_xact_lock(hashtext(@memberId))::text;
             SELECT COALESCE(MAX(seq), 0) FROM ledger WHERE member_id = @memberId;
             SELECT id, key_id, service, cost_pico, ended_at, seq FROM ledger WHERE member_id = @memberId AND seq > @afterSeq ORDER BY seq;
-            SELECT h.key_id, SUM(h.amount_pico) FROM budget_holds h JOIN nodes n ON n.node_id = h.node_id
-            WHERE h.member_id = @memberId AND h.node_id <> @node AND n.heartbeat_at > @alive
+            SELECT h.key_id, SUM(h.amount_pico) FROM budget_holds h LEFT JOIN nodes n ON n.node_id = h.node_id
+            WHERE h.member_id = @memberId AND (h.node_id IS NULL OR (h.node_id <> @node AND n.heartbeat_at > @alive))
             GROUP BY h.key_id;
             """;
         // The mode decides the lock in the same statement; the credits are read by the next one, so
@@ -66,8 +69,8 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
             SELECT o.billing_mode, CASE WHEN o.billing_mode = 'credits' THEN pg_advisory_xact_lock({OrgCredits.LockSpace}, hashtext(o.id))::text END
             FROM orgs o WHERE o.id = @orgId;
             SELECT COALESCE(c.credited_pico, 0), COALESCE(c.charged_pico, 0),
-                (SELECT COALESCE(SUM(h.amount_pico), 0)::bigint FROM budget_holds h JOIN nodes n ON n.node_id = h.node_id
-                 WHERE h.org_id = o.id AND h.node_id <> @node AND n.heartbeat_at > @alive)
+                (SELECT COALESCE(SUM(h.amount_pico), 0)::bigint FROM budget_holds h LEFT JOIN nodes n ON n.node_id = h.node_id
+                 WHERE h.org_id = o.id AND (h.node_id IS NULL OR (h.node_id <> @node AND n.heartbeat_at > @alive)))
             FROM orgs o LEFT JOIN org_credits c ON c.org_id = o.id
             WHERE o.id = @orgId AND o.billing_mode = 'credits';
             """;
@@ -126,8 +129,8 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
                 WHERE NOT EXISTS (SELECT 1 FROM orgs WHERE id = @orgId AND billing_mode = 'credits')
                   AND @roomPico
                       - (SELECT COALESCE(SUM(cost_pico), 0) FROM ledger WHERE member_id = @memberId AND seq > @afterSeq)
-                      - (SELECT COALESCE(SUM(h.amount_pico), 0) FROM budget_holds h JOIN nodes n ON n.node_id = h.node_id
-                         WHERE h.member_id = @memberId AND n.heartbeat_at > @alive)
+                      - (SELECT COALESCE(SUM(h.amount_pico), 0) FROM budget_holds h LEFT JOIN nodes n ON n.node_id = h.node_id
+                         WHERE h.member_id = @memberId AND (h.node_id IS NULL OR n.heartbeat_at > @alive))
                       >= @amountPico
                 RETURNING id;
                 SELECT id, key_id, service, cost_pico, ended_at, seq FROM ledger WHERE member_id = @memberId AND seq > @afterSeq ORDER BY seq;
@@ -169,8 +172,8 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
             SELECT (SELECT billing_mode FROM orgs WHERE id = @orgId),
                    COALESCE((SELECT credited_pico FROM org_credits WHERE org_id = @orgId), 0),
                    COALESCE((SELECT charged_pico FROM org_credits WHERE org_id = @orgId), 0),
-                   (SELECT COALESCE(SUM(h.amount_pico), 0)::bigint FROM budget_holds h JOIN nodes n ON n.node_id = h.node_id
-                    WHERE h.org_id = @orgId AND h.node_id <> @node AND n.heartbeat_at > @alive)
+                   (SELECT COALESCE(SUM(h.amount_pico), 0)::bigint FROM budget_holds h LEFT JOIN nodes n ON n.node_id = h.node_id
+                    WHERE h.org_id = @orgId AND (h.node_id IS NULL OR (h.node_id <> @node AND n.heartbeat_at > @alive)))
             """,
             new { orgId, node = NodeId, alive });
         return (mode, new CreditsRead(credited, charged, others));

@@ -9,6 +9,7 @@ using Tollgate.Gateway.Endpoints.Images;
 using Tollgate.Gateway.Endpoints.Ocr;
 using Tollgate.Gateway.Endpoints.Speech;
 using Tollgate.Gateway.Endpoints.Transcriptions;
+using Tollgate.Gateway.Endpoints.Videos;
 using Tollgate.Gateway.Endpoints.Messages;
 using Tollgate.Gateway.Endpoints.Responses;
 using Tollgate.Gateway.Endpoints.Models;
@@ -54,6 +55,7 @@ public static class GatewayServices
         services.AddSingleton<SharedBudgets>();
         services.AddSingleton<BudgetEngine>();
         services.AddHostedService<SharedBudgetsService>();
+        services.AddHostedService<DurableHoldsLoader>();
         services.TryAddSingleton<ILedgerAppender>(sp => sp.GetRequiredService<SpendLedger>());
         services.AddSingleton<BudgetAdmission>();
         services.AddSingleton<AttemptSettlement>();
@@ -70,6 +72,7 @@ public static class GatewayServices
         services.AddSingleton<ImageGenerationsEndpoint>();
         services.AddSingleton<ImageEditsEndpoint>();
         services.AddSingleton<OcrEndpoint>();
+        services.AddVideoJobs();
         return services;
     }
 
@@ -88,6 +91,7 @@ public static class GatewayServices
         app.MapPost("/v1/images/generations", (HttpContext context, GatewayPipeline pipeline, ImageGenerationsEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
         app.MapPost("/v1/images/edits", (HttpContext context, GatewayPipeline pipeline, ImageEditsEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
         app.MapPost("/v1/ocr", (HttpContext context, GatewayPipeline pipeline, OcrEndpoint endpoint) => pipeline.RunAsync(context, endpoint));
+        app.MapVideosApi();
         app.MapUsageEndpoints();
 
         // Any other /v1 path answers in the format SDKs read, not problem+json: Anthropic's under /v1/messages.

@@ -13,15 +13,18 @@ namespace Tollgate.Tests.Budgets;
 /// <summary>The ledger is the truth across a kill -9 of the server process.</summary>
 public sealed class CrashRecoveryTests
 {
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>Starts the real server as its own process (this test kills it), on 127.0.0.1.</summary>
-    private static async Task<(Process Process, Uri Address)> StartServerProcessAsync(string dbPath, string catalogPath, string fakeUrl)
+    /// <summary>
+    /// Starts the real server as its own process (the test kills it), on 127.0.0.1, on the SQLite file
+    /// <paramref name="dbPath"/>; <paramref name="settings"/> are more <c>--Key=Value</c> arguments (a later one wins).
+    /// </summary>
+    internal static async Task<(Process Process, Uri Address)> StartServerProcessAsync(string dbPath, string catalogPath, string fakeUrl, params string[] settings)
     {
         var port = FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "Tollgate.dll");
@@ -39,7 +42,7 @@ public sealed class CrashRecoveryTests
             $"--Tollgate:Providers:openai:BaseUrl={fakeUrl}",
             "--Tollgate:Providers:openai:ApiKey=sk-crash-test",
             "--Logging:LogLevel:Default=Warning",
-        })
+        }.Concat(settings))
         {
             info.ArgumentList.Add(arg);
         }

@@ -104,7 +104,10 @@ public sealed class GatewayTestHost : IAsyncDisposable
           {"id":"gemini-image-vertex-test","name":"Gemini image on Vertex, per image","kind":"image",
            "providers":[{"provider":"vertex","providerModelId":"gemini-image-vertex-upstream","prices":[{"inputPerMillion":"0.25","outputPerMillion":"1.5","perImage":"0.034"}]}]},
           {"id":"gemini-image-tokens-test","name":"Gemini image on AI Studio, by image tokens","kind":"image",
-           "providers":[{"provider":"google","providerModelId":"gemini-image-upstream","prices":[{"inputPerMillion":"0.3","outputPerMillion":"30"}]}]}
+           "providers":[{"provider":"google","providerModelId":"gemini-image-upstream","prices":[{"inputPerMillion":"0.3","outputPerMillion":"30"}]}]},
+          {"id":"mod-video","name":"Videos: per second by size","kind":"video",
+           "providers":[{"provider":"openai","providerModelId":"mod-upstream-video",
+             "prices":[{"perVideoSecondVariants":{"720x1280":"0.1","1280x720":"0.1","1792x1024":"0.5"}}]}]}
         ]}
         """;
 

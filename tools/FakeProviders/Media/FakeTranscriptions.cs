@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using Tollgate.FakeProviders.OpenAI;
@@ -9,7 +10,8 @@ namespace Tollgate.FakeProviders.Media;
 /// (<c>text</c> and <c>usage</c>), verbose_json (with <c>duration</c>, <c>segments</c>), text, srt and
 /// vtt (plain text, no usage). The duration is a WAV file's (byte rate and data size), else 1 second.
 /// A model whose name has <c>transcribe</c> reports token usage (10 audio tokens a second in, a token
-/// per word out), any other duration usage; <c>omit_usage</c> leaves usage out.
+/// per word out), any other duration usage; <c>omit_usage</c> leaves usage out. With <c>stream=true</c>
+/// the transcript comes as <c>transcript.text.delta</c> events and a closing <c>transcript.text.done</c>.
 /// </summary>
 internal static class FakeTranscriptions
 {
@@ -31,6 +33,11 @@ internal static class FakeTranscriptions
         var model = form["model"].ToString();
         var format = form["response_format"].ToString() is { Length: > 0 } f ? f : "json";
         var end = TimeSpan.FromSeconds(seconds);
+        if (form["stream"].ToString() == "true")
+        {
+            return await StreamAsync(call, model, seconds);
+        }
+
         switch (format)
         {
             case "text":
@@ -100,6 +107,102 @@ internal static class FakeTranscriptions
 
             json.WriteEndObject();
         });
+    }
+
+    /// <summary>
+    /// <c>stream=true</c>: one <c>transcript.text.delta</c> per word (<c>chunk_delay_ms</c> apart;
+    /// <c>cut_after</c> drops the connection after that many), then <c>transcript.text.done</c> with the
+    /// text and the usage the JSON answer would carry (unless <c>omit_usage</c>); <c>error_after</c> sends an
+    /// <c>error</c> event instead of the rest.
+    /// </summary>
+    private static async Task<FakeStats.Outcome> StreamAsync(MediaApi.Call call, string model, double seconds)
+    {
+        var response = call.Http.Response;
+        response.ContentType = "text/event-stream";
+        var words = Transcript.Split(' ');
+        using var json = new System.Text.Json.Utf8JsonWriter(response.BodyWriter, OpenAIError.WriterOptions);
+        void Event(Action<System.Text.Json.Utf8JsonWriter> write)
+        {
+            response.BodyWriter.Write("data: "u8);
+            json.Reset(response.BodyWriter);
+            write(json);
+            json.Flush();
+            response.BodyWriter.Write("\n\n"u8);
+        }
+
+        for (var i = 0; i < words.Length; i++)
+        {
+            if (call.Knobs.CutAfterChunks is { } cut && i >= cut)
+            {
+                call.Http.Abort();
+                return FakeStats.Outcome.Cancelled;
+            }
+
+            if (call.Knobs.ErrorAfterChunks is { } failAt && i >= failAt)
+            {
+                Event(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("type"u8, "error"u8);
+                    w.WriteStartObject("error"u8);
+                    w.WriteString("type"u8, "server_error"u8);
+                    w.WriteString("message"u8, "The fake transcription failed."u8);
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                });
+                await FakeExchange.FlushAsync(response.BodyWriter, call.Aborted);
+                return FakeStats.Outcome.Failed;
+            }
+
+            var delta = i == 0 ? words[i] : " " + words[i];
+            Event(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("type"u8, "transcript.text.delta"u8);
+                w.WriteString("delta"u8, delta);
+                w.WriteEndObject();
+            });
+            if (!await FakeExchange.FlushAsync(response.BodyWriter, call.Aborted))
+            {
+                return FakeStats.Outcome.Cancelled;
+            }
+
+            await FakeExchange.DelayAsync(call.Knobs.ChunkDelayMs, call.Time, call.Aborted);
+        }
+
+        Event(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("type"u8, "transcript.text.done"u8);
+            w.WriteString("text"u8, Transcript);
+            if (!call.Knobs.OmitUsage)
+            {
+                w.WriteStartObject("usage"u8);
+                if (model.Contains("transcribe", StringComparison.Ordinal))
+                {
+                    var audio = (int)Math.Ceiling(seconds * 10);
+                    var output = MediaApi.Tokens(Transcript);
+                    w.WriteString("type"u8, "tokens"u8);
+                    w.WriteNumber("input_tokens"u8, audio);
+                    w.WriteStartObject("input_token_details"u8);
+                    w.WriteNumber("text_tokens"u8, 0);
+                    w.WriteNumber("audio_tokens"u8, audio);
+                    w.WriteEndObject();
+                    w.WriteNumber("output_tokens"u8, output);
+                    w.WriteNumber("total_tokens"u8, audio + output);
+                }
+                else
+                {
+                    w.WriteString("type"u8, "duration"u8);
+                    w.WriteNumber("seconds"u8, Math.Ceiling(seconds));
+                }
+
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+        });
+        return await FakeExchange.FlushAsync(response.BodyWriter, call.Aborted) ? FakeStats.Outcome.Completed : FakeStats.Outcome.Cancelled;
     }
 
     private static async Task<FakeStats.Outcome> PlainAsync(MediaApi.Call call, string text)

@@ -9,14 +9,23 @@ namespace Tollgate.FakeProviders.Media;
 /// Mistral OCR, for any provider name in the first path segment. Each request is recorded, checked
 /// for a bearer key, and answered after the knobs (<see cref="FakeKnobs"/>: options, <c>x-fake-*</c>
 /// headers, <c>fake:</c> directives in the request's text): <c>latency_ms</c>, <c>status</c>,
-/// <c>omit_usage</c>, and for speech <c>chunks</c>, <c>chunk_delay_ms</c> and <c>cut_after</c>.
+/// <c>omit_usage</c>, and for speech <c>chunks</c>, <c>chunk_delay_ms</c> and <c>cut_after</c>. Video jobs
+/// are <see cref="FakeVideos"/>.
 /// </summary>
 internal static class MediaApi
 {
     public static IEndpointRouteBuilder MapMediaApi(this IEndpointRouteBuilder app)
     {
+        var videos = new FakeVideos();
         foreach (var prefix in new[] { "/v1", "/{provider}/v1" })
         {
+            app.MapPost(prefix + "/videos", (HttpContext c) => c.Request.HasFormContentType
+                ? RunFormAsync(c, videos.CreateFromFormAsync)
+                : RunJsonAsync(c, videos.CreateFromJsonAsync));
+            app.MapGet(prefix + "/videos", (HttpContext c) => RunReadAsync(c, videos.ListAsync));
+            app.MapGet(prefix + "/videos/{id}", (HttpContext c, string id) => RunReadAsync(c, call => videos.RetrieveAsync(call, id)));
+            app.MapGet(prefix + "/videos/{id}/content", (HttpContext c, string id) => RunReadAsync(c, call => videos.ContentAsync(call, id)));
+            app.MapDelete(prefix + "/videos/{id}", (HttpContext c, string id) => RunReadAsync(c, call => videos.DeleteAsync(call, id)));
             app.MapPost(prefix + "/embeddings", (HttpContext c) => RunJsonAsync(c, FakeEmbeddings.AnswerAsync));
             app.MapPost(prefix + "/audio/speech", (HttpContext c) => RunJsonAsync(c, FakeSpeech.AnswerAsync));
             app.MapPost(prefix + "/images/generations", (HttpContext c) => RunJsonAsync(c, FakeImages.GenerateAsync));
@@ -96,6 +105,14 @@ internal static class MediaApi
             var knobs = call.Knobs;
             knobs.ApplyDirectives(form["prompt"].ToString());
             return await AfterKnobsAsync(call with { Knobs = knobs }, form["model"].ToString(), c => answer(c, form));
+        });
+
+    /// <summary>A request without a body (a read or a delete): recorded, its key checked, answered.</summary>
+    private static Task RunReadAsync(HttpContext context, Func<Call, Task<FakeStats.Outcome>> answer) =>
+        RunAsync(context, async call =>
+        {
+            Record(call, "");
+            return await CheckAsync(call) ?? await answer(call);
         });
 
     private static async Task RunAsync(HttpContext context, Func<Call, Task<FakeStats.Outcome>> run)

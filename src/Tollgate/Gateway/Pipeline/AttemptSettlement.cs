@@ -17,6 +17,11 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
     /// <summary>Settles one attempt; never throws.</summary>
     public Task SettleAsync(GatewayCall call, RouteCandidate candidate, int attempt, AttemptResult result)
     {
+        if (result.Deferred is { } deferred && result.Status == LedgerStatus.Ok && call.Request is IUnitRequest)
+        {
+            return KeepAsync(call, candidate, attempt, result, deferred);
+        }
+
         if (call.Request is IUnitRequest unitRequest)
         {
             return SettleUnitsAsync(call, unitRequest, candidate, attempt, result);
@@ -94,6 +99,32 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
             VideoSeconds: units.VideoSeconds > 0 ? units.VideoSeconds : null,
             VideoVariant: units.VideoSeconds > 0 ? units.VideoVariant : null);
         return billed.IsEmpty ? null : billed;
+    }
+
+    /// <summary>
+    /// The provider accepted a job charged when it ends: the reservation is kept as a durable hold with
+    /// the job's row, and nothing is charged now. When that cannot be stored, the job is charged at its
+    /// bound now (marked estimated), so no job runs unpaid, and the client hears that it was not recorded.
+    /// </summary>
+    private async Task KeepAsync(GatewayCall call, RouteCandidate candidate, int attempt, AttemptResult result, DeferredCharge deferred)
+    {
+        try
+        {
+            await admission.KeepAsync(call.Reservation, deferred.HoldId,
+                (connection, tx, hold) => deferred.RecordAsync(connection, tx, new DeferredStart(call.Identity, candidate, call.RequestId, attempt, hold)),
+                CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException or IOException or TimeoutException)
+        {
+            var error = new Errors.GatewayError(StatusCodes.Status503ServiceUnavailable, "server_error", "job_not_recorded",
+                "The provider accepted the job but the gateway could not record it; it was charged at its worst case. Try again shortly.");
+            result.Error = ex.Message;
+            result.Tail = new Tail(error.Status, "application/json", call.Endpoint.Errors.ToJson(error), default);
+        }
+
+        result.Deferred = null;
+        await SettleUnitsAsync(call, (IUnitRequest)call.Request, candidate, attempt, result).ConfigureAwait(false);
     }
 
     private LedgerEntry Entry(GatewayCall call, RouteCandidate candidate, int attempt, AttemptResult result, TokenUsage tokens, long costPico, bool estimated) =>

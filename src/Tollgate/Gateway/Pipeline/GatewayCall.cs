@@ -39,6 +39,9 @@ internal sealed class AttemptResult(DateTimeOffset startedAt, long startedTimest
     /// <summary>For a unit-billed request: what the provider's answer says was used.</summary>
     public UnitUsage? Units { get; set; }
     public long ContentBytes { get; set; }
+
+    /// <summary>The provider accepted a job charged when it ends (see <see cref="UpstreamAnswer.Deferred"/>).</summary>
+    public DeferredCharge? Deferred { get; set; }
     public string? Error { get; set; }
     public bool TryNext { get; set; }
 

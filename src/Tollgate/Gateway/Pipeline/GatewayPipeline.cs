@@ -268,6 +268,7 @@ internal sealed partial class GatewayPipeline(
             result.Usage = answer.Usage;
             result.Units = answer.Units;
             result.ContentBytes = answer.ContentBytes;
+            result.Deferred = answer.Deferred;
             if (answer.Failure is { } refused)
             {
                 // A 200 that is a refusal (a blocked prompt): charged as reported, answered as the error.

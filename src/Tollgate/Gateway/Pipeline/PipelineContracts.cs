@@ -92,6 +92,12 @@ internal readonly record struct UpstreamAnswer(byte[] ClientBody, TokenUsage? Us
 {
     /// <summary>Set when the provider answered 200 yet refused (a prompt blocked for safety): the client gets this error instead.</summary>
     public GatewayError? Failure { get; init; }
+
+    /// <summary>
+    /// Set when the provider accepted an asynchronous job (a video) that is charged when it ends: the
+    /// attempt keeps its reservation as a durable hold instead of being charged now.
+    /// </summary>
+    public DeferredCharge? Deferred { get; init; }
 }
 
 /// <summary>

@@ -17,7 +17,7 @@ internal sealed class MediaRequest(string model, Func<RouteCandidate, (UnitUsage
     public string ModelName => model;
 
     /// <inheritdoc />
-    public bool Stream => false;
+    public bool Stream { get; init; }
 
     /// <inheritdoc />
     public long? MaxOutputTokens => null;

@@ -9,7 +9,8 @@ namespace Tollgate.Gateway.Endpoints.Transcriptions;
 /// <summary>
 /// <c>POST /v1/audio/transcriptions</c> (OpenAI, <c>multipart/form-data</c>: <c>file</c>, <c>model</c>,
 /// <c>response_format</c> json, text, verbose_json, srt or vtt, and the other fields passed through).
-/// The upload is bounded by <c>Tollgate:Gateway:MaxUploadBytes</c> (413).
+/// The upload is bounded by <c>Tollgate:Gateway:MaxUploadBytes</c> (413). With <c>stream=true</c> the
+/// provider's transcript events are relayed as they arrive (<see cref="TranscriptionStreamExchange"/>).
 /// <para>Billed per audio minute (<c>perAudioMinute</c>) or, for a model priced only by token, per
 /// token. Bound: the duration from the file's container header (<see cref="AudioDuration"/>), else
 /// one second per 2,000 bytes; a token-priced model is bounded by 50 input tokens per second of that
@@ -64,13 +65,11 @@ internal sealed class TranscriptionsEndpoint : IGatewayEndpoint
             return (null, GatewayError.BadRequest("invalid_value", $"'response_format' must be one of {string.Join(", ", Formats)}.", "response_format"));
         }
 
-        if (string.Equals(form.Field("stream")?.Trim(), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, GatewayError.BadRequest("unsupported_parameter", "'stream' is not supported for transcriptions by this gateway; send the request without it.", "stream"));
-        }
-
+        // stream=true: the provider's transcript events are relayed as they come (a provider or model
+        // that cannot stream answers with its own error, passed through).
+        var stream = string.Equals(form.Field("stream")?.Trim(), "true", StringComparison.OrdinalIgnoreCase);
         var seconds = AudioDuration.TryRead(file.Data.Span) ?? AudioDuration.SizeBoundSeconds(file.Data.Length);
-        return (new MediaRequest(model, candidate => (Bound(candidate, seconds), null)) { Form = form, Detail = format }, null);
+        return (new MediaRequest(model, candidate => (Bound(candidate, seconds), null)) { Form = form, Detail = format, Stream = stream }, null);
     }
 
     /// <inheritdoc />
@@ -82,6 +81,11 @@ internal sealed class TranscriptionsEndpoint : IGatewayEndpoint
         }
 
         var media = (MediaRequest)request;
+        if (media.Stream)
+        {
+            return new TranscriptionStreamExchange(media, candidate.Price);
+        }
+
         var json = media.Detail is "json" or "verbose_json" or "diarized_json";
         return new MediaExchange(media, "/audio/transcriptions", body => ReadAnswer(body, json, candidate.Price));
     }
