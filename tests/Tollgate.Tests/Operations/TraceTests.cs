@@ -9,6 +9,7 @@ namespace Tollgate.Tests.Operations;
 /// request span, a span per provider attempt and the HttpClient span of the call to the provider — which
 /// carries no trace header to the provider.
 /// </summary>
+[Collection(TraceCollection.Name)]
 public sealed class TraceTests
 {
     /// <summary>The parent's span id, from the parent itself or from its W3C id (a parent that has ended may be gone).</summary>
@@ -64,4 +65,11 @@ public sealed class TraceTests
         var upstream = host.Fake.Requests[^1];
         Assert.DoesNotContain(upstream.Headers.Keys, h => h.Equals("traceparent", StringComparison.OrdinalIgnoreCase));
     }
+}
+
+/// <summary>Span listeners are process-wide: the trace test runs alone, so other servers' spans do not mix in.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TraceCollection
+{
+    public const string Name = "Traces (alone)";
 }
