@@ -193,6 +193,8 @@ public sealed class ProviderDirectory : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             MaxConnectionsPerServer = int.MaxValue,
             ConnectTimeout = TimeSpan.FromSeconds(10),
+            // Client spans are recorded (when traces are exported) but no trace header goes to a provider.
+            ActivityHeadersPropagator = null,
         })
         {
             Timeout = Timeout.InfiniteTimeSpan, // per-attempt timeouts are the gateway's
@@ -212,6 +214,7 @@ public sealed class ProviderDirectory : IDisposable
             MaxConnectionsPerServer = int.MaxValue,
             ConnectTimeout = TimeSpan.FromSeconds(10),
             ConnectCallback = Guard.ConnectAsync,
+            ActivityHeadersPropagator = null,
         })
         {
             Timeout = Timeout.InfiniteTimeSpan,
