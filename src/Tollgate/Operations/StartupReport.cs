@@ -26,7 +26,7 @@ internal sealed partial class StartupReport(
         "Tollgate:Providers:AllowPrivateBaseUrls",
         "Tollgate:Providers:{name}:BaseUrl", "Tollgate:Providers:{name}:ApiKey", "Tollgate:Providers:{name}:AccessKeyId",
         "Tollgate:Providers:{name}:SecretAccessKey", "Tollgate:Providers:{name}:Region", "Tollgate:Providers:{name}:ServiceAccountJson",
-        "Tollgate:Providers:{name}:ProjectId", "Tollgate:Providers:{name}:Location",
+        "Tollgate:Providers:{name}:ProjectId", "Tollgate:Providers:{name}:Location", "Tollgate:Providers:{name}:SessionToken",
         "Tollgate:Streaming:KeepAliveSeconds", "Tollgate:Streaming:IdleTimeoutSeconds",
         "Tollgate:Gateway:MaxRequestBytes", "Tollgate:Gateway:MaxUploadBytes", "Tollgate:Gateway:OcrMaxPages", "Tollgate:Gateway:UpstreamTimeoutSeconds",
         "Tollgate:Auth:AllowSignup", "Tollgate:Auth:SessionDays", "Tollgate:Auth:PasswordIterations",
@@ -40,7 +40,8 @@ internal sealed partial class StartupReport(
         "Tollgate:Secrets:Key", "Tollgate:Secrets:KeyFile",
         "Tollgate:Http:KnownProxies", "Tollgate:Http:CorsOrigins",
         "Tollgate:Dashboard:KeysPath",
-        "Tollgate:Telemetry:OtlpEndpoint", "Tollgate:Telemetry:ServiceName", "Tollgate:Logging:Format",
+        "Tollgate:Telemetry:OtlpEndpoint", "Tollgate:Telemetry:ServiceName", "Tollgate:Telemetry:HttpMetrics",
+        "Tollgate:Videos:PollSeconds", "Tollgate:Videos:PollBatch", "Tollgate:Logging:Format",
         "Tollgate:Shutdown:DrainSeconds",
     ];
 
