@@ -97,10 +97,18 @@ internal static class BudgetsApi
             return (null, TypedResults.Problem("Send the budget document as application/json.", statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type"));
         }
 
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, ct);
+        // JsonDocument checks UTF-8 only when a name or string is read, which would throw mid-parse.
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+        {
+            return (null, AccountProblems.Validation("", "The body is not valid UTF-8."));
+        }
+
         JsonDocument json;
         try
         {
-            json = await JsonDocument.ParseAsync(request.Body, default, ct);
+            json = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
         }
         catch (JsonException ex)
         {

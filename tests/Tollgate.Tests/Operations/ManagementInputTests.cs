@@ -62,6 +62,29 @@ public sealed class ManagementInputTests
         Assert.DoesNotContain(projects.EnumerateArray(), p => p.GetProperty("name").GetString() == "p");
     }
 
+    [Theory]
+    [InlineData(0xC3)]
+    [InlineData(0xFF)]
+    [InlineData(0x80)]
+    [InlineData(0xEF)]
+    public async Task BudgetDocuments_InvalidUtf8InAPropertyName_Are400(int badByte)
+    {
+        await using var host = await GatewayTestHost.StartAsync();
+        using var owner = host.Server.CreateClient(host.Token);
+        var ownMember = (await RawCalls.SendAsync(owner, HttpMethod.Get, $"orgs/{host.OrgId}/members/me", (byte[]?)null)).Json.GetProperty("memberId").GetString();
+        foreach (var path in new[] { $"orgs/{host.OrgId}/default-developer-limits", $"orgs/{host.OrgId}/members/{ownMember}/budget", $"orgs/{host.OrgId}/keys/{host.KeyId}/budget" })
+        {
+            foreach (var template in new[] { "[{\"Xpend\":true}]", "{\"Xpend\":true}", "{\"spend\":{\"Xype\":\"monthly\"}}" })
+            {
+                var bytes = System.Text.Encoding.ASCII.GetBytes(template);
+                bytes[Array.IndexOf(bytes, (byte)'X')] = (byte)badByte;
+                var answer = await RawCalls.SendAsync(owner, HttpMethod.Put, path, bytes);
+
+                Assert.True(answer.Status == HttpStatusCode.BadRequest, $"PUT {path} {template} with 0x{badByte:X2}: {(int)answer.Status} {answer.Text}");
+            }
+        }
+    }
+
     [Fact]
     public async Task BoundJsonRoute_BadJsonOrWrongType_ProblemWithDetailAndErrorsPerField()
     {
