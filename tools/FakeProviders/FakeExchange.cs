@@ -10,9 +10,11 @@ internal static class FakeExchange
 {
     /// <summary>
     /// Kestrel's Abort shuts the socket at once and discards output still queued in its transport pipe,
-    /// which FlushAsync does not wait for; a short pause lets what was flushed reach the client first.
+    /// which FlushAsync does not wait for; a pause lets what was flushed reach the client first. The
+    /// transport writes on the thread pool, so on a busy machine 50 ms was sometimes too short (a
+    /// client then saw fewer events than were flushed).
     /// </summary>
-    private static readonly TimeSpan CutGrace = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan CutGrace = TimeSpan.FromMilliseconds(300);
 
     /// <summary>Reads the whole request body.</summary>
     public static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken aborted)

@@ -90,10 +90,20 @@ public sealed class PipelineDefectTests
     {
         await using var host = await GatewayTestHost.StartAsync();
         using var client = host.GatewayClient();
-        using var leave = new CancellationTokenSource(TimeSpan.FromMilliseconds(400));
+        using var leave = new CancellationTokenSource(Timeout);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            client.PostAsync("v1/chat/completions", GatewayTestHost.ChatBody("fake-model", "slow to start fake:latency_ms=5000", stream: stream), leave.Token));
+        // The client leaves once the provider has the request (an attempt is open), not after a fixed
+        // time: on a busy machine a fixed time can end the request before any attempt starts.
+        var post = client.PostAsync("v1/chat/completions", GatewayTestHost.ChatBody("fake-model", "slow to start fake:latency_ms=5000", stream: stream), leave.Token);
+        var deadline = DateTime.UtcNow + Timeout;
+        while (host.Fake.Requests.Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the request never reached the provider");
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => post);
 
         var row = Assert.Single(await host.WaitForLedgerAsync(1));
         Assert.Equal("cancelled", row.Status);
