@@ -251,6 +251,49 @@ public sealed class StreamTranslationTests
     }
 
     [Fact]
+    public void ChatDecoder_TextChunks_GiveTheSameEventsWhicheverWayTheyAreRead()
+    {
+        // Plain text, reasoning and refusal chunks are read forward only; a chunk with usage in it is
+        // read as a document. The same chunks with and without usage must give the same events.
+        string[] bodies =
+        [
+            """{"id":"c9","object":"chat.completion.chunk","created":1,"model":"m","system_fingerprint":"fp","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]%USAGE%}""",
+            """{"id":"c9","choices":[{"index":0,"delta":{"reasoning_content":"Think \"a\" ","extra":{"x":[1,2]}},"finish_reason":null}]%USAGE%}""",
+            """{"id":"c9","choices":[{"index":0,"delta":{"reasoning":"ignored","reasoning_content":"more"},"finish_reason":null}]%USAGE%}""",
+            """{"choices":[{"delta":{"content":"Hé \u00e9\n"}}]%USAGE%}""",
+            """{"id":"c9","choices":[{"index":0,"delta":null,"finish_reason":null}]%USAGE%}""",
+            """{"id":"c9","choices":[{"index":0,"delta":{"content":null,"refusal":"No."},"finish_reason":null}]%USAGE%}""",
+            """{"id":"c9","choices":[],"obfuscation":"abc"%USAGE%}""",
+            """{"id":"c9","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]%USAGE%}""",
+        ];
+        List<StreamEvent> Decode(string usage)
+        {
+            var decoder = Chat.CreateDecoder();
+            var output = new List<StreamEvent>();
+            foreach (var body in bodies)
+            {
+                decoder.Decode(Encoding.UTF8.GetBytes("data: " + body.Replace("%USAGE%", usage, StringComparison.Ordinal) + "\n\n"), output);
+            }
+
+            decoder.Decode("data: [DONE]\n\n"u8, output);
+            Assert.Null(decoder.Failure);
+            return output;
+        }
+
+        var plain = Decode(",\"usage\":null");
+        var documents = Decode(",\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}");
+
+        Assert.Equal(documents.Count, plain.Count);
+        Assert.Equal(documents[..^1], plain[..^1]);
+        Assert.Equal(new StreamFinished(StopReason.EndTurn, null, null), plain[^1]);
+        Assert.Equal(new StreamFinished(StopReason.EndTurn, null, new TokenUsage(3, 0, 0, 4, 0)), documents[^1]);
+        Assert.Equal(
+            new StreamEvent[] { new StreamStarted("c9", null), new ThinkingStarted(0), new ThinkingDelta(0, "Think \"a\" ", null), new ThinkingDelta(0, "more", null),
+             new BlockStopped(0), new TextStarted(1), new TextDelta(1, "Hé é\n"), new TextDelta(1, "No."), new BlockStopped(1) },
+            plain[..^1]);
+    }
+
+    [Fact]
     public void ChatDecoder_TwoToolCalls_KeepTheirOwnArguments()
     {
         static string Chunk(string calls) => $$$"""data: {"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{{{calls}}}]},"finish_reason":null}]}""" + "\n\n";

@@ -73,6 +73,11 @@ internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
             return;
         }
 
+        if (TryDecodeTextChunk(data, output))
+        {
+            return;
+        }
+
         var reader = new Utf8JsonReader(data);
         using var doc = JsonDocument.ParseValue(ref reader);
         var root = doc.RootElement;
@@ -119,6 +124,191 @@ internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
         {
             Usage = ChatCompletionsFormat.ReadUsage(usage);
         }
+    }
+
+    /// <summary>
+    /// The common chunk (one choice whose delta carries text, reasoning or a refusal, a finish reason,
+    /// no tool calls, usage or error) read forward only, without building a document: most of a
+    /// stream's chunks are this shape. Returns false, having written nothing, for anything else, which
+    /// the document path then reads; the two give the same events.
+    /// </summary>
+    private bool TryDecodeTextChunk(ReadOnlySpan<byte> data, List<StreamEvent> output)
+    {
+        var reader = new Utf8JsonReader(data);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        var chunk = default(TextChunk);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("choices"u8))
+            {
+                if (!reader.Read() || !ReadChoices(ref reader, ref chunk))
+                {
+                    return false;
+                }
+            }
+            else if (reader.ValueTextEquals("id"u8))
+            {
+                if (!ReadNullableString(ref reader, out chunk.Id))
+                {
+                    return false;
+                }
+            }
+            else if (reader.ValueTextEquals("usage"u8) || reader.ValueTextEquals("error"u8))
+            {
+                if (!reader.Read() || reader.TokenType != JsonTokenType.Null)
+                {
+                    return false;
+                }
+            }
+            else if (!reader.Read() || !reader.TrySkip())
+            {
+                return false;
+            }
+        }
+
+        if (reader.TokenType != JsonTokenType.EndObject)
+        {
+            return false;
+        }
+
+        if (!_started)
+        {
+            _started = true;
+            output.Add(new StreamStarted(chunk.Id ?? "chatcmpl-0", null));
+        }
+
+        if (!string.IsNullOrEmpty(chunk.Reasoning))
+        {
+            Open(Block.Thinking, output);
+            output.Add(new ThinkingDelta(_open, chunk.Reasoning, null));
+            ContentBytes += WireJson.Utf8Length(chunk.Reasoning);
+        }
+
+        var text = chunk.Content;
+        if (string.IsNullOrEmpty(text) && chunk.Refusal is { Length: > 0 } refusal)
+        {
+            text = refusal;
+            _finish ??= "content_filter";
+        }
+
+        if (!string.IsNullOrEmpty(text))
+        {
+            Open(Block.Text, output);
+            output.Add(new TextDelta(_open, text));
+            ContentBytes += WireJson.Utf8Length(text);
+        }
+
+        if (chunk.Finish is { } finish)
+        {
+            _finish = finish;
+            Close(output);
+        }
+
+        return true;
+    }
+
+    /// <summary>At most one choice, index 0, its delta without tool calls.</summary>
+    private static bool ReadChoices(ref Utf8JsonReader reader, ref TextChunk chunk)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            return false;
+        }
+
+        var count = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject || ++count > 1)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("delta"u8))
+                {
+                    if (!reader.Read() || !ReadDelta(ref reader, ref chunk))
+                    {
+                        return false;
+                    }
+                }
+                else if (reader.ValueTextEquals("finish_reason"u8))
+                {
+                    if (!ReadNullableString(ref reader, out chunk.Finish))
+                    {
+                        return false;
+                    }
+                }
+                else if (reader.ValueTextEquals("index"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var index) || index != 0)
+                    {
+                        return false;
+                    }
+                }
+                else if (!reader.Read() || !reader.TrySkip())
+                {
+                    return false;
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject)
+            {
+                return false;
+            }
+        }
+
+        return reader.TokenType == JsonTokenType.EndArray;
+    }
+
+    private static bool ReadDelta(ref Utf8JsonReader reader, ref TextChunk chunk)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return true;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var read = reader.ValueTextEquals("content"u8) ? ReadNullableString(ref reader, out chunk.Content)
+                : reader.ValueTextEquals("reasoning_content"u8) ? ReadNullableString(ref reader, out chunk.ReasoningContent)
+                : reader.ValueTextEquals("reasoning"u8) ? ReadNullableString(ref reader, out chunk.ReasoningOther)
+                : reader.ValueTextEquals("refusal"u8) ? ReadNullableString(ref reader, out chunk.Refusal)
+                : !reader.ValueTextEquals("tool_calls"u8) && reader.Read() && reader.TrySkip();
+            if (!read)
+            {
+                return false;
+            }
+        }
+
+        return reader.TokenType == JsonTokenType.EndObject;
+    }
+
+    /// <summary>A string or null value; false for any other kind (the document path then reports it).</summary>
+    private static bool ReadNullableString(ref Utf8JsonReader reader, out string? value)
+    {
+        value = null;
+        if (!reader.Read())
+        {
+            return false;
+        }
+
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            value = reader.GetString();
+            return true;
+        }
+
+        return reader.TokenType == JsonTokenType.Null;
     }
 
     private void ReadDelta(JsonElement delta, List<StreamEvent> output)
@@ -176,6 +366,20 @@ internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
                 ContentBytes += WireJson.Utf8Length(arguments);
             }
         }
+    }
+
+    /// <summary>What <see cref="TryDecodeTextChunk"/> collects before it writes anything.</summary>
+    private struct TextChunk
+    {
+        public string? Id;
+        public string? Content;
+        public string? ReasoningContent;
+        public string? ReasoningOther;
+        public string? Refusal;
+        public string? Finish;
+
+        /// <summary><c>reasoning_content</c> first, as the document path reads it.</summary>
+        public readonly string? Reasoning => ReasoningContent ?? ReasoningOther;
     }
 
     private void Open(Block kind, List<StreamEvent> output)
