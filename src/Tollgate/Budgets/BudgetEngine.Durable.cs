@@ -51,6 +51,18 @@ internal sealed partial class BudgetEngine
         await using (var connection = await _store.OpenAsync(ct).ConfigureAwait(false))
         {
             await using var tx = await Tollgate.Storage.Database.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+            if (_shared.Enabled)
+            {
+                // Under the locks admission takes (the member's, then the org's credits'): a locked
+                // admission reads the stored holds and then this node's memory, so a commit between the
+                // two, with the memory let go just after, would be counted by neither read.
+                await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtext(@memberId))", new { memberId = identity.MemberId }, tx).ConfigureAwait(false);
+                if (reservation.CreditsOrgId is { } creditsOrgId)
+                {
+                    await OrgCredits.LockAsync(connection, tx, creditsOrgId).ConfigureAwait(false);
+                }
+            }
+
             await connection.ExecuteAsync(
                 """
                 INSERT INTO budget_holds (id, node_id, member_id, key_id, amount_pico, created_at, org_id)
