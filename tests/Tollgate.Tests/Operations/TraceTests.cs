@@ -5,9 +5,9 @@ using Tollgate.Tests.Gateway;
 namespace Tollgate.Tests.Operations;
 
 /// <summary>
-/// With traces exported, one gateway request is one trace: the ASP.NET Core server span, the gateway's
-/// request span, a span per provider attempt and the HttpClient span of the call to the provider — which
-/// carries no trace header to the provider.
+/// With traces exported, one gateway request is one trace and one chain: the ASP.NET Core server span is
+/// the parent of the gateway's request span, that of the provider attempt's span, and that of the HttpClient
+/// span of the call to the provider — which carries no trace header to the provider.
 /// </summary>
 [Collection(TraceCollection.Name)]
 public sealed class TraceTests
@@ -55,9 +55,12 @@ public sealed class TraceTests
         var http = Assert.Single(trace, a => a.Source.Name == "System.Net.Http" || a.OperationName == "System.Net.Http.HttpRequestOut");
         Assert.Equal(root.SpanId, ParentSpan(gateway));
         Assert.Equal(gateway.SpanId, ParentSpan(attempt));
-        // The HttpClient span is in the request's trace (it can only get there from the attempt's context).
+        // The HttpClient span of the provider call is the attempt's child: same trace, the attempt as its parent.
         Assert.Equal(ActivityKind.Client, http.Kind);
         Assert.Equal(root.TraceId, http.TraceId);
+        Assert.Equal(attempt.TraceId, http.TraceId);
+        Assert.Equal(attempt.SpanId, ParentSpan(http));
+        Assert.Equal(root.TraceId, attempt.TraceId);
         Assert.Equal("openai", attempt.GetTagItem("gen_ai.provider.name"));
         Assert.False(string.IsNullOrEmpty(requestId));
 
