@@ -81,14 +81,21 @@ async function lcPlain(model) {
 }
 
 async function lcStream(model) {
-  // Chunks add up (text and usage) into the whole message.
+  // Chunks add up into the whole message (its text). Usage is read the way each protocol states it:
+  // the largest input count, and the output count of the last chunk that reports one (Anthropic's
+  // message_delta count is cumulative, so adding it to message_start's would count a token twice).
   let whole = null;
-  let chunks = 0;
+  let inputTokens;
+  let outputTokens;
   for await (const chunk of await model.stream(STREAMED)) {
     whole = whole ? whole.concat(chunk) : chunk;
-    chunks++;
+    const usage = chunk.usage_metadata;
+    if (usage) {
+      inputTokens = Math.max(inputTokens ?? 0, usage.input_tokens ?? 0);
+      if (usage.output_tokens) outputTokens = usage.output_tokens;
+    }
   }
-  return { text: lcText(whole), inputTokens: whole.usage_metadata?.input_tokens, outputTokens: whole.usage_metadata?.output_tokens, chunks };
+  return { text: lcText(whole), inputTokens, outputTokens, summedOutputTokens: whole.usage_metadata?.output_tokens };
 }
 
 const cases = {

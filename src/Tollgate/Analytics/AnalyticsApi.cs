@@ -53,9 +53,9 @@ internal static class AnalyticsApi
     {
         var group = app.MapSignedInGroup("/analytics");
         group.MapGet("/activity", ActivityAsync)
-            .Answers<ActivityResponse>().Produces<string>(StatusCodes.Status200OK, "text/csv").Refuses(400, 403, 404);
+            .Answers<ActivityResponse>().AlsoAnswersCsv().Refuses(400, 403, 404);
         group.MapGet("/members", MembersAsync)
-            .Answers<MembersResponse>().Produces<string>(StatusCodes.Status200OK, "text/csv").Refuses(400, 403, 404);
+            .Answers<MembersResponse>().AlsoAnswersCsv().Refuses(400, 403, 404);
         group.MapGet("/members/{memberId}", MemberAsync)
             .Answers<MemberDetailResponse>().Refuses(400, 403, 404);
         group.MapGet("/me", MeAsync)

@@ -29,7 +29,7 @@ internal static class AuditApi
                 var next = page.Rows.Count > page.Limit ? page.Rows[page.Limit - 1].Seq.ToString(CultureInfo.InvariantCulture) : null;
                 return TypedResults.Ok(new Page<EntryResponse>(data, next));
             }))
-            .Answers<Page<EntryResponse>>().Produces<string>(StatusCodes.Status200OK, "text/csv").Refuses(400);
+            .Answers<Page<EntryResponse>>().AlsoAnswersCsv().Refuses(400);
         auditLogs.MapGet("/verify", async (OrgMember member, AuditService service, CancellationToken ct) =>
             (await service.VerifyAsync(member, ct)).ToResult(v => TypedResults.Ok(v)))
             .Answers<AuditVerification>();

@@ -24,7 +24,7 @@ internal static class TransactionsApi
         org.MapPost("/transactions/{transactionId}/refund", RefundAsync)
             .Takes<RefundRequest>().Answers<BillingApi.TransactionResponse>(StatusCodes.Status201Created).Answers<BillingApi.TransactionResponse>(StatusCodes.Status202Accepted).Refuses(409, 502);
         org.MapGet("/transactions/{transactionId}/invoice", InvoiceAsync)
-            .Produces<byte[]>(StatusCodes.Status200OK, "application/pdf").Refuses(409);
+            .AnswersFile("application/pdf").Refuses(409);
     }
 
     private static async Task<IResult> RefundAsync(

@@ -23,7 +23,7 @@ internal static class MasterKeysApi
     {
         var org = app.MapOrgGroup("/master-keys");
         org.MapPost("", CreateAsync)
-            .Takes<MasterKeyRequest>().Answers<MasterKeyCreated>(StatusCodes.Status201Created);
+            .Takes<MasterKeyRequest>(required: false).Answers<MasterKeyCreated>(StatusCodes.Status201Created);
         org.MapGet("", ListAsync)
             .Answers<Page<MasterKeyResponse>>();
         org.MapDelete("/{masterKeyId}", RevokeAsync)
