@@ -41,6 +41,8 @@ public static class AccountsApi
     {
         var group = app.MapGroup(prefix);
         group.AddEndpointFilter<SessionAuthentication>();
+        group.WithMetadata(new Microsoft.AspNetCore.Http.ProducesResponseTypeMetadata(
+            StatusCodes.Status401Unauthorized, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]));
         return group;
     }
 
@@ -52,6 +54,13 @@ public static class AccountsApi
     {
         var group = app.MapSignedInGroup("/orgs/{orgId}" + prefix);
         group.AddEndpointFilter<OrgMembership>();
+        // Not a member (or no such org): 404, so ids do not leak; a member whose role or plan may not: 403.
+        foreach (var status in new[] { StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound })
+        {
+            group.WithMetadata(new Microsoft.AspNetCore.Http.ProducesResponseTypeMetadata(
+                status, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]));
+        }
+
         return group;
     }
 }

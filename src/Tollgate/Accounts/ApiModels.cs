@@ -113,7 +113,7 @@ internal sealed record MemberResponse(
     IReadOnlyList<string> ProjectIds,
     string JoinedAt,
     string RoleSince,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] object? Budget,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Tollgate.Budgets.MemberBudgetResponse? Budget,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] MemberUsageResponse? Usage);
 
 /// <summary><c>PATCH /orgs/{orgId}/members/{memberId}</c>; absent fields are left as they are.</summary>
@@ -138,7 +138,7 @@ internal sealed record InviteResponse(
     string CreatedAt,
     string ExpiresAt,
     string? AcceptedMemberId,
-    object? Budget);
+    Tollgate.Budgets.BudgetDocumentResponse? Budget);
 
 /// <summary>200 from <c>POST /invites/{token}/accept</c>: the new membership.</summary>
 internal sealed record AcceptInviteResponse(string OrgId, string MemberId, string Role, IReadOnlyList<string> ProjectIds);

@@ -1,4 +1,5 @@
 using Tollgate.Audit;
+using Tollgate.Operations;
 
 namespace Tollgate.Accounts;
 
@@ -11,15 +12,20 @@ internal static class ProjectsApi
     /// <summary>Maps <c>/orgs/{orgId}/projects</c>.</summary>
     public static void Map(RouteGroupBuilder projects)
     {
-        projects.MapGet("", ListAsync);
+        projects.MapGet("", ListAsync)
+            .Answers<Page<ProjectResponse>>().Refuses(400);
         projects.MapPost("", async (ProjectRequest body, OrgMember member, RequestAudit audit, ProjectService service, CancellationToken ct) =>
-            (await service.CreateAsync(member, audit, body.Name, ct)).ToResult(p => TypedResults.Created($"/orgs/{member.OrgId}/projects/{p.Id}", ToResponse(p))));
+            (await service.CreateAsync(member, audit, body.Name, ct)).ToResult(p => TypedResults.Created($"/orgs/{member.OrgId}/projects/{p.Id}", ToResponse(p))))
+            .Answers<ProjectResponse>(StatusCodes.Status201Created).Refuses(400, 409);
         projects.MapGet("/{projectId}", async (string projectId, OrgMember member, ProjectService service, CancellationToken ct) =>
-            (await service.GetAsync(member, projectId, ct)).ToResult(p => TypedResults.Ok(ToResponse(p))));
+            (await service.GetAsync(member, projectId, ct)).ToResult(p => TypedResults.Ok(ToResponse(p))))
+            .Answers<ProjectResponse>();
         projects.MapPatch("/{projectId}", async (string projectId, ProjectRequest body, OrgMember member, RequestAudit audit, ProjectService service, CancellationToken ct) =>
-            (await service.RenameAsync(member, audit, projectId, body.Name, ct, body.Routing)).ToResult(p => TypedResults.Ok(ToResponse(p))));
+            (await service.RenameAsync(member, audit, projectId, body.Name, ct, body.Routing)).ToResult(p => TypedResults.Ok(ToResponse(p))))
+            .Answers<ProjectResponse>().Refuses(400, 409);
         projects.MapDelete("/{projectId}", async (string projectId, OrgMember member, RequestAudit audit, ProjectService service, CancellationToken ct) =>
-            (await service.DeleteAsync(member, audit, projectId, ct)).ToResult(_ => TypedResults.NoContent()));
+            (await service.DeleteAsync(member, audit, projectId, ct)).ToResult(_ => TypedResults.NoContent()))
+            .AnswersNoContent();
     }
 
     private static async Task<IResult> ListAsync(OrgMember member, string? limit, string? cursor, ProjectService service, CancellationToken ct)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tollgate.Operations;
 
 namespace Tollgate.Accounts;
 
@@ -12,10 +13,14 @@ internal static class SignInApi
     public static void Map(RouteGroupBuilder auth, RouteGroupBuilder signedIn)
     {
         auth.MapPost("/signup", async (SignupRequest body, SignInService service, CancellationToken ct) =>
-            (await service.SignUpAsync(body, ct)).ToResult(user => TypedResults.Created("/me", new SignupResponse(new UserResponse(user.Id, user.Email, user.Name)))));
-        auth.MapPost("/login", LogInAsync);
-        signedIn.MapPost("/auth/logout", LogOutAsync);
-        signedIn.MapGet("/me", GetMeAsync);
+            (await service.SignUpAsync(body, ct)).ToResult(user => TypedResults.Created("/me", new SignupResponse(new UserResponse(user.Id, user.Email, user.Name)))))
+            .Answers<SignupResponse>(StatusCodes.Status201Created).Refuses(400, 403, 409);
+        auth.MapPost("/login", LogInAsync)
+            .Answers<LoginResponse>().Refuses(400, 401, 429);
+        signedIn.MapPost("/auth/logout", LogOutAsync)
+            .AnswersNoContent();
+        signedIn.MapGet("/me", GetMeAsync)
+            .Answers<MeResponse>();
     }
 
     private static async Task<IResult> LogInAsync(LoginRequest body, HttpContext http, SignInService service, CancellationToken ct)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Tollgate.Accounts;
 using Tollgate.Budgets;
+using Tollgate.Operations;
 
 namespace Tollgate.Analytics;
 
@@ -51,10 +52,14 @@ internal static class AnalyticsApi
     public static IEndpointRouteBuilder MapAnalyticsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapSignedInGroup("/analytics");
-        group.MapGet("/activity", ActivityAsync);
-        group.MapGet("/members", MembersAsync);
-        group.MapGet("/members/{memberId}", MemberAsync);
-        group.MapGet("/me", MeAsync);
+        group.MapGet("/activity", ActivityAsync)
+            .Answers<ActivityResponse>().AlsoAnswersCsv().Refuses(400, 403, 404);
+        group.MapGet("/members", MembersAsync)
+            .Answers<MembersResponse>().AlsoAnswersCsv().Refuses(400, 403, 404);
+        group.MapGet("/members/{memberId}", MemberAsync)
+            .Answers<MemberDetailResponse>().Refuses(400, 403, 404);
+        group.MapGet("/me", MeAsync)
+            .Answers<MemberDetailResponse>().Refuses(400, 404);
         return app;
     }
 

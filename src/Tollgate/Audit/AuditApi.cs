@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Tollgate.Accounts;
+using Tollgate.Operations;
 
 namespace Tollgate.Audit;
 
@@ -27,9 +28,11 @@ internal static class AuditApi
                 var data = page.Rows.Take(page.Limit).Select(ToResponse).ToArray();
                 var next = page.Rows.Count > page.Limit ? page.Rows[page.Limit - 1].Seq.ToString(CultureInfo.InvariantCulture) : null;
                 return TypedResults.Ok(new Page<EntryResponse>(data, next));
-            }));
+            }))
+            .Answers<Page<EntryResponse>>().AlsoAnswersCsv().Refuses(400);
         auditLogs.MapGet("/verify", async (OrgMember member, AuditService service, CancellationToken ct) =>
-            (await service.VerifyAsync(member, ct)).ToResult(v => TypedResults.Ok(v)));
+            (await service.VerifyAsync(member, ct)).ToResult(v => TypedResults.Ok(v)))
+            .Answers<AuditVerification>();
     }
 
     private static EntryResponse ToResponse(AuditEntry e) =>

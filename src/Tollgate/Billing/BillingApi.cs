@@ -2,6 +2,7 @@ using System.Text.Json;
 using Tollgate.Accounts;
 using Tollgate.Audit;
 using Tollgate.Budgets;
+using Tollgate.Operations;
 
 namespace Tollgate.Billing;
 
@@ -58,9 +59,12 @@ internal static class BillingApi
     public static IEndpointRouteBuilder MapBillingApi(this IEndpointRouteBuilder app)
     {
         var org = app.MapOrgGroup("");
-        org.MapGet("/credits", GetCreditsAsync);
-        org.MapPost("/credits/purchase", PurchaseAsync);
-        org.MapGet("/transactions", ListTransactionsAsync);
+        org.MapGet("/credits", GetCreditsAsync)
+            .Answers<CreditsResponse>();
+        org.MapPost("/credits/purchase", PurchaseAsync)
+            .Takes<PurchaseRequest>().Answers<TransactionResponse>(StatusCodes.Status201Created).Refuses(502);
+        org.MapGet("/transactions", ListTransactionsAsync)
+            .Answers<Page<TransactionResponse>>().Refuses(400);
         TransactionsApi.Map(org);
         if (app.ServiceProvider.GetService<StripeOptions>() is not null)
         {
@@ -88,14 +92,12 @@ internal static class BillingApi
             return (await billing.PurchaseAsync(member, audit, default, "", ct)).Problem!;
         }
 
-        JsonDocument body;
-        try
+        // The shared reader refuses every malformed body (media type, empty, not UTF-8, not JSON, not an
+        // object) with a problem that says what is wrong, before the amount is looked at.
+        var (body, problem) = await Tollgate.Operations.JsonBody.ReadObjectAsync(request, ct);
+        if (body is null)
         {
-            body = await JsonDocument.ParseAsync(request.Body, default, ct);
-        }
-        catch (JsonException)
-        {
-            return AccountProblems.Validation("amount", "The body must be a JSON object with amount, a decimal amount in USD such as \"100\" or \"12.50\".");
+            return problem!;
         }
 
         using (body)

@@ -1,6 +1,6 @@
-using System.Text.Json;
 using Tollgate.Accounts;
 using Tollgate.Audit;
+using Tollgate.Operations;
 
 namespace Tollgate.Billing;
 
@@ -21,24 +21,26 @@ internal static class TransactionsApi
     /// <summary>Maps the endpoints on the org group.</summary>
     public static void Map(RouteGroupBuilder org)
     {
-        org.MapPost("/transactions/{transactionId}/refund", RefundAsync);
-        org.MapGet("/transactions/{transactionId}/invoice", InvoiceAsync);
+        org.MapPost("/transactions/{transactionId}/refund", RefundAsync)
+            .Takes<RefundRequest>().Answers<BillingApi.TransactionResponse>(StatusCodes.Status201Created).Answers<BillingApi.TransactionResponse>(StatusCodes.Status202Accepted).Refuses(409, 502);
+        org.MapGet("/transactions/{transactionId}/invoice", InvoiceAsync)
+            .AnswersFile("application/pdf").Refuses(409);
     }
 
     private static async Task<IResult> RefundAsync(
         string transactionId, HttpRequest request, OrgMember member, RequestAudit audit, BillingActions billing, CancellationToken ct)
     {
-        JsonDocument body;
-        try
+        // Who may is answered before what was sent; then the shared reader refuses every malformed body
+        // (media type, empty, not UTF-8, not JSON, not an object) with a problem that says what is wrong.
+        if (!BillingActions.SeesBilling(member))
         {
-            body = await JsonDocument.ParseAsync(request.Body, default, ct);
+            return (await billing.RefundAsync(member, audit, transactionId, default, ct)).Problem!;
         }
-        catch (JsonException)
+
+        var (body, problem) = await Tollgate.Operations.JsonBody.ReadObjectAsync(request, ct);
+        if (body is null)
         {
-            // Who may is answered before what was sent.
-            return BillingActions.SeesBilling(member)
-                ? AccountProblems.Validation("reason", BodyShape)
-                : (await billing.RefundAsync(member, audit, transactionId, default, ct)).Problem!;
+            return problem!;
         }
 
         using (body)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Tollgate.Accounts;
 using Tollgate.Audit;
+using Tollgate.Operations;
 
 namespace Tollgate.Budgets;
 
@@ -16,26 +17,34 @@ internal static class BudgetsApi
     {
         var org = app.MapOrgGroup("");
         org.MapGet("/default-developer-limits", async (OrgMember member, BudgetService service, CancellationToken ct) =>
-            (await service.GetDefaultsAsync(member, ct)).ToResult(c => TypedResults.Ok(BudgetJson.Document(c))));
-        org.MapPut("/default-developer-limits", PutDefaultsAsync);
+            (await service.GetDefaultsAsync(member, ct)).ToResult(c => TypedResults.Ok(BudgetJson.DocumentResponse(c))))
+            .Answers<BudgetDocumentResponse>();
+        org.MapPut("/default-developer-limits", PutDefaultsAsync)
+            .Takes<BudgetDocumentRequest>().Answers<BudgetDocumentResponse>();
         org.MapGet("/members/me/budget", async (OrgMember member, BudgetService service, CancellationToken ct) =>
-            (await service.GetMemberAsync(member, member.MemberId, ct)).ToResult(MemberBudgetResult));
+            (await service.GetMemberAsync(member, member.MemberId, ct)).ToResult(MemberBudgetResult))
+            .Answers<MemberBudgetResponse>();
         org.MapGet("/members/{memberId}/budget", async (string memberId, OrgMember member, BudgetService service, CancellationToken ct) =>
-            (await service.GetMemberAsync(member, memberId, ct)).ToResult(MemberBudgetResult));
+            (await service.GetMemberAsync(member, memberId, ct)).ToResult(MemberBudgetResult))
+            .Answers<MemberBudgetResponse>();
         org.MapPut("/members/{memberId}/budget", async (string memberId, HttpRequest request, OrgMember member, RequestAudit audit, BudgetService service, CancellationToken ct) =>
         {
             // The service answers who may see and change before it looks at the document.
             var (document, problem) = await ReadDocumentAsync(request, keyBudget: false, ct);
             return (await service.PutMemberAsync(member, audit, memberId, document, problem, ct)).ToResult(MemberBudgetResult);
-        });
-        org.MapGet("/budgets", ListBudgetsAsync);
+        })
+            .Takes<BudgetDocumentRequest>().Answers<MemberBudgetResponse>();
+        org.MapGet("/budgets", ListBudgetsAsync)
+            .Answers<Page<BudgetListRow>>().Refuses(400);
         org.MapPut("/keys/{keyId}/budget", async (string keyId, HttpRequest request, OrgMember member, RequestAudit audit, BudgetService service, CancellationToken ct) =>
         {
             var (document, problem) = await ReadDocumentAsync(request, keyBudget: true, ct);
             return (await service.PutKeyAsync(member, audit, keyId, document, problem, ct)).ToResult(k => TypedResults.Ok(BudgetJson.KeyUsage(k.Key.Id, k.Key.Name, k.View)));
-        });
+        })
+            .Takes<KeyBudgetDocumentRequest>().Answers<KeyUsageResponse>();
         org.MapGet("/keys/{keyId}/usage", async (string keyId, OrgMember member, BudgetService service, CancellationToken ct) =>
-            (await service.GetKeyAsync(member, keyId, ct)).ToResult(k => TypedResults.Ok(BudgetJson.KeyUsage(k.Key.Id, k.Key.Name, k.View))));
+            (await service.GetKeyAsync(member, keyId, ct)).ToResult(k => TypedResults.Ok(BudgetJson.KeyUsage(k.Key.Id, k.Key.Name, k.View))))
+            .Answers<KeyUsageResponse>();
         return app;
     }
 
@@ -54,30 +63,18 @@ internal static class BudgetsApi
             return problem!;
         }
 
-        return (await service.PutDefaultsAsync(member, audit, document, ct)).ToResult(c => TypedResults.Ok(BudgetJson.Document(c)));
+        return (await service.PutDefaultsAsync(member, audit, document, ct)).ToResult(c => TypedResults.Ok(BudgetJson.DocumentResponse(c)));
     }
 
     private static async Task<IResult> ListBudgetsAsync(OrgMember member, string? search, string? limit, string? cursor, BudgetService service, CancellationToken ct) =>
-        (await service.ListAsync(member, search, limit, cursor, ct)).ToResult(page => TypedResults.Ok(new
-        {
-            data = page.Rows.Select(row =>
+        (await service.ListAsync(member, search, limit, cursor, ct)).ToResult(page => TypedResults.Ok(new Page<BudgetListRow>(
+            [.. page.Rows.Select(row =>
             {
-                var doc = BudgetJson.MemberBudget(row.Budget.View, row.Budget.ActiveKeys);
-                return new Dictionary<string, object?>
-                {
-                    ["memberId"] = row.MemberId,
-                    ["name"] = row.Name,
-                    ["email"] = row.Email,
-                    ["role"] = row.Role,
-                    ["configured"] = doc["configured"],
-                    ["effective"] = doc["effective"],
-                    ["usage"] = doc["usage"],
-                    ["resetsAt"] = BudgetJson.EarliestReset(row.Budget.View),
-                    ["status"] = doc["status"],
-                };
-            }).ToList(),
-            nextCursor = page.NextCursor,
-        }));
+                var budget = BudgetJson.MemberBudget(row.Budget.View, row.Budget.ActiveKeys);
+                return new BudgetListRow(row.MemberId, row.Name, row.Email, row.Role, budget.Configured, budget.Effective, budget.Usage,
+                    BudgetJson.EarliestReset(row.Budget.View), budget.Status);
+            })],
+            page.NextCursor)));
 
     /// <summary>The key usage document of a key, from the numbers admission enforces.</summary>
     internal static async Task<IResult> KeyUsageAsync(string keyId, string name, string memberId, BudgetEngine engine, CancellationToken ct)
@@ -180,52 +177,60 @@ internal static class BudgetJson
         _ => new() { ["type"] = "rolling", ["limit"] = Money.ToWire(period.LimitPico), ["window"] = BudgetWindows.Name(period.Window) },
     };
 
-    /// <summary>The <c>GET .../budget</c> answer.</summary>
-    public static Dictionary<string, object?> MemberBudget(MemberBudgetView view, long activeKeys)
-    {
-        var none = new Dictionary<string, object?> { ["type"] = "unlimited", ["source"] = "none" };
-        Dictionary<string, object?> WithSource(Dictionary<string, object?>? cap, string source)
-        {
-            var copy = new Dictionary<string, object?>(cap!) { ["source"] = source };
-            copy.Remove("countingFrom");
-            return copy;
-        }
+    /// <summary>A configured budget document as the API answers it (<c>null</c> for caps that are not set).</summary>
+    public static BudgetDocumentResponse DocumentResponse(BudgetConfig config) =>
+        new(SpendCap(config.Spend), PeriodCap(config.Period), KeysCap(config.MaxActiveKeys?.Unlimited, config.MaxActiveKeys?.Value, null));
 
-        var effective = new Dictionary<string, object?>
-        {
-            ["spend"] = view.Spend is { } s ? WithSource(Spend(s.Budget), s.Source) : none,
-            ["period"] = view.Period is { } p ? WithSource(Period(p.Budget), p.Source) : new Dictionary<string, object?>(none),
-            ["maxActiveKeys"] = view.MaxKeys is { } k
-                ? (k.Budget.Unlimited
-                    ? new Dictionary<string, object?> { ["type"] = "unlimited", ["source"] = k.Source }
-                    : new Dictionary<string, object?> { ["type"] = "limit", ["value"] = k.Budget.Value, ["source"] = k.Source })
-                : new Dictionary<string, object?>(none),
-        };
+    /// <summary>A budget document as a client sends it (no <c>countingFrom</c>), as an invite shows its caps.</summary>
+    public static BudgetDocumentResponse RequestResponse(BudgetDocument document) =>
+        new(SpendCap(document.Spend is { } s ? s with { CountingFrom = null } : null), PeriodCap(document.Period),
+            KeysCap(document.MaxActiveKeys?.Unlimited, document.MaxActiveKeys?.Value, null));
+
+    private static BudgetCapResponse? SpendCap(SpendBudget? spend, string? source = null) => spend switch
+    {
+        null => null,
+        { Type: SpendType.Unlimited } => new BudgetCapResponse("unlimited", Source: source),
+        _ => new BudgetCapResponse(spend.Type == SpendType.Fixed ? "fixed" : "monthly", Money.ToWire(spend.LimitPico),
+            spend.CountingFrom is { } cf ? Time(cf) : null, Source: source),
+    };
+
+    private static BudgetCapResponse? PeriodCap(PeriodBudget? period, string? source = null) => period switch
+    {
+        null => null,
+        { Unlimited: true } => new BudgetCapResponse("unlimited", Source: source),
+        _ => new BudgetCapResponse("rolling", Money.ToWire(period.LimitPico), Window: BudgetWindows.Name(period.Window), Source: source),
+    };
+
+    private static BudgetCapResponse? KeysCap(bool? unlimited, long? value, string? source) => unlimited switch
+    {
+        null => null,
+        true => new BudgetCapResponse("unlimited", Source: source),
+        false => new BudgetCapResponse("limit", Value: value, Source: source),
+    };
+
+    /// <summary>The <c>GET .../budget</c> answer.</summary>
+    public static MemberBudgetResponse MemberBudget(MemberBudgetView view, long activeKeys)
+    {
+        var none = new BudgetCapResponse("unlimited", Source: "none");
+        var effective = new EffectiveCapsResponse(
+            view.Spend is { } s ? SpendCap(s.Budget with { CountingFrom = null }, s.Source)! : none,
+            view.Period is { } p ? PeriodCap(p.Budget, p.Source)! : none,
+            view.MaxKeys is { } k ? KeysCap(k.Budget.Unlimited, k.Budget.Value, k.Source)! : none);
         var paused = (view.SpendStatus?.Exhausted ?? false) || (view.PeriodStatus?.Exhausted ?? false);
-        return new Dictionary<string, object?>
-        {
-            ["configured"] = Document(view.Configured),
-            ["effective"] = effective,
-            ["usage"] = new Dictionary<string, object?>
-            {
-                ["spend"] = Usage(view.SpendStatus, view.LifetimePico, view.ReservedPico),
-                ["period"] = Usage(view.PeriodStatus, view.LifetimePico, view.ReservedPico),
-                ["activeKeys"] = activeKeys,
-            },
-            ["status"] = paused ? "paused" : "active",
-        };
+        return new MemberBudgetResponse(
+            DocumentResponse(view.Configured),
+            effective,
+            new BudgetUsageResponse(
+                Usage(view.SpendStatus, view.LifetimePico, view.ReservedPico),
+                Usage(view.PeriodStatus, view.LifetimePico, view.ReservedPico),
+                activeKeys),
+            paused ? "paused" : "active");
     }
 
-    private static Dictionary<string, object?> Usage(CapStatus? cap, long lifetimePico, long reservedPico) => cap is null
-        ? new() { ["limit"] = null, ["used"] = Money.ToWire(lifetimePico), ["reserved"] = Money.ToWire(reservedPico), ["remaining"] = null, ["resetsAt"] = null }
-        : new()
-        {
-            ["limit"] = Money.ToWire(cap.LimitPico),
-            ["used"] = Money.ToWire(cap.UsedPico),
-            ["reserved"] = Money.ToWire(cap.ReservedPico),
-            ["remaining"] = Money.ToWire(cap.RemainingPico),
-            ["resetsAt"] = cap.ResetsAt is { } r ? Time(r) : null,
-        };
+    private static CapUsageResponse Usage(CapStatus? cap, long lifetimePico, long reservedPico) => cap is null
+        ? new(null, Money.ToWire(lifetimePico), Money.ToWire(reservedPico), null, null)
+        : new(Money.ToWire(cap.LimitPico), Money.ToWire(cap.UsedPico), Money.ToWire(cap.ReservedPico), Money.ToWire(cap.RemainingPico),
+            cap.ResetsAt is { } r ? Time(r) : null);
 
     /// <summary>The soonest reset among a member's caps, for the Budgets page.</summary>
     public static string? EarliestReset(MemberBudgetView view)
@@ -235,24 +240,22 @@ internal static class BudgetJson
     }
 
     /// <summary>The key usage document of api.md.</summary>
-    public static Dictionary<string, object?> KeyUsage(string keyId, string name, KeyBudgetView view)
+    public static KeyUsageResponse KeyUsage(string keyId, string name, KeyBudgetView view)
     {
         var spend = view.Configured.Spend;
         var period = view.Configured.Period;
-        return new Dictionary<string, object?>
-        {
-            ["id"] = keyId,
-            ["name"] = name,
-            ["budgetType"] = spend is null ? null : spend.Type.ToString().ToLowerInvariant(),
-            ["usageLimit"] = view.SpendStatus is { } s ? Money.ToWire(s.LimitPico) : null,
+        return new KeyUsageResponse(
+            keyId,
+            name,
+            spend is null ? null : spend.Type.ToString().ToLowerInvariant(),
+            view.SpendStatus is { } s ? Money.ToWire(s.LimitPico) : null,
             // The amount the spend budget counts; lifetime spend when none is set or it is unlimited.
-            ["usage"] = Money.ToWire(view.SpendStatus?.UsedPico ?? view.LifetimePico),
-            ["usageResetAt"] = view.SpendStatus is { Cap: "monthly", ResetsAt: { } reset } ? Time(reset) : null,
-            ["periodUsageLimit"] = view.PeriodStatus is { } p ? Money.ToWire(p.LimitPico) : null,
-            ["periodWindow"] = period is { Unlimited: false } ? BudgetWindows.Name(period.Window) : null,
-            ["currentPeriodUsage"] = view.PeriodStatus is { } pu ? Money.ToWire(pu.UsedPico) : null,
-            ["currentPeriodResetAt"] = view.PeriodStatus?.ResetsAt is { } pr ? Time(pr) : null,
-            ["memberRemaining"] = view.MemberRemainingPico is { } mr ? Money.ToWire(mr) : null,
-        };
+            Money.ToWire(view.SpendStatus?.UsedPico ?? view.LifetimePico),
+            view.SpendStatus is { Cap: "monthly", ResetsAt: { } reset } ? Time(reset) : null,
+            view.PeriodStatus is { } p ? Money.ToWire(p.LimitPico) : null,
+            period is { Unlimited: false } ? BudgetWindows.Name(period.Window) : null,
+            view.PeriodStatus is { } pu ? Money.ToWire(pu.UsedPico) : null,
+            view.PeriodStatus?.ResetsAt is { } pr ? Time(pr) : null,
+            view.MemberRemainingPico is { } mr ? Money.ToWire(mr) : null);
     }
 }

@@ -6,6 +6,7 @@ using Dapper;
 using Tollgate.Accounts;
 using Tollgate.Hosting;
 using Tollgate.Storage;
+using Tollgate.Operations;
 
 namespace Tollgate.Budgets;
 
@@ -21,18 +22,28 @@ internal static class MasterKeysApi
     public static IEndpointRouteBuilder MapMasterKeysApi(this IEndpointRouteBuilder app)
     {
         var org = app.MapOrgGroup("/master-keys");
-        org.MapPost("", CreateAsync);
-        org.MapGet("", ListAsync);
-        org.MapDelete("/{masterKeyId}", RevokeAsync);
+        org.MapPost("", CreateAsync)
+            .Takes<MasterKeyRequest>(required: false).Answers<MasterKeyCreated>(StatusCodes.Status201Created);
+        org.MapGet("", ListAsync)
+            .Answers<Page<MasterKeyResponse>>();
+        org.MapDelete("/{masterKeyId}", RevokeAsync)
+            .AnswersNoContent();
 
         var master = app.MapGroup("/v1/master");
-        master.MapGet("/projects", ListProjectsAsync);
-        master.MapPost("/projects", CreateProjectAsync);
-        master.MapPost("/keys", CreateKeyAsync);
-        master.MapGet("/keys", ListKeysAsync);
-        master.MapGet("/keys/{keyId}", GetKeyAsync);
-        master.MapPatch("/keys/{keyId}", UpdateKeyAsync);
-        master.MapDelete("/keys/{keyId}", DeleteKeyAsync);
+        master.MapGet("/projects", ListProjectsAsync)
+            .Answers<Page<MasterProjectResponse>>().Refuses(401, 403);
+        master.MapPost("/projects", CreateProjectAsync)
+            .Takes<MasterProjectRequest>().Answers<MasterProjectResponse>(StatusCodes.Status201Created).Refuses(401, 403);
+        master.MapPost("/keys", CreateKeyAsync)
+            .Takes<MasterKeyKeyRequest>().Answers<MasterKeyCreatedResponse>(StatusCodes.Status201Created).Refuses(401, 403, 404);
+        master.MapGet("/keys", ListKeysAsync)
+            .Answers<Page<KeyUsageResponse>>().Refuses(401, 403);
+        master.MapGet("/keys/{keyId}", GetKeyAsync)
+            .Answers<KeyUsageResponse>().Refuses(401, 403, 404);
+        master.MapPatch("/keys/{keyId}", UpdateKeyAsync)
+            .Takes<MasterKeyKeyRequest>().Answers<KeyUsageResponse>().Refuses(401, 403, 404);
+        master.MapDelete("/keys/{keyId}", DeleteKeyAsync)
+            .AnswersNoContent().Refuses(401, 403, 404);
         return app;
     }
 
@@ -78,7 +89,7 @@ internal static class MasterKeysApi
             "INSERT INTO master_keys (id, org_id, member_id, name, prefix, key_hash, created_at, revoked_at) VALUES (@id, @org, @member, @name, @prefix, @hash, @now, NULL)",
             new { id, org = member.OrgId, member = member.MemberId, name, prefix = Secrets.DisplayPrefix(secret), hash = Secrets.Hash(secret), now });
         await audit.RecordAsync("masterkey.create", new Tollgate.Audit.AuditTarget("master_key", id), null, new { name, prefix = Secrets.DisplayPrefix(secret) }, ct);
-        return Results.Created($"/orgs/{member.OrgId}/master-keys/{id}", new { id, key = secret, prefix = Secrets.DisplayPrefix(secret), name, createdAt = ApiTime.FromUnixMs(now) });
+        return TypedResults.Created($"/orgs/{member.OrgId}/master-keys/{id}", new MasterKeyCreated(id, secret, Secrets.DisplayPrefix(secret), name, ApiTime.FromUnixMs(now)));
     }
 
     private static async Task<IResult> ListAsync(OrgMember member, OrgStore orgs, Database db, CancellationToken ct)
@@ -91,11 +102,8 @@ internal static class MasterKeysApi
         await using var connection = await db.OpenAsync(ct);
         var rows = await connection.QueryAsync<(string Id, string Name, string Prefix, long CreatedAt, long? RevokedAt)>(
             "SELECT id, name, prefix, created_at, revoked_at FROM master_keys WHERE org_id = @org ORDER BY id", new { org = member.OrgId });
-        return Results.Ok(new
-        {
-            data = rows.Select(r => new { id = r.Id, name = r.Name, prefix = r.Prefix, createdAt = ApiTime.FromUnixMs(r.CreatedAt), revokedAt = ApiTime.FromUnixMs(r.RevokedAt) }),
-            nextCursor = (string?)null,
-        });
+        return TypedResults.Ok(new Page<MasterKeyResponse>(
+            [.. rows.Select(r => new MasterKeyResponse(r.Id, r.Name, r.Prefix, ApiTime.FromUnixMs(r.CreatedAt), ApiTime.FromUnixMs(r.RevokedAt)))], null));
     }
 
     private static async Task<IResult> RevokeAsync(string masterKeyId, OrgMember member, Tollgate.Audit.RequestAudit audit, OrgStore orgs, Database db, TimeProvider time, CancellationToken ct)
@@ -156,7 +164,7 @@ internal static class MasterKeysApi
         }
 
         var projects = await orgs.ListProjectsAsync(master.OrgId, new Paging(Paging.MaxLimit, null), ct);
-        return Results.Ok(new { data = projects.Select(p => new { id = p.Id, name = p.Name, createdAt = ApiTime.FromUnixMs(p.CreatedAt) }), nextCursor = (string?)null });
+        return TypedResults.Ok(new Page<MasterProjectResponse>([.. projects.Select(p => new MasterProjectResponse(p.Id, p.Name, ApiTime.FromUnixMs(p.CreatedAt)))], null));
     }
 
     private static async Task<IResult> CreateProjectAsync(HttpRequest request, Database db, OrgStore orgs, CancellationToken ct)
@@ -180,7 +188,7 @@ internal static class MasterKeysApi
         }
 
         var project = await orgs.CreateProjectAsync(master.OrgId, n.GetString()!.Trim(), ct);
-        return Results.Created($"/v1/master/projects/{project.Id}", new { id = project.Id, name = project.Name, createdAt = ApiTime.FromUnixMs(project.CreatedAt) });
+        return TypedResults.Created($"/v1/master/projects/{project.Id}", new MasterProjectResponse(project.Id, project.Name, ApiTime.FromUnixMs(project.CreatedAt)));
     }
 
     /// <summary>The master API's flat limits → a key budget document; null with an error for bad input.</summary>
@@ -291,12 +299,10 @@ internal static class MasterKeysApi
         await store.PutAsync(BudgetScope.Key, key!.Id, master.OrgId, parsed.Document, time.GetUtcNow(), ct);
         engine.InvalidateMember(master.MemberId);
         var usage = await UsageAsync(engine, master.MemberId, key.Id, key.Name, ct);
-        usage!["key"] = secret;
-        usage["projectId"] = projectId;
-        return Results.Created($"/v1/master/keys/{key.Id}", usage);
+        return TypedResults.Created($"/v1/master/keys/{key.Id}", MasterKeyCreatedResponse.From(usage!, secret!, projectId));
     }
 
-    private static async Task<Dictionary<string, object?>?> UsageAsync(BudgetEngine engine, string memberId, string keyId, string name, CancellationToken ct) =>
+    private static async Task<KeyUsageResponse?> UsageAsync(BudgetEngine engine, string memberId, string keyId, string name, CancellationToken ct) =>
         await engine.ViewKeyAsync(memberId, keyId, ct) is { } view ? BudgetJson.KeyUsage(keyId, name, view) : null;
 
     private static async Task<IResult> ListKeysAsync(HttpRequest request, Database db, OrgStore orgs, KeyStore keys, BudgetEngine engine, CancellationToken ct)
@@ -308,13 +314,16 @@ internal static class MasterKeysApi
         }
 
         var rows = await keys.ListAsync(master.OrgId, new KeyStore.KeyFilter(null, null, null), new Paging(Paging.MaxLimit, null), ct);
-        var data = new List<object?>();
+        var data = new List<KeyUsageResponse>();
         foreach (var key in rows.Where(k => k.Status != KeyStore.Deleted))
         {
-            data.Add(await UsageAsync(engine, key.MemberId, key.Id, key.Name, ct));
+            if (await UsageAsync(engine, key.MemberId, key.Id, key.Name, ct) is { } usage)
+            {
+                data.Add(usage);
+            }
         }
 
-        return Results.Ok(new { data, nextCursor = (string?)null });
+        return TypedResults.Ok(new Page<KeyUsageResponse>(data, null));
     }
 
     private static async Task<IResult> GetKeyAsync(string keyId, HttpRequest request, Database db, OrgStore orgs, KeyStore keys, BudgetEngine engine, CancellationToken ct)

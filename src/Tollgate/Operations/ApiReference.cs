@@ -27,6 +27,17 @@ internal static class ApiReference
                 Description = "LLM API gateway with per-member and per-key budgets: the management API (session tokens) and the gateway under /v1 (API keys).",
             };
             return Task.CompletedTask;
+        }).AddSchemaTransformer((schema, context, _) =>
+        {
+            // Every problem answer carries the request's trace id (the problem details service adds it).
+            var type = context.JsonTypeInfo.Type;
+            if (type == typeof(Microsoft.AspNetCore.Mvc.ProblemDetails) || type == typeof(HttpValidationProblemDetails))
+            {
+                schema.Properties ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSchema>();
+                schema.Properties["traceId"] = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String };
+            }
+
+            return Task.CompletedTask;
         }));
         return services;
     }

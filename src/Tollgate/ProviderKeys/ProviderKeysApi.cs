@@ -1,5 +1,6 @@
 using Tollgate.Accounts;
 using Tollgate.Audit;
+using Tollgate.Operations;
 
 namespace Tollgate.ProviderKeys;
 
@@ -11,15 +12,20 @@ internal static class ProviderKeysApi
     {
         var keys = app.MapOrgGroup("/provider-keys");
         keys.MapGet("", async (OrgMember member, ProviderKeyService service, CancellationToken ct) =>
-            (await service.ListAsync(member, ct)).ToResult(rows => TypedResults.Ok(new Page<ProviderKeyResponse>(rows.Select(ToResponse).ToList(), null))));
+            (await service.ListAsync(member, ct)).ToResult(rows => TypedResults.Ok(new Page<ProviderKeyResponse>(rows.Select(ToResponse).ToList(), null))))
+            .Answers<Page<ProviderKeyResponse>>();
         keys.MapPost("", async (ProviderKeyRequest body, OrgMember member, RequestAudit audit, ProviderKeyService service, CancellationToken ct) =>
-            (await service.CreateAsync(member, audit, body, ct)).ToResult(row => TypedResults.Created($"/orgs/{member.OrgId}/provider-keys/{row.Id}", ToResponse(row))));
+            (await service.CreateAsync(member, audit, body, ct)).ToResult(row => TypedResults.Created($"/orgs/{member.OrgId}/provider-keys/{row.Id}", ToResponse(row))))
+            .Answers<ProviderKeyResponse>(StatusCodes.Status201Created).Refuses(400, 409);
         keys.MapGet("/{id}", async (string id, OrgMember member, ProviderKeyService service, CancellationToken ct) =>
-            (await service.GetAsync(member, id, ct)).ToResult(row => TypedResults.Ok(ToResponse(row))));
+            (await service.GetAsync(member, id, ct)).ToResult(row => TypedResults.Ok(ToResponse(row))))
+            .Answers<ProviderKeyResponse>();
         keys.MapPatch("/{id}", async (string id, ProviderKeyRequest body, OrgMember member, RequestAudit audit, ProviderKeyService service, CancellationToken ct) =>
-            (await service.UpdateAsync(member, audit, id, body, ct)).ToResult(row => TypedResults.Ok(ToResponse(row))));
+            (await service.UpdateAsync(member, audit, id, body, ct)).ToResult(row => TypedResults.Ok(ToResponse(row))))
+            .Answers<ProviderKeyResponse>().Refuses(400);
         keys.MapDelete("/{id}", async (string id, OrgMember member, RequestAudit audit, ProviderKeyService service, CancellationToken ct) =>
-            (await service.DeleteAsync(member, audit, id, ct)).ToResult(_ => TypedResults.NoContent()));
+            (await service.DeleteAsync(member, audit, id, ct)).ToResult(_ => TypedResults.NoContent()))
+            .AnswersNoContent();
         return app;
     }
 

@@ -193,8 +193,10 @@ public sealed class ProviderDirectory : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             MaxConnectionsPerServer = int.MaxValue,
             ConnectTimeout = TimeSpan.FromSeconds(10),
-            // Client spans are recorded (when traces are exported) but no trace header goes to a provider.
-            ActivityHeadersPropagator = null,
+            // Client spans are recorded (when traces are exported), as children of the attempt's span, but no
+            // trace header goes to a provider: a propagator that writes nothing. (Without any propagator the
+            // handler records no span at all.)
+            ActivityHeadersPropagator = System.Diagnostics.DistributedContextPropagator.CreateNoOutputPropagator(),
         })
         {
             Timeout = Timeout.InfiniteTimeSpan, // per-attempt timeouts are the gateway's
@@ -214,7 +216,7 @@ public sealed class ProviderDirectory : IDisposable
             MaxConnectionsPerServer = int.MaxValue,
             ConnectTimeout = TimeSpan.FromSeconds(10),
             ConnectCallback = Guard.ConnectAsync,
-            ActivityHeadersPropagator = null,
+            ActivityHeadersPropagator = System.Diagnostics.DistributedContextPropagator.CreateNoOutputPropagator(),
         })
         {
             Timeout = Timeout.InfiniteTimeSpan,

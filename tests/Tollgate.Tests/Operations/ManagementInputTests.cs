@@ -62,6 +62,55 @@ public sealed class ManagementInputTests
         Assert.DoesNotContain(projects.EnumerateArray(), p => p.GetProperty("name").GetString() == "p");
     }
 
+    [Fact]
+    public async Task BillingAndAlertsBodies_MalformedEmptyArrayInvalidUtf8OrNotJson_Are400Or415WithADetail()
+    {
+        await using var server = await TollgateServer.StartAsync();
+        var (token, orgId, _, _, _) = await AccountSetup.CreateOrgWithKeyAsync(server);
+        using var owner = server.CreateClient(token);
+        var purchase = await RawCalls.SendAsync(owner, HttpMethod.Post, $"orgs/{orgId}/credits/purchase", """{"amount":"10"}""");
+        Assert.Equal(HttpStatusCode.Created, purchase.Status);
+        var purchaseId = purchase.Json.GetProperty("id").GetString();
+        var routes = new (HttpMethod Method, string Path)[]
+        {
+            (HttpMethod.Post, $"orgs/{orgId}/credits/purchase"),
+            (HttpMethod.Post, $"orgs/{orgId}/transactions/{purchaseId}/refund"),
+            (HttpMethod.Put, $"orgs/{orgId}/alerts"),
+        };
+        var bodies = new (string Why, byte[] Bytes)[]
+        {
+            ("malformed", "{\"amount\": "u8.ToArray()),
+            ("array", "[{\"amount\":\"1\"}]"u8.ToArray()),
+            ("number", "5"u8.ToArray()),
+            ("invalid UTF-8", InvalidUtf8),
+            ("invalid UTF-8 in a name", [(byte)'{', (byte)'"', 0xC3, (byte)'"', (byte)':', (byte)'1', (byte)'}']),
+            ("empty", []),
+        };
+
+        foreach (var (method, path) in routes)
+        {
+            foreach (var (why, bytes) in bodies)
+            {
+                var answer = await RawCalls.SendAsync(owner, method, path, bytes);
+
+                Assert.True(answer.Status == HttpStatusCode.BadRequest, $"{method} {path} with a {why} body: {(int)answer.Status} {answer.Text}");
+                Assert.Equal("application/problem+json", answer.ContentType);
+                Assert.False(string.IsNullOrWhiteSpace(answer.Detail), $"{method} {path} with a {why} body has no detail: {answer.Text}");
+                Assert.Equal(["body"], answer.ErrorFields);
+            }
+
+            var plain = await RawCalls.SendAsync(owner, method, path, """{"amount":"1","reason":"x","thresholds":[50]}""", "text/plain");
+            Assert.True(plain.Status == HttpStatusCode.UnsupportedMediaType, $"{method} {path} as text/plain: {(int)plain.Status} {plain.Text}");
+            Assert.Contains("application/json", plain.Detail, StringComparison.Ordinal);
+        }
+
+        // Nothing was bought, refunded or changed by any of them.
+        var transactions = (await RawCalls.SendAsync(owner, HttpMethod.Get, $"orgs/{orgId}/transactions", (byte[]?)null)).Json.GetProperty("data");
+        Assert.Equal([purchaseId], transactions.EnumerateArray().Select(t => t.GetProperty("id").GetString()));
+        var alerts = (await RawCalls.SendAsync(owner, HttpMethod.Get, $"orgs/{orgId}/alerts", (byte[]?)null)).Json;
+        Assert.NotEqual([50], alerts.GetProperty("thresholds").EnumerateArray().Select(t => t.GetInt32()));
+    }
+
     [Theory]
     [InlineData(0xC3)]
     [InlineData(0xFF)]

@@ -5,9 +5,9 @@ using Tollgate.Tests.Gateway;
 namespace Tollgate.Tests.Operations;
 
 /// <summary>
-/// With traces exported, one gateway request is one trace: the ASP.NET Core server span, the gateway's
-/// request span, a span per provider attempt and the HttpClient span of the call to the provider — which
-/// carries no trace header to the provider.
+/// With traces exported, one gateway request is one trace and one chain: the ASP.NET Core server span is
+/// the parent of the gateway's request span, that of the provider attempt's span, and that of the HttpClient
+/// span of the call to the provider — which carries no trace header to the provider.
 /// </summary>
 [Collection(TraceCollection.Name)]
 public sealed class TraceTests
@@ -52,12 +52,18 @@ public sealed class TraceTests
         var trace = snapshot.Where(a => a.TraceId == root.TraceId).ToList();
         var gateway = Assert.Single(trace, a => a.DisplayName == "gateway chat.completions" || a.OperationName.StartsWith("gateway ", StringComparison.Ordinal));
         var attempt = Assert.Single(trace, a => a.OperationName == "chat fake-model");
-        var http = Assert.Single(trace, a => a.Source.Name == "System.Net.Http" || a.OperationName == "System.Net.Http.HttpRequestOut");
+        // The test's own call to the gateway is an HttpClient span too (the server span's parent, since the
+        // listener is process-wide); the provider call is the other one.
+        var http = Assert.Single(trace, a => (a.Source.Name == "System.Net.Http" || a.OperationName == "System.Net.Http.HttpRequestOut") && a.SpanId != ParentSpan(root));
         Assert.Equal(root.SpanId, ParentSpan(gateway));
         Assert.Equal(gateway.SpanId, ParentSpan(attempt));
-        // The HttpClient span is in the request's trace (it can only get there from the attempt's context).
+        // The HttpClient span of the provider call is the attempt's child: same trace, the attempt as its parent.
         Assert.Equal(ActivityKind.Client, http.Kind);
         Assert.Equal(root.TraceId, http.TraceId);
+        Assert.Equal(attempt.TraceId, http.TraceId);
+        Assert.True(attempt.SpanId == ParentSpan(http),
+            $"HttpClient span {http.Id} ({http.OperationName}) has parent '{http.ParentId}' (span {ParentSpan(http)}); the attempt is {attempt.Id}");
+        Assert.Equal(root.TraceId, attempt.TraceId);
         Assert.Equal("openai", attempt.GetTagItem("gen_ai.provider.name"));
         Assert.False(string.IsNullOrEmpty(requestId));
 

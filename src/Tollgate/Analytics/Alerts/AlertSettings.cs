@@ -30,12 +30,7 @@ internal sealed record AlertSettings(string OrgId, string? SlackWebhookUrl, stri
     }
 
     /// <summary>The settings as the API shows them (and as the audit log records them).</summary>
-    public object ToResponse() => new
-    {
-        slackWebhookUrl = Mask(SlackWebhookUrl),
-        discordWebhookUrl = Mask(DiscordWebhookUrl),
-        thresholds = Thresholds,
-    };
+    public AlertSettingsResponse ToResponse() => new(Mask(SlackWebhookUrl), Mask(DiscordWebhookUrl), Thresholds);
 
     /// <summary>
     /// Null when <paramref name="url"/> may be used, else why not: an absolute https URL without
@@ -116,3 +111,6 @@ internal sealed class AlertSettingsStore(Database database, TimeProvider time)
         row.OrgId, row.SlackWebhookUrl, row.DiscordWebhookUrl,
         [.. row.Thresholds.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(t => int.Parse(t, CultureInfo.InvariantCulture))]);
 }
+
+/// <summary><c>GET/PUT /orgs/{orgId}/alerts</c>: the webhook URLs, masked (null when not set), and the thresholds in percent.</summary>
+internal sealed record AlertSettingsResponse(string? SlackWebhookUrl, string? DiscordWebhookUrl, IReadOnlyList<int> Thresholds);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Tollgate.Accounts;
 using Tollgate.Audit;
+using Tollgate.Operations;
 
 namespace Tollgate.Analytics.Alerts;
 
@@ -18,8 +19,10 @@ internal static class AlertsApi
     public static IEndpointRouteBuilder MapAlertsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapOrgGroup("/alerts");
-        group.MapGet("", GetAsync);
-        group.MapPut("", PutAsync);
+        group.MapGet("", GetAsync)
+            .Answers<AlertSettingsResponse>();
+        group.MapPut("", PutAsync)
+            .Takes<AlertSettingsRequest>().Answers<AlertSettingsResponse>();
         return app;
     }
 
@@ -34,14 +37,10 @@ internal static class AlertsApi
             return AccountProblems.Forbidden(ForbiddenMessage);
         }
 
-        JsonDocument document;
-        try
+        var (document, problem) = await Tollgate.Operations.JsonBody.ReadObjectAsync(request, ct);
+        if (document is null)
         {
-            document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException)
-        {
-            return AccountProblems.Validation("body", "The body must be a JSON object.");
+            return problem!;
         }
 
         using (document)

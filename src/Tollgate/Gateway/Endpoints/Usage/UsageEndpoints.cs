@@ -18,9 +18,11 @@ internal static class UsageEndpoints
     /// <summary>Maps <c>POST /v1/usage/authorize</c>, <c>POST /v1/usage/events</c> and <c>GET /v1/key</c>.</summary>
     public static IEndpointRouteBuilder MapUsageEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/usage/authorize", AuthorizeAsync);
-        app.MapPost("/v1/usage/events", EventsAsync);
-        app.MapGet("/v1/key", OwnKeyAsync);
+        app.MapPost("/v1/usage/authorize", AuthorizeAsync)
+            .Accepts<UsageAuthorizeRequest>("application/json").Produces<UsageAuthorized>();
+        app.MapPost("/v1/usage/events", EventsAsync)
+            .Accepts<UsageEventRequest>("application/json").Produces<UsageEventRecorded>();
+        app.MapGet("/v1/key", OwnKeyAsync).Produces<KeyUsageResponse>();
         return app;
     }
 
@@ -52,7 +54,7 @@ internal static class UsageEndpoints
                 return;
             }
 
-            await Results.Ok(new { authorized = true, service, estimatedCost = Money.ToWire(estimate.Value) }).ExecuteAsync(context);
+            await TypedResults.Ok(new UsageAuthorized(true, service, Money.ToWire(estimate.Value))).ExecuteAsync(context);
         }
     }
 
@@ -108,7 +110,7 @@ internal static class UsageEndpoints
                 EndedAt = now,
             };
             var charged = await engine.ChargeEventAsync(entry, context.RequestAborted);
-            await Results.Ok(new { charged, duplicate = !charged, service, cost = Money.ToWire(cost.Value), idempotencyKey }).ExecuteAsync(context);
+            await TypedResults.Ok(new UsageEventRecorded(charged, !charged, service!, Money.ToWire(cost.Value), idempotencyKey!)).ExecuteAsync(context);
         }
     }
 
@@ -151,3 +153,18 @@ internal static class UsageEndpoints
     private static long? Amount(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && Money.TryRead(v, out var pico, out _) ? pico : null;
 }
+
+/// <summary><c>POST /v1/usage/authorize</c>: may the calling key's member spend <c>estimatedCost</c> (USD decimal string) on <c>service</c>.</summary>
+internal sealed record UsageAuthorizeRequest(string Service, string EstimatedCost);
+
+/// <summary>200 from <c>POST /v1/usage/authorize</c>: every cap has room for the estimate.</summary>
+internal sealed record UsageAuthorized(bool Authorized, string Service, string EstimatedCost);
+
+/// <summary>
+/// <c>POST /v1/usage/events</c>: metered cost (USD decimal string) of <c>service</c>, counted once per
+/// <c>idempotencyKey</c> (at most 200 characters); <c>occurredAt</c> within the last 31 days.
+/// </summary>
+internal sealed record UsageEventRequest(string Service, string Cost, string IdempotencyKey, string? OccurredAt, string? Description);
+
+/// <summary>200 from <c>POST /v1/usage/events</c>: <c>charged</c>, or a <c>duplicate</c> of an event already counted.</summary>
+internal sealed record UsageEventRecorded(bool Charged, bool Duplicate, string Service, string Cost, string IdempotencyKey);
