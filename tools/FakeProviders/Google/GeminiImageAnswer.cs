@@ -17,15 +17,14 @@ internal static class GeminiImageAnswer
     /// <summary>A 1×1 PNG, base64: the image the fake makes.</summary>
     public const string Png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
-    /// <summary>True when the request asks for images out.</summary>
+    /// <summary>True when the request asks for images only (text and images together is a chat answer, <see cref="GeminiAnswer"/>).</summary>
     public static bool Requested(byte[] body)
     {
         try
         {
             using var document = JsonDocument.Parse(body);
             return document.RootElement.TryGetProperty("generationConfig", out var config) && config.ValueKind == JsonValueKind.Object
-                && config.TryGetProperty("responseModalities", out var modalities) && modalities.ValueKind == JsonValueKind.Array
-                && modalities.EnumerateArray().Any(m => m.ValueKind == JsonValueKind.String && m.GetString() == "IMAGE");
+                && GeminiRequest.Modalities(config) is var modalities && modalities.Contains("IMAGE") && !modalities.Contains("TEXT");
         }
         catch (JsonException)
         {

@@ -205,7 +205,8 @@ internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
 /// <summary>
 /// Writes internal events as a Chat Completions stream: <c>chat.completion.chunk</c> objects with the
 /// role first, <c>delta.content</c>, <c>delta.reasoning_content</c>, and <c>delta.tool_calls</c> (index, id,
-/// type and name on a call's first delta; argument fragments after). <see cref="Complete"/> writes the
+/// type and name on a call's first delta; argument fragments after), and each image the model made whole in
+/// <c>delta.images</c> (the shape of <c>message.images</c>). <see cref="Complete"/> writes the
 /// chunk with <c>finish_reason</c>, the usage chunk (empty <c>choices</c>) when the client asked for it,
 /// and <c>data: [DONE]</c>.
 /// </summary>
@@ -252,6 +253,14 @@ internal sealed class ChatCompletionsStreamEncoder(string clientModel, bool incl
                 json.WriteString("arguments"u8, ""u8);
                 json.WriteEndObject();
                 json.WriteEndObject();
+                json.WriteEndArray();
+                EndDelta(null);
+                break;
+            case ImageGenerated image:
+                EnsureStarted(output);
+                json = BeginDelta(output);
+                json.WriteStartArray("images"u8);
+                ChatCompletionsFormat.WriteImage(json, image.MediaType, image.Base64Data);
                 json.WriteEndArray();
                 EndDelta(null);
                 break;

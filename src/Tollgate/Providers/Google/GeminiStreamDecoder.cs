@@ -10,6 +10,7 @@ namespace Tollgate.Providers.Google;
 /// Reads a Gemini stream (<c>streamGenerateContent?alt=sse</c>): each event's data is a whole
 /// <c>GenerateContentResponse</c> carrying the next parts of the first candidate. Consecutive text (or
 /// thought) parts extend one block; each <c>functionCall</c> arrives whole and is a block of its own.
+/// An image (<c>inlineData</c>) arrives whole too and is one <see cref="ImageGenerated"/> block.
 /// <c>usageMetadata</c> is cumulative, so the latest wins. The stream is complete at the chunk with a
 /// <c>finishReason</c> (Gemini sends no end marker); a chunk with <c>promptFeedback.blockReason</c> is
 /// a refusal, and an <c>error</c> object a failure.
@@ -41,6 +42,9 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
 
     /// <inheritdoc />
     public GatewayError? Failure { get; private set; }
+
+    /// <inheritdoc />
+    public long ImageOutputTokens { get; private set; }
 
     /// <inheritdoc />
     public void Decode(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
@@ -82,6 +86,7 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
         if (root.Has("usageMetadata", out var usage) && usage.ValueKind == JsonValueKind.Object)
         {
             Usage = GeminiFormat.ReadUsage(usage);
+            ImageOutputTokens = GeminiFormat.ImageTokens(usage);
         }
 
         if (GeminiFormat.BlockedPrompt(root) is { } blocked)
@@ -144,6 +149,11 @@ internal sealed class GeminiStreamDecoder : IStreamDecoder
                 output.Add(new ToolArgumentsDelta(index, call.ArgumentsJson));
                 output.Add(new BlockStopped(index));
                 ContentBytes += WireJson.Utf8Length(call.Name) + WireJson.Utf8Length(call.ArgumentsJson);
+                break;
+            case ImagePart { Base64Data: { } data } image:
+                // Not counted in ContentBytes: an image is charged as an image, never as text it is not.
+                Close(output);
+                output.Add(new ImageGenerated(_next++, image.MediaType ?? "image/png", data));
                 break;
         }
     }
