@@ -164,21 +164,25 @@ internal sealed partial class GeminiFormat
     /// </summary>
     internal static GatewayError? ReadGoogleError(int status, ReadOnlySpan<byte> body)
     {
-        JsonElement error;
         try
         {
-            var root = WireJson.Parse(body);
-            if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() > 0)
-            {
-                root = root[0]; // a stream's error may come as a one-element array
-            }
-
-            if (root.ValueKind != JsonValueKind.Object || !root.Has("error", out error) || error.ValueKind != JsonValueKind.Object)
-            {
-                return null;
-            }
+            return ReadGoogleError(status, WireJson.Parse(body));
         }
         catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Google's error body, already parsed (see <see cref="ReadGoogleError(int, ReadOnlySpan{byte})"/>).</summary>
+    internal static GatewayError? ReadGoogleError(int status, JsonElement root)
+    {
+        if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() > 0)
+        {
+            root = root[0]; // a stream's error may come as a one-element array
+        }
+
+        if (root.ValueKind != JsonValueKind.Object || !root.Has("error", out var error) || error.ValueKind != JsonValueKind.Object)
         {
             return null;
         }
