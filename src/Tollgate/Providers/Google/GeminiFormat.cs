@@ -140,26 +140,7 @@ internal sealed partial class GeminiFormat : IProviderWireFormat
             json.WriteNumber("maxOutputTokens"u8, max);
         }
 
-        if (turn.Temperature is { } temperature)
-        {
-            json.WriteNumber("temperature"u8, temperature);
-        }
-
-        if (turn.TopP is { } topP)
-        {
-            json.WriteNumber("topP"u8, topP);
-        }
-
-        if (turn.Stop.Count > 0)
-        {
-            json.WriteStartArray("stopSequences"u8);
-            foreach (var s in turn.Stop)
-            {
-                json.WriteStringValue(s);
-            }
-
-            json.WriteEndArray();
-        }
+        WireJson.WriteSampling(json, turn, "topP"u8, "stopSequences"u8);
 
         if (turn.Reasoning is { } reasoning)
         {
