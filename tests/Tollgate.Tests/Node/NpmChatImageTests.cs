@@ -12,20 +12,8 @@ namespace Tollgate.Tests.Node;
 public sealed class NpmChatImageTests
 {
     private const string FakePng = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-
-    private static async Task<System.Text.Json.JsonElement> RunAsync(GatewayTestHost host, string name, string model)
-    {
-        var result = await NodeProcess.NodeAsync("chat-images.mjs", [name, model], new Dictionary<string, string>
-        {
-            ["TOLLGATE_BASE_URL"] = host.Server.BaseAddress.ToString().TrimEnd('/'),
-            ["TOLLGATE_KEY"] = host.Key,
-        }, Timeout);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        var json = result.Json();
-        Assert.True(json.GetProperty("ok").GetBoolean(), json.ToString());
-        return json;
-    }
+    private static Task<System.Text.Json.JsonElement> RunAsync(GatewayTestHost host, string name, string model) =>
+        NpmSdkRun.OkAsync(host, "chat-images.mjs", name, model);
 
     private static List<string?> Strings(System.Text.Json.JsonElement json, string name) =>
         json.GetProperty(name).EnumerateArray().Select(e => e.GetString()).ToList();

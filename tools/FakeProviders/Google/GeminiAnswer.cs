@@ -149,10 +149,7 @@ internal sealed class GeminiAnswer
                     json.WriteString("text"u8, text.Text);
                     break;
                 case ImagePart:
-                    json.WriteStartObject("inlineData"u8);
-                    json.WriteString("mimeType"u8, "image/png"u8);
-                    json.WriteString("data"u8, GeminiImageAnswer.Png);
-                    json.WriteEndObject();
+                    GeminiImageAnswer.WriteInlinePng(json);
                     break;
             }
 
@@ -209,17 +206,7 @@ internal sealed class GeminiAnswer
 
                 if (_image && !Blocked)
                 {
-                    // Gemini splits the candidates' tokens by modality.
-                    json.WriteStartArray("candidatesTokensDetails"u8);
-                    json.WriteStartObject();
-                    json.WriteString("modality"u8, "TEXT"u8);
-                    json.WriteNumber("tokenCount"u8, TextTokens);
-                    json.WriteEndObject();
-                    json.WriteStartObject();
-                    json.WriteString("modality"u8, "IMAGE"u8);
-                    json.WriteNumber("tokenCount"u8, GeminiImageAnswer.ImageTokens);
-                    json.WriteEndObject();
-                    json.WriteEndArray();
+                    GeminiImageAnswer.WriteCandidatesDetails(json, TextTokens);
                 }
             }
 

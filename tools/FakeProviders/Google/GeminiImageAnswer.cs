@@ -32,6 +32,34 @@ internal static class GeminiImageAnswer
         }
     }
 
+    /// <summary>A part's <c>inlineData</c>: the fake's PNG.</summary>
+    public static void WriteInlinePng(Utf8JsonWriter json)
+    {
+        json.WriteStartObject("inlineData"u8);
+        json.WriteString("mimeType"u8, "image/png"u8);
+        json.WriteString("data"u8, Png);
+        json.WriteEndObject();
+    }
+
+    /// <summary><c>candidatesTokensDetails</c> as Gemini splits the candidates' tokens by modality: the text's (when any), then one image's.</summary>
+    public static void WriteCandidatesDetails(Utf8JsonWriter json, int textTokens)
+    {
+        json.WriteStartArray("candidatesTokensDetails"u8);
+        if (textTokens > 0)
+        {
+            json.WriteStartObject();
+            json.WriteString("modality"u8, "TEXT"u8);
+            json.WriteNumber("tokenCount"u8, textTokens);
+            json.WriteEndObject();
+        }
+
+        json.WriteStartObject();
+        json.WriteString("modality"u8, "IMAGE"u8);
+        json.WriteNumber("tokenCount"u8, ImageTokens);
+        json.WriteEndObject();
+        json.WriteEndArray();
+    }
+
     public static async Task<FakeStats.Outcome> WriteAsync(HttpContext context, string id, string model, int promptTokens, bool omitUsage, CancellationToken aborted)
     {
         var response = context.Response;
@@ -45,10 +73,7 @@ internal static class GeminiImageAnswer
             json.WriteString("role"u8, "model"u8);
             json.WriteStartArray("parts"u8);
             json.WriteStartObject();
-            json.WriteStartObject("inlineData"u8);
-            json.WriteString("mimeType"u8, "image/png"u8);
-            json.WriteString("data"u8, Png);
-            json.WriteEndObject();
+            WriteInlinePng(json);
             json.WriteEndObject();
             json.WriteEndArray();
             json.WriteEndObject();
@@ -68,12 +93,7 @@ internal static class GeminiImageAnswer
                 json.WriteNumber("tokenCount"u8, promptTokens);
                 json.WriteEndObject();
                 json.WriteEndArray();
-                json.WriteStartArray("candidatesTokensDetails"u8);
-                json.WriteStartObject();
-                json.WriteString("modality"u8, "IMAGE"u8);
-                json.WriteNumber("tokenCount"u8, ImageTokens);
-                json.WriteEndObject();
-                json.WriteEndArray();
+                WriteCandidatesDetails(json, textTokens: 0);
                 json.WriteEndObject();
             }
 

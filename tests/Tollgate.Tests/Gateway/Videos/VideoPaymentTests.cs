@@ -28,6 +28,14 @@ public sealed class VideoPaymentTests
             ["Tollgate:Providers:AllowPrivateBaseUrls"] = "true",
         });
 
+    private static async Task AddOrgKeyAsync(GatewayTestHost host)
+    {
+        using var owner = host.Server.CreateClient(host.Token);
+        var added = await owner.ApiPostAsync($"orgs/{host.OrgId}/provider-keys",
+            new { provider = "openai", name = "the org's OpenAI", apiKey = OrgSecret, baseUrl = host.Fake.OpenAIBaseUrl("openai") });
+        Assert.True(added.Status == HttpStatusCode.Created, added.Text);
+    }
+
     private static async Task SetCreditsModeAsync(GatewayTestHost host)
     {
         using var owner = host.Server.CreateClient(host.Token);
@@ -65,12 +73,7 @@ public sealed class VideoPaymentTests
     {
         await using var host = await StartHostAsync(dialect);
         await SetCreditsModeAsync(host); // no credits at all: only the org's own key can serve
-        using (var owner = host.Server.CreateClient(host.Token))
-        {
-            var added = await owner.ApiPostAsync($"orgs/{host.OrgId}/provider-keys",
-                new { provider = "openai", name = "the org's OpenAI", apiKey = OrgSecret, baseUrl = host.Fake.OpenAIBaseUrl("openai") });
-            Assert.Equal(HttpStatusCode.Created, added.Status);
-        }
+        await AddOrgKeyAsync(host);
 
         using var client = host.GatewayClient();
         var id = (await CreateOkAsync(client)).GetProperty("id").GetString()!;
@@ -97,11 +100,7 @@ public sealed class VideoPaymentTests
     public async Task OrgKey_TheBackgroundPollerFollowsTheJobWithTheOrgsKey(DbDialect dialect)
     {
         await using var host = await StartHostAsync(dialect, pollSeconds: "0.2");
-        using (var owner = host.Server.CreateClient(host.Token))
-        {
-            Assert.Equal(HttpStatusCode.Created, (await owner.ApiPostAsync($"orgs/{host.OrgId}/provider-keys",
-                new { provider = "openai", name = "the org's OpenAI", apiKey = OrgSecret, baseUrl = host.Fake.OpenAIBaseUrl("openai") })).Status);
-        }
+        await AddOrgKeyAsync(host);
 
         using var client = host.GatewayClient();
         await CreateOkAsync(client);
