@@ -42,6 +42,43 @@ internal static class FakeExchange
     public static Task DelayAsync(int milliseconds, TimeProvider time, CancellationToken aborted) =>
         milliseconds > 0 ? Task.Delay(TimeSpan.FromMilliseconds(milliseconds), time, aborted) : Task.CompletedTask;
 
+    /// <summary>The knobs of one request: the server's defaults, then the request's headers (body directives come with its parse).</summary>
+    public static FakeKnobs Knobs(FakeOptions options, HttpRequest request)
+    {
+        var knobs = FakeKnobs.From(options);
+        knobs.ApplyHeaders(request.Headers);
+        return knobs;
+    }
+
+    /// <summary>The knob steps before any answer: waits latency_ms, then returns the status knob's error status, or null to answer.</summary>
+    public static async Task<int?> DelayThenStatusAsync(FakeKnobs knobs, TimeProvider time, CancellationToken aborted)
+    {
+        await DelayAsync(knobs.LatencyMs, time, aborted);
+        return knobs.Status is >= 400 and <= 599 and var status ? status : null;
+    }
+
+    /// <summary>
+    /// The stream's failure knobs on a whole (non-streamed) answer, which has no events to fail between:
+    /// cut_after drops the connection before any byte; error_after answers with the error <paramref name="writeError"/>
+    /// writes. Returns the outcome when a knob decided it, or null to answer.
+    /// </summary>
+    public static async Task<FakeStats.Outcome?> WholeAnswerFaultAsync(HttpContext context, FakeKnobs knobs, Func<Task> writeError)
+    {
+        if (knobs.CutAfterChunks is not null)
+        {
+            context.Abort();
+            return FakeStats.Outcome.Failed;
+        }
+
+        if (knobs.ErrorAfterChunks is not null)
+        {
+            await writeError();
+            return FakeStats.Outcome.Failed;
+        }
+
+        return null;
+    }
+
     /// <summary>False when the client is gone (the pipe's reader completed or the flush was cancelled).</summary>
     public static async ValueTask<bool> FlushAsync(PipeWriter pipe, CancellationToken aborted)
     {

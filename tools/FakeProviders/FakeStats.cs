@@ -55,6 +55,29 @@ public sealed class FakeStats
         return counters;
     }
 
+    /// <summary>
+    /// Runs one answer of <paramref name="provider"/> counted: started now, then completed, failed, or
+    /// cancelled when the client left while it was being answered.
+    /// </summary>
+    internal async Task CountAsync(HttpContext context, string provider, Func<CancellationToken, Task<Outcome>> answer)
+    {
+        var counters = Start(provider);
+        var aborted = context.RequestAborted;
+        var outcome = Outcome.Failed;
+        try
+        {
+            outcome = await answer(aborted);
+        }
+        catch (Exception ex) when (aborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        {
+            outcome = Outcome.Cancelled;
+        }
+        finally
+        {
+            End(counters, outcome);
+        }
+    }
+
     internal void End(Counters provider, Outcome outcome)
     {
         var total = Volatile.Read(ref _total);

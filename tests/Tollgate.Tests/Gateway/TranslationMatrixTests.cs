@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Tollgate.Budgets;
 
+using static Tollgate.Tests.Gateway.TranslationRequests;
+
 namespace Tollgate.Tests.Gateway;
 
 /// <summary>
@@ -11,8 +13,6 @@ namespace Tollgate.Tests.Gateway;
 /// </summary>
 public sealed class TranslationMatrixTests
 {
-    private const string Image = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
-
     public static TheoryData<string, string, bool> Pairs => new()
     {
         // endpoint, model (its provider speaks another format), stream
@@ -24,56 +24,15 @@ public sealed class TranslationMatrixTests
         { "responses", "claude-test", true },
     };
 
-    private static (string Path, string Body) Request(string endpoint, string model, bool stream, string text) => endpoint switch
-    {
-        "chat" => ("v1/chat/completions", JsonSerializer.Serialize(new
-        {
-            model,
-            stream,
-            stream_options = stream ? new { include_usage = true } : null,
-            max_tokens = 200,
-            messages = new object[]
-            {
-                new { role = "system", content = "Be brief." },
-                new { role = "user", content = new object[] { new { type = "text", text }, new { type = "image_url", image_url = new { url = Image } } } },
-            },
-            tools = new[] { new { type = "function", function = new { name = "get_weather", description = "Weather", parameters = new { type = "object", properties = new { city = new { type = "string" } }, required = new[] { "city" } } } } },
-        })),
-        "messages" => ("v1/messages", JsonSerializer.Serialize(new
-        {
-            model,
-            stream,
-            max_tokens = 200,
-            system = "Be brief.",
-            messages = new object[]
-            {
-                new { role = "user", content = new object[] { new { type = "text", text }, new { type = "image", source = new { type = "base64", media_type = "image/png", data = Image["data:image/png;base64,".Length..] } } } },
-            },
-            tools = new[] { new { name = "get_weather", description = "Weather", input_schema = new { type = "object", properties = new { city = new { type = "string" } }, required = new[] { "city" } } } },
-        })),
-        _ => ("v1/responses", JsonSerializer.Serialize(new
-        {
-            model,
-            stream,
-            max_output_tokens = 200,
-            instructions = "Be brief.",
-            input = new object[]
-            {
-                new { role = "user", content = new object[] { new { type = "input_text", text }, new { type = "input_image", image_url = Image } } },
-            },
-            tools = new[] { new { type = "function", name = "get_weather", description = "Weather", parameters = new { type = "object", properties = new { city = new { type = "string" } }, required = new[] { "city" } } } },
-        })),
-    };
-
     [Theory]
     [MemberData(nameof(Pairs))]
     public async Task Endpoint_ToAProviderOfAnotherFormat_AnswersInTheClientsFormatAndBillsOnce(string endpoint, string model, bool stream)
     {
         await using var host = await GatewayTestHost.StartAsync();
         using var client = host.GatewayClient();
-        var (path, body) = Request(endpoint, model, stream, "Count to three fake:chunks=3");
+        var (path, body) = Content(endpoint, model, stream, "Count to three fake:chunks=3");
 
-        var response = await client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        var response = await client.PostAsync(path, body, TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
 
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
@@ -107,9 +66,9 @@ public sealed class TranslationMatrixTests
     {
         await using var host = await GatewayTestHost.StartAsync();
         using var client = host.GatewayClient();
-        var (path, body) = Request("chat", "claude-test", false, "Weather in Paris? fake:tool_call=true");
+        var (path, body) = Content("chat", "claude-test", false, "Weather in Paris? fake:tool_call=true");
 
-        var response = await client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        var response = await client.PostAsync(path, body, TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -21,6 +21,23 @@ internal static class NpmSdkRun
         return result.Json();
     }
 
+    /// <summary>
+    /// Runs <c>tests/node/<paramref name="script"/></c> with <paramref name="args"/> against the host's gateway and key;
+    /// it must exit 0 and print a JSON result whose <c>ok</c> is true.
+    /// </summary>
+    public static async Task<JsonElement> OkAsync(GatewayTestHost host, string script, params string[] args)
+    {
+        var result = await NodeProcess.NodeAsync(script, args, new Dictionary<string, string>
+        {
+            ["TOLLGATE_BASE_URL"] = host.Server.BaseAddress.ToString().TrimEnd('/'),
+            ["TOLLGATE_KEY"] = host.Key,
+        }, Timeout);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var json = result.Json();
+        Assert.True(json.GetProperty("ok").GetBoolean(), json.ToString());
+        return json;
+    }
+
     /// <summary>fake-model: $2.5 input, $10 output per million.</summary>
     public static long FakeModelPico(long input, long output) => Money.ToPico(((input * 2.5m) + (output * 10m)) / 1_000_000m);
 

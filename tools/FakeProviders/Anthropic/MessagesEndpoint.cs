@@ -29,21 +29,7 @@ internal sealed class MessagesEndpoint(FakeOptions options, FakeStats stats, Req
     private async Task RunAsync(HttpContext context, bool countTokens)
     {
         var provider = context.Request.RouteValues["provider"] as string ?? "anthropic";
-        var counters = stats.Start(provider);
-        var aborted = context.RequestAborted;
-        var outcome = FakeStats.Outcome.Failed;
-        try
-        {
-            outcome = await AnswerAsync(context, provider, countTokens, aborted);
-        }
-        catch (Exception ex) when (aborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
-        {
-            outcome = FakeStats.Outcome.Cancelled;
-        }
-        finally
-        {
-            stats.End(counters, outcome);
-        }
+        await stats.CountAsync(context, provider, aborted => AnswerAsync(context, provider, countTokens, aborted));
     }
 
     private async Task<FakeStats.Outcome> AnswerAsync(HttpContext context, string provider, bool countTokens, CancellationToken aborted)
@@ -66,8 +52,7 @@ internal sealed class MessagesEndpoint(FakeOptions options, FakeStats stats, Req
         }
 
         // :: Step 4: parse once; the knobs are the defaults, then headers, then body directives
-        var knobs = FakeKnobs.From(options);
-        knobs.ApplyHeaders(request.Headers);
+        var knobs = FakeExchange.Knobs(options, request);
         var messages = MessagesRequest.Parse(body, countTokens, ref knobs, out var parseError);
         if (messages is null)
         {
@@ -75,11 +60,8 @@ internal sealed class MessagesEndpoint(FakeOptions options, FakeStats stats, Req
             return FakeStats.Outcome.Failed;
         }
 
-        // :: Step 5: latency before anything is sent
-        await FakeExchange.DelayAsync(knobs.LatencyMs, time, aborted);
-
-        // :: Step 6: the status knob
-        if (knobs.Status is >= 400 and <= 599 and var status)
+        // :: Step 5: latency before anything is sent; :: Step 6: the status knob
+        if (await FakeExchange.DelayThenStatusAsync(knobs, time, aborted) is { } status)
         {
             await AnthropicError.ForStatus(status, messages.Model).WriteAsync(response, requestId, aborted);
             return FakeStats.Outcome.Failed;
@@ -109,18 +91,10 @@ internal sealed class MessagesEndpoint(FakeOptions options, FakeStats stats, Req
 
     private async Task<FakeStats.Outcome> CompleteAsync(HttpContext context, MessagesWriter writer, FakeKnobs knobs, string requestId, CancellationToken aborted)
     {
-        if (knobs.CutAfterChunks is not null)
+        // The error the stream would have carried is the answer.
+        if (await FakeExchange.WholeAnswerFaultAsync(context, knobs, () => AnthropicError.ForType(knobs.ErrorType).WriteAsync(context.Response, requestId, aborted)) is { } fault)
         {
-            // A JSON answer has no events to cut between: the connection drops before any byte.
-            context.Abort();
-            return FakeStats.Outcome.Failed;
-        }
-
-        if (knobs.ErrorAfterChunks is not null)
-        {
-            // Nor can it fail half-way: the error the stream would have carried is the answer.
-            await AnthropicError.ForType(knobs.ErrorType).WriteAsync(context.Response, requestId, aborted);
-            return FakeStats.Outcome.Failed;
+            return fault;
         }
 
         context.Response.ContentType = "application/json";

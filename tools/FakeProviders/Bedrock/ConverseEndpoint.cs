@@ -28,21 +28,7 @@ internal sealed class ConverseEndpoint(FakeOptions options, FakeStats stats, Req
     public async Task HandleAsync(HttpContext context, bool stream)
     {
         var provider = context.Request.RouteValues["provider"] as string ?? "bedrock";
-        var counters = stats.Start(provider);
-        var aborted = context.RequestAborted;
-        var outcome = FakeStats.Outcome.Failed;
-        try
-        {
-            outcome = await AnswerAsync(context, provider, stream, aborted);
-        }
-        catch (Exception ex) when (aborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
-        {
-            outcome = FakeStats.Outcome.Cancelled;
-        }
-        finally
-        {
-            stats.End(counters, outcome);
-        }
+        await stats.CountAsync(context, provider, aborted => AnswerAsync(context, provider, stream, aborted));
     }
 
     private async Task<FakeStats.Outcome> AnswerAsync(HttpContext context, string provider, bool stream, CancellationToken aborted)
@@ -68,8 +54,7 @@ internal sealed class ConverseEndpoint(FakeOptions options, FakeStats stats, Req
         }
 
         // :: Step 3: parse; the knobs are the defaults, then headers, then body directives
-        var knobs = FakeKnobs.From(options);
-        knobs.ApplyHeaders(request.Headers);
+        var knobs = FakeExchange.Knobs(options, request);
         var converse = ConverseRequest.Parse(body, ref knobs, out var parseError);
         if (converse is null)
         {
@@ -78,8 +63,7 @@ internal sealed class ConverseEndpoint(FakeOptions options, FakeStats stats, Req
         }
 
         // :: Step 4: latency; :: Step 5: the status knob
-        await FakeExchange.DelayAsync(knobs.LatencyMs, time, aborted);
-        if (knobs.Status is >= 400 and <= 599 and var status)
+        if (await FakeExchange.DelayThenStatusAsync(knobs, time, aborted) is { } status)
         {
             await BedrockError.ForStatus(status, knobs.ErrorType).WriteAsync(response, id, aborted);
             return FakeStats.Outcome.Failed;
@@ -89,16 +73,10 @@ internal sealed class ConverseEndpoint(FakeOptions options, FakeStats stats, Req
         var answer = new ConverseAnswer(id, converse, knobs);
         if (!stream)
         {
-            if (knobs.CutAfterChunks is not null)
+            if (await FakeExchange.WholeAnswerFaultAsync(context, knobs,
+                () => BedrockError.ForStatus(500, knobs.ErrorType ?? "InternalServerException").WriteAsync(response, id, aborted)) is { } fault)
             {
-                context.Abort();
-                return FakeStats.Outcome.Failed;
-            }
-
-            if (knobs.ErrorAfterChunks is not null)
-            {
-                await BedrockError.ForStatus(500, knobs.ErrorType ?? "InternalServerException").WriteAsync(response, id, aborted);
-                return FakeStats.Outcome.Failed;
+                return fault;
             }
 
             response.ContentType = "application/json";

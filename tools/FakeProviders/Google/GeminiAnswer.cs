@@ -12,6 +12,7 @@ internal sealed class GeminiAnswer
     private readonly int _textTokens;
     private readonly (string Name, string Args)? _call;
     private readonly bool _thoughts;
+    private readonly bool _image;
     private readonly string _finish;
 
     public GeminiAnswer(string id, string model, GeminiRequest request, FakeKnobs knobs, int promptTokens)
@@ -21,6 +22,7 @@ internal sealed class GeminiAnswer
         _knobs = knobs;
         _promptTokens = promptTokens;
         _thoughts = request.IncludeThoughts && knobs.ReasoningTokens > 0;
+        _image = request.TextAndImage;
         _finish = knobs.FinishReason ?? "STOP";
         if (request.CallFor(knobs) is { } call)
         {
@@ -46,9 +48,14 @@ internal sealed class GeminiAnswer
 
     private sealed record CallPart(string Name, string Args) : Part;
 
+    private sealed record ImagePart : Part;
+
     private bool Blocked => _knobs.SafetyBlock is not null;
 
-    private int CandidateTokens => _call is { } c ? FakeExchange.TokensOfBytes(c.Args.Length) : _textTokens;
+    private int TextTokens => _call is { } c ? FakeExchange.TokensOfBytes(c.Args.Length) : _textTokens;
+
+    // An image model asked for text and images answers its text, then one image of GeminiImageAnswer.ImageTokens.
+    private int CandidateTokens => TextTokens + (_image ? GeminiImageAnswer.ImageTokens : 0);
 
     /// <summary>The stream's chunks: one per text token, the thoughts first, or the call alone.</summary>
     public List<Part> Chunks()
@@ -74,6 +81,11 @@ internal sealed class GeminiAnswer
             {
                 chunks.Add(new TextPart(FakeExchange.Token("tok", i)));
             }
+        }
+
+        if (_image)
+        {
+            chunks.Add(new ImagePart());
         }
 
         if (chunks.Count == 0)
@@ -136,6 +148,9 @@ internal sealed class GeminiAnswer
                 case TextPart text:
                     json.WriteString("text"u8, text.Text);
                     break;
+                case ImagePart:
+                    GeminiImageAnswer.WriteInlinePng(json);
+                    break;
             }
 
             json.WriteEndObject();
@@ -187,6 +202,11 @@ internal sealed class GeminiAnswer
                 if (thoughts > 0)
                 {
                     json.WriteNumber("thoughtsTokenCount"u8, thoughts);
+                }
+
+                if (_image && !Blocked)
+                {
+                    GeminiImageAnswer.WriteCandidatesDetails(json, TextTokens);
                 }
             }
 

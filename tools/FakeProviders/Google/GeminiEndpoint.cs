@@ -12,7 +12,8 @@ namespace Tollgate.FakeProviders.Google;
 ///   (1) read and record the body   (2) authenticate               → 403 / 400 / 401
 ///   (3) parse; knobs               → 400 on a bad body            (4) wait LatencyMs
 ///   (5) the status knob            → Google error                 (6) the safety knob → promptFeedback.blockReason
-///   (7) answer: an image (responseModalities IMAGE, <see cref="GeminiImageAnswer"/>); one GenerateContentResponse, or one per part as server-sent events, the last with finishReason
+///   (7) answer: an image alone (responseModalities IMAGE only, <see cref="GeminiImageAnswer"/>); else one GenerateContentResponse (with an
+///       image part after the text when TEXT and IMAGE are asked for), or one per part as server-sent events, the last with finishReason
 /// </code>
 /// Usage: <c>promptTokenCount</c> is the body's bytes / 4 (cached tokens included), <c>cachedContentTokenCount</c>
 /// the cached_tokens knob, <c>thoughtsTokenCount</c> the reasoning_tokens knob, <c>candidatesTokenCount</c> the
@@ -29,24 +30,8 @@ internal sealed class GeminiEndpoint(FakeOptions options, FakeStats stats, Reque
     /// <summary>Gemini on Vertex.</summary>
     public Task HandleVertexAsync(HttpContext context) => RunAsync(context, "vertex", vertex: true);
 
-    private async Task RunAsync(HttpContext context, string provider, bool vertex)
-    {
-        var counters = stats.Start(provider);
-        var aborted = context.RequestAborted;
-        var outcome = FakeStats.Outcome.Failed;
-        try
-        {
-            outcome = await AnswerAsync(context, provider, vertex, aborted);
-        }
-        catch (Exception ex) when (aborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
-        {
-            outcome = FakeStats.Outcome.Cancelled;
-        }
-        finally
-        {
-            stats.End(counters, outcome);
-        }
-    }
+    private Task RunAsync(HttpContext context, string provider, bool vertex) =>
+        stats.CountAsync(context, provider, aborted => AnswerAsync(context, provider, vertex, aborted));
 
     private async Task<FakeStats.Outcome> AnswerAsync(HttpContext context, string provider, bool vertex, CancellationToken aborted)
     {
@@ -72,8 +57,7 @@ internal sealed class GeminiEndpoint(FakeOptions options, FakeStats stats, Reque
         }
 
         // :: Step 3
-        var knobs = FakeKnobs.From(options);
-        knobs.ApplyHeaders(request.Headers);
+        var knobs = FakeExchange.Knobs(options, request);
         var gemini = GeminiRequest.Parse(body, ref knobs);
         if (gemini is null)
         {
@@ -82,8 +66,7 @@ internal sealed class GeminiEndpoint(FakeOptions options, FakeStats stats, Reque
         }
 
         // :: Step 4, 5
-        await FakeExchange.DelayAsync(knobs.LatencyMs, time, aborted);
-        if (knobs.Status is >= 400 and <= 599 and var status)
+        if (await FakeExchange.DelayThenStatusAsync(knobs, time, aborted) is { } status)
         {
             await GoogleError.ForStatus(status).WriteAsync(response, aborted);
             return FakeStats.Outcome.Failed;
@@ -123,16 +106,9 @@ internal sealed class GeminiEndpoint(FakeOptions options, FakeStats stats, Reque
 
     private static async Task<FakeStats.Outcome> CompleteAsync(HttpContext context, GeminiAnswer answer, FakeKnobs knobs, CancellationToken aborted)
     {
-        if (knobs.CutAfterChunks is not null)
+        if (await FakeExchange.WholeAnswerFaultAsync(context, knobs, () => GoogleError.ForStatus(500).WriteAsync(context.Response, aborted)) is { } fault)
         {
-            context.Abort();
-            return FakeStats.Outcome.Failed;
-        }
-
-        if (knobs.ErrorAfterChunks is not null)
-        {
-            await GoogleError.ForStatus(500).WriteAsync(context.Response, aborted);
-            return FakeStats.Outcome.Failed;
+            return fault;
         }
 
         context.Response.ContentType = "application/json; charset=UTF-8";

@@ -17,20 +17,47 @@ internal static class GeminiImageAnswer
     /// <summary>A 1×1 PNG, base64: the image the fake makes.</summary>
     public const string Png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
-    /// <summary>True when the request asks for images out.</summary>
+    /// <summary>True when the request asks for images only (text and images together is a chat answer, <see cref="GeminiAnswer"/>).</summary>
     public static bool Requested(byte[] body)
     {
         try
         {
             using var document = JsonDocument.Parse(body);
             return document.RootElement.TryGetProperty("generationConfig", out var config) && config.ValueKind == JsonValueKind.Object
-                && config.TryGetProperty("responseModalities", out var modalities) && modalities.ValueKind == JsonValueKind.Array
-                && modalities.EnumerateArray().Any(m => m.ValueKind == JsonValueKind.String && m.GetString() == "IMAGE");
+                && GeminiRequest.Modalities(config) is var modalities && modalities.Contains("IMAGE") && !modalities.Contains("TEXT");
         }
         catch (JsonException)
         {
             return false;
         }
+    }
+
+    /// <summary>A part's <c>inlineData</c>: the fake's PNG.</summary>
+    public static void WriteInlinePng(Utf8JsonWriter json)
+    {
+        json.WriteStartObject("inlineData"u8);
+        json.WriteString("mimeType"u8, "image/png"u8);
+        json.WriteString("data"u8, Png);
+        json.WriteEndObject();
+    }
+
+    /// <summary><c>candidatesTokensDetails</c> as Gemini splits the candidates' tokens by modality: the text's (when any), then one image's.</summary>
+    public static void WriteCandidatesDetails(Utf8JsonWriter json, int textTokens)
+    {
+        json.WriteStartArray("candidatesTokensDetails"u8);
+        if (textTokens > 0)
+        {
+            json.WriteStartObject();
+            json.WriteString("modality"u8, "TEXT"u8);
+            json.WriteNumber("tokenCount"u8, textTokens);
+            json.WriteEndObject();
+        }
+
+        json.WriteStartObject();
+        json.WriteString("modality"u8, "IMAGE"u8);
+        json.WriteNumber("tokenCount"u8, ImageTokens);
+        json.WriteEndObject();
+        json.WriteEndArray();
     }
 
     public static async Task<FakeStats.Outcome> WriteAsync(HttpContext context, string id, string model, int promptTokens, bool omitUsage, CancellationToken aborted)
@@ -46,10 +73,7 @@ internal static class GeminiImageAnswer
             json.WriteString("role"u8, "model"u8);
             json.WriteStartArray("parts"u8);
             json.WriteStartObject();
-            json.WriteStartObject("inlineData"u8);
-            json.WriteString("mimeType"u8, "image/png"u8);
-            json.WriteString("data"u8, Png);
-            json.WriteEndObject();
+            WriteInlinePng(json);
             json.WriteEndObject();
             json.WriteEndArray();
             json.WriteEndObject();
@@ -69,12 +93,7 @@ internal static class GeminiImageAnswer
                 json.WriteNumber("tokenCount"u8, promptTokens);
                 json.WriteEndObject();
                 json.WriteEndArray();
-                json.WriteStartArray("candidatesTokensDetails"u8);
-                json.WriteStartObject();
-                json.WriteString("modality"u8, "IMAGE"u8);
-                json.WriteNumber("tokenCount"u8, ImageTokens);
-                json.WriteEndObject();
-                json.WriteEndArray();
+                WriteCandidatesDetails(json, textTokens: 0);
                 json.WriteEndObject();
             }
 

@@ -20,6 +20,9 @@ internal sealed class GeminiRequest
     /// <summary><c>generationConfig.thinkingConfig.includeThoughts</c>.</summary>
     public bool IncludeThoughts { get; private set; }
 
+    /// <summary><c>generationConfig.responseModalities</c> names both <c>TEXT</c> and <c>IMAGE</c>: the answer holds text and an image.</summary>
+    public bool TextAndImage { get; private set; }
+
     /// <summary>
     /// Parses a body; null when it is not a Gemini request (no <c>contents</c> array). Directives in the
     /// last user turn's text apply to <paramref name="knobs"/>.
@@ -96,10 +99,18 @@ internal sealed class GeminiRequest
 
             request.IncludeThoughts = generation.TryGetProperty("thinkingConfig", out var thinking)
                 && thinking.TryGetProperty("includeThoughts", out var include) && include.ValueKind == JsonValueKind.True;
+            var modalities = Modalities(generation);
+            request.TextAndImage = modalities.Contains("TEXT") && modalities.Contains("IMAGE");
         }
 
         return request;
     }
+
+    /// <summary>The names in <c>generationConfig.responseModalities</c>.</summary>
+    public static HashSet<string> Modalities(JsonElement generationConfig) =>
+        generationConfig.TryGetProperty("responseModalities", out var modalities) && modalities.ValueKind == JsonValueKind.Array
+            ? modalities.EnumerateArray().Where(m => m.ValueKind == JsonValueKind.String).Select(m => m.GetString()!).ToHashSet(StringComparer.Ordinal)
+            : [];
 
     /// <summary>The function to call, when the answer is a call: a named or allowed one, else the first, when a call is asked for.</summary>
     public (string Name, JsonElement Schema)? CallFor(FakeKnobs knobs)

@@ -82,27 +82,7 @@ internal static class FakeTranscriptions
 
             if (!call.Knobs.OmitUsage)
             {
-                json.WriteStartObject("usage"u8);
-                if (tokens)
-                {
-                    var audio = (int)Math.Ceiling(seconds * 10);
-                    var output = MediaApi.Tokens(Transcript);
-                    json.WriteString("type"u8, "tokens"u8);
-                    json.WriteNumber("input_tokens"u8, audio);
-                    json.WriteStartObject("input_token_details"u8);
-                    json.WriteNumber("text_tokens"u8, 0);
-                    json.WriteNumber("audio_tokens"u8, audio);
-                    json.WriteEndObject();
-                    json.WriteNumber("output_tokens"u8, output);
-                    json.WriteNumber("total_tokens"u8, audio + output);
-                }
-                else
-                {
-                    json.WriteString("type"u8, "duration"u8);
-                    json.WriteNumber("seconds"u8, Math.Ceiling(seconds));
-                }
-
-                json.WriteEndObject();
+                WriteUsage(json, tokens, seconds);
             }
 
             json.WriteEndObject();
@@ -177,32 +157,42 @@ internal static class FakeTranscriptions
             w.WriteString("text"u8, Transcript);
             if (!call.Knobs.OmitUsage)
             {
-                w.WriteStartObject("usage"u8);
-                if (model.Contains("transcribe", StringComparison.Ordinal))
-                {
-                    var audio = (int)Math.Ceiling(seconds * 10);
-                    var output = MediaApi.Tokens(Transcript);
-                    w.WriteString("type"u8, "tokens"u8);
-                    w.WriteNumber("input_tokens"u8, audio);
-                    w.WriteStartObject("input_token_details"u8);
-                    w.WriteNumber("text_tokens"u8, 0);
-                    w.WriteNumber("audio_tokens"u8, audio);
-                    w.WriteEndObject();
-                    w.WriteNumber("output_tokens"u8, output);
-                    w.WriteNumber("total_tokens"u8, audio + output);
-                }
-                else
-                {
-                    w.WriteString("type"u8, "duration"u8);
-                    w.WriteNumber("seconds"u8, Math.Ceiling(seconds));
-                }
-
-                w.WriteEndObject();
+                WriteUsage(w, model.Contains("transcribe", StringComparison.Ordinal), seconds);
             }
 
             w.WriteEndObject();
         });
         return await FakeExchange.FlushAsync(response.BodyWriter, call.Aborted) ? FakeStats.Outcome.Completed : FakeStats.Outcome.Cancelled;
+    }
+
+    /// <summary>
+    /// The <c>usage</c> of a transcription, in the JSON answer and the stream's done event alike: by token
+    /// (a <c>transcribe</c> model: ten audio tokens a second, the transcript's output tokens), else the
+    /// seconds of audio, rounded up.
+    /// </summary>
+    private static void WriteUsage(System.Text.Json.Utf8JsonWriter json, bool tokens, double seconds)
+    {
+        json.WriteStartObject("usage"u8);
+        if (tokens)
+        {
+            var audio = (int)Math.Ceiling(seconds * 10);
+            var output = MediaApi.Tokens(Transcript);
+            json.WriteString("type"u8, "tokens"u8);
+            json.WriteNumber("input_tokens"u8, audio);
+            json.WriteStartObject("input_token_details"u8);
+            json.WriteNumber("text_tokens"u8, 0);
+            json.WriteNumber("audio_tokens"u8, audio);
+            json.WriteEndObject();
+            json.WriteNumber("output_tokens"u8, output);
+            json.WriteNumber("total_tokens"u8, audio + output);
+        }
+        else
+        {
+            json.WriteString("type"u8, "duration"u8);
+            json.WriteNumber("seconds"u8, Math.Ceiling(seconds));
+        }
+
+        json.WriteEndObject();
     }
 
     private static async Task<FakeStats.Outcome> PlainAsync(MediaApi.Call call, string text)

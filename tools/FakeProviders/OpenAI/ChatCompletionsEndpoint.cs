@@ -21,21 +21,7 @@ internal sealed class ChatCompletionsEndpoint(FakeOptions options, FakeStats sta
     public async Task HandleAsync(HttpContext context)
     {
         var provider = context.Request.RouteValues["provider"] as string ?? "openai";
-        var counters = stats.Start(provider);
-        var aborted = context.RequestAborted;
-        var outcome = FakeStats.Outcome.Failed;
-        try
-        {
-            outcome = await AnswerAsync(context, provider, aborted);
-        }
-        catch (Exception ex) when (aborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
-        {
-            outcome = FakeStats.Outcome.Cancelled;
-        }
-        finally
-        {
-            stats.End(counters, outcome);
-        }
+        await stats.CountAsync(context, provider, aborted => AnswerAsync(context, provider, aborted));
     }
 
     private async Task<FakeStats.Outcome> AnswerAsync(HttpContext context, string provider, CancellationToken aborted)

@@ -29,21 +29,7 @@ internal sealed class ResponsesEndpoint(FakeOptions options, FakeStats stats, Re
     private async Task RunAsync(HttpContext context, Func<HttpContext, string, CancellationToken, Task<FakeStats.Outcome>> answer)
     {
         var provider = context.Request.RouteValues["provider"] as string ?? "openai";
-        var counters = stats.Start(provider);
-        var aborted = context.RequestAborted;
-        var outcome = FakeStats.Outcome.Failed;
-        try
-        {
-            outcome = await answer(context, provider, aborted);
-        }
-        catch (Exception ex) when (aborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
-        {
-            outcome = FakeStats.Outcome.Cancelled;
-        }
-        finally
-        {
-            stats.End(counters, outcome);
-        }
+        await stats.CountAsync(context, provider, aborted => answer(context, provider, aborted));
     }
 
     private async Task<FakeStats.Outcome> RetrieveAsync(HttpContext context, string provider, CancellationToken aborted)

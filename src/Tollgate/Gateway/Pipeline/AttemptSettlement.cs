@@ -38,11 +38,21 @@ internal sealed class AttemptSettlement(BudgetAdmission admission, TimeProvider 
             estimated = true;
         }
 
-        var tokens = usage ?? default;
+        // Images a chat answer holds are charged per image where the catalog prices them so, and their
+        // output tokens are then not charged again (the exchange reports the usage less those tokens);
+        // priced by token alone, every reported token is charged.
+        UnitUsage? images = null;
+        if (usage is not null && result.Units is { Images: > 0 } made && candidate.Price.ImagePrice(null) is not null)
+        {
+            images = made with { Tokens = estimated ? usage : made.Tokens ?? usage };
+        }
+
+        var tokens = images?.Tokens ?? usage ?? default;
         // The price in force at the request's start, whatever time it is now.
         // Bounded like every amount: a provider reporting absurd usage cannot overflow the counters.
-        var cost = usage is null ? 0 : Money.ToPico(Math.Min(Money.MaxUsd, CostCalculator.Compute(candidate.Price, tokens)));
-        var entry = Entry(call, candidate, attempt, result, tokens, cost, estimated);
+        var usd = images is not null ? UnitCost.Compute(candidate.Price, images) ?? 0 : usage is null ? 0 : CostCalculator.Compute(candidate.Price, tokens);
+        var cost = Money.ToPico(Math.Min(Money.MaxUsd, usd));
+        var entry = Entry(call, candidate, attempt, result, tokens, cost, estimated) with { Units = Billed(images) };
         Tollgate.Telemetry.GatewayMetrics.Attempt(call.Http, entry, result.TryNext);
         return admission.SettleAttemptAsync(call.Reservation, entry, lastAttempt: !result.TryNext);
     }

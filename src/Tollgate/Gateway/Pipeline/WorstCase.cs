@@ -18,6 +18,13 @@ internal static class WorstCase
     private const long DefaultMaxOutputTokens = 4096;
 
     /// <summary>
+    /// The fewest output tokens one image a chat answer holds may take, so the output limit bounds how many
+    /// images it may hold. Gemini counts 1,290 tokens for an image up to 1024×1024 and more for larger
+    /// ones; the floor sits well below any image size it makes, so the bound holds whatever the size.
+    /// </summary>
+    internal const long MinTokensPerImage = 256;
+
+    /// <summary>
     /// What admission reserves for <paramref name="request"/>, or the 400 that refuses it: an output
     /// limit above the model's maximum output, or a worst case beyond the largest amount the gateway
     /// accounts in one request (<see cref="Money.MaxUsd"/>). No input of any size overflows: the input
@@ -57,7 +64,10 @@ internal static class WorstCase
     /// <summary>
     /// Per field, the dearest price of the candidates at the tier <paramref name="inputTokens"/> falls
     /// in. Input is priced at the dearest of plain, cached and cache-write input (a provider may write the
-    /// whole prompt to its cache), and output once per answer.
+    /// whole prompt to its cache), and output once per answer. An image model charged per image (reached
+    /// through chat) prices an output token at no less than its per-image price over
+    /// <see cref="MinTokensPerImage"/>: the output limit then bounds any mix of text and images, and a
+    /// clamp of the limit bounds the images too.
     /// </summary>
     internal static ModelPrice Envelope(IReadOnlyList<RouteCandidate> candidates, long inputTokens, int answers)
     {
@@ -68,6 +78,11 @@ internal static class WorstCase
             var plain = price.InputPerMillion ?? 0;
             input = Math.Max(input, Math.Max(plain, Math.Max(price.CachedInputPerMillion ?? plain, price.CacheWritePerMillion ?? plain)));
             output = Math.Max(output, price.OutputPerMillion ?? 0);
+            if (candidate.Model.Kind == ModelKinds.Image && candidate.Price.ImagePrice(null) is { } perImage)
+            {
+                output = Math.Max(output, perImage * 1_000_000m / MinTokensPerImage);
+            }
+
             perRequest = Math.Max(perRequest, price.PerRequest ?? 0);
         }
 

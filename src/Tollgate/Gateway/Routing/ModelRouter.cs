@@ -57,10 +57,12 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
                 $"The model '{requested}' does not exist.", "model"));
         }
 
-        if (model.Kind != kind)
+        // An image model may also serve a chat endpoint where its provider's chat answers carry images
+        // (Gemini): the endpoint's reachable filter keeps only those candidates.
+        var imageThroughChat = kind == ModelKinds.Chat && model.Kind == ModelKinds.Image;
+        if (model.Kind != kind && !imageThroughChat)
         {
-            return ([], GatewayError.BadRequest("model_not_supported",
-                $"The model '{requested}' is a {model.Kind} model; it cannot be used with {endpointName}.", "model"));
+            return ([], WrongKind(requested, model, endpointName));
         }
 
         var mappings = model.Providers.Where(p => pinned is null || p.Provider == pinned).ToList();
@@ -87,14 +89,21 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
         }
 
         var candidates = new List<RouteCandidate>();
+        var configured = 0;
         foreach (var (mapping, price) in Order(priced))
         {
             var endpoint = orgEndpoints?.GetValueOrDefault(mapping.Provider) ?? providers.Get(mapping.Provider);
+            configured += endpoint is { IsConfigured: true } ? 1 : 0;
             if (endpoint is { IsConfigured: true }
                 && new RouteCandidate(model, mapping, price, endpoint) is var candidate && reachable(candidate))
             {
                 candidates.Add(candidate);
             }
+        }
+
+        if (candidates.Count == 0 && imageThroughChat && configured > 0)
+        {
+            return ([], WrongKind(requested, model, endpointName)); // configured, but not where chat answers carry images
         }
 
         if (candidates.Count == 0)
@@ -106,6 +115,10 @@ public sealed class ModelRouter(ModelCatalog catalog, ProviderDirectory provider
 
         return (candidates, null);
     }
+
+    private static GatewayError WrongKind(string requested, CatalogModel model, string endpointName) =>
+        GatewayError.BadRequest("model_not_supported",
+            $"The model '{requested}' is a {model.Kind} model; it cannot be used with {endpointName}.", "model");
 
     /// <summary>
     /// Error rates closer than this count as equal, so the last few outcomes of two healthy mappings

@@ -65,26 +65,7 @@ internal sealed partial class AnthropicMessagesFormat
         }
 
         WriteToolChoice(json, turn);
-        if (turn.Temperature is { } temperature)
-        {
-            json.WriteNumber("temperature"u8, temperature);
-        }
-
-        if (turn.TopP is { } topP)
-        {
-            json.WriteNumber("top_p"u8, topP);
-        }
-
-        if (turn.Stop.Count > 0)
-        {
-            json.WriteStartArray("stop_sequences"u8);
-            foreach (var s in turn.Stop)
-            {
-                json.WriteStringValue(s);
-            }
-
-            json.WriteEndArray();
-        }
+        WireJson.WriteSampling(json, turn, "top_p"u8, "stop_sequences"u8);
 
         if (budget is { } thinkingBudget)
         {

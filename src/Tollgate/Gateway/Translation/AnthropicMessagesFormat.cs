@@ -19,6 +19,9 @@ namespace Tollgate.Gateway.Translation;
 /// </remarks>
 internal sealed partial class AnthropicMessagesFormat : IChatWireFormat
 {
+    /// <summary>Messages answers have no block for an image the model made (images are input only).</summary>
+    public bool CarriesImageOutput => false;
+
     /// <inheritdoc />
     public (ChatTurn? Turn, GatewayError? Error) ReadRequest(ReadOnlySpan<byte> json)
     {

@@ -14,55 +14,14 @@ namespace Tollgate.Gateway.Translation;
 /// <c>output_tokens</c> is cumulative; blocks the other formats cannot hold (redacted thinking,
 /// server tools) are skipped.
 /// </summary>
-internal sealed class AnthropicMessagesStreamDecoder : IStreamDecoder
+internal sealed class AnthropicMessagesStreamDecoder : ProviderStreamDecoder
 {
     private readonly List<int> _skipped = [];
-    private long _input, _cacheRead, _cacheWrite, _output;
-    private bool _hasUsage;
     private string? _stopReason, _stopSequence;
 
     /// <inheritdoc />
-    public bool Completed { get; private set; }
-
-    /// <inheritdoc />
-    public TokenUsage? Usage => _hasUsage ? new TokenUsage(_input, _cacheRead, _cacheWrite, _output, 0) : null;
-
-    /// <inheritdoc />
-    public long ContentBytes { get; private set; }
-
-    /// <inheritdoc />
-    public GatewayError? Failure { get; private set; }
-
-    /// <inheritdoc />
-    public void Decode(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
+    protected override void OnEvent(JsonElement root, string? type, List<StreamEvent> output)
     {
-        try
-        {
-            DecodeEvent(sseEvent, output);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or TranslationException)
-        {
-            // An event of the wrong shape: what it carried is lost, so the stream cannot be relayed whole.
-            Failure ??= StreamFailures.Unreadable;
-        }
-    }
-
-    private void DecodeEvent(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
-    {
-        var data = SseEvents.Data(sseEvent);
-        if (data.IsEmpty || Completed)
-        {
-            return;
-        }
-
-        var reader = new Utf8JsonReader(data);
-        using var doc = JsonDocument.ParseValue(ref reader);
-        var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            return;
-        }
-
         var index = root.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : -1;
         switch (root.Str("type"))
         {
@@ -103,7 +62,7 @@ internal sealed class AnthropicMessagesStreamDecoder : IStreamDecoder
                 break;
             case "error":
                 var error = root.Has("error", out var e) ? e : root;
-                Failure = GatewayError.Upstream(StatusCodes.Status502BadGateway, error.Str("type") ?? "upstream_error", error.Str("message") ?? "The provider failed during the stream.");
+                Fail(error.Str("type"), error.Str("message"));
                 break;
             default:
                 break; // ping, and events added after this was written
@@ -119,7 +78,7 @@ internal sealed class AnthropicMessagesStreamDecoder : IStreamDecoder
                 if (block.Str("text") is { Length: > 0 } text)
                 {
                     output.Add(new TextDelta(index, text));
-                    ContentBytes += WireJson.Utf8Length(text);
+                    Produced(text);
                 }
 
                 break;
@@ -128,14 +87,14 @@ internal sealed class AnthropicMessagesStreamDecoder : IStreamDecoder
                 if (block.Str("thinking") is { Length: > 0 } thinking)
                 {
                     output.Add(new ThinkingDelta(index, thinking, null));
-                    ContentBytes += WireJson.Utf8Length(thinking);
+                    Produced(thinking);
                 }
 
                 break;
             case "tool_use":
                 var name = block.Str("name") ?? string.Empty;
                 output.Add(new ToolCallStarted(index, block.Str("id") ?? string.Empty, name));
-                ContentBytes += WireJson.Utf8Length(name);
+                Produced(name);
                 break;
             default:
                 _skipped.Add(index);
@@ -150,12 +109,12 @@ internal sealed class AnthropicMessagesStreamDecoder : IStreamDecoder
             case "text_delta":
                 var text = delta.Str("text") ?? string.Empty;
                 output.Add(new TextDelta(index, text));
-                ContentBytes += WireJson.Utf8Length(text);
+                Produced(text);
                 break;
             case "thinking_delta":
                 var thinking = delta.Str("thinking") ?? string.Empty;
                 output.Add(new ThinkingDelta(index, thinking, null));
-                ContentBytes += WireJson.Utf8Length(thinking);
+                Produced(thinking);
                 break;
             case "signature_delta":
                 output.Add(new ThinkingDelta(index, null, delta.Str("signature")));
@@ -164,7 +123,7 @@ internal sealed class AnthropicMessagesStreamDecoder : IStreamDecoder
                 if (delta.Str("partial_json") is { Length: > 0 } json)
                 {
                     output.Add(new ToolArgumentsDelta(index, json));
-                    ContentBytes += WireJson.Utf8Length(json);
+                    Produced(json);
                 }
 
                 break;
@@ -180,12 +139,14 @@ internal sealed class AnthropicMessagesStreamDecoder : IStreamDecoder
             return;
         }
 
-        _hasUsage = true;
         // Later events repeat the input side (or leave it out) and carry the cumulative output count.
-        _input = Latest(usage, "input_tokens", _input);
-        _cacheRead = Latest(usage, "cache_read_input_tokens", _cacheRead);
-        _cacheWrite = Latest(usage, "cache_creation_input_tokens", _cacheWrite);
-        _output = Latest(usage, "output_tokens", _output);
+        var previous = Usage ?? default;
+        Usage = new TokenUsage(
+            Latest(usage, "input_tokens", previous.InputTokens),
+            Latest(usage, "cache_read_input_tokens", previous.CachedInputTokens),
+            Latest(usage, "cache_creation_input_tokens", previous.CacheWriteTokens),
+            Latest(usage, "output_tokens", previous.OutputTokens),
+            0);
     }
 
     private static long Latest(JsonElement usage, string name, long previous) =>

@@ -25,6 +25,7 @@ internal sealed partial class ChatCompletionsFormat
         json.WriteString("role"u8, "assistant"u8);
         StringBuilder? text = null, thinking = null;
         var calls = 0;
+        var images = 0;
         foreach (var part in result.Output)
         {
             switch (part)
@@ -37,6 +38,9 @@ internal sealed partial class ChatCompletionsFormat
                     break;
                 case ToolCallPart:
                     calls++;
+                    break;
+                case ImagePart:
+                    images++;
                     break;
             }
         }
@@ -55,6 +59,22 @@ internal sealed partial class ChatCompletionsFormat
         {
             // Not in OpenAI's schema: the field OpenAI-compatible reasoning providers use; SDKs ignore it.
             json.WriteString("reasoning_content"u8, thinking.ToString());
+        }
+
+        if (images > 0)
+        {
+            // Not in OpenAI's schema: images the model made, as data URLs in "images", the shape gateways
+            // serving image models through chat use; SDKs keep it in the raw answer.
+            json.WriteStartArray("images"u8);
+            foreach (var part in result.Output)
+            {
+                if (part is ImagePart image)
+                {
+                    WriteImage(json, image.MediaType, image.Base64Data);
+                }
+            }
+
+            json.WriteEndArray();
         }
 
         if (calls > 0)
@@ -88,6 +108,17 @@ internal sealed partial class ChatCompletionsFormat
             WriteUsage(json, usage);
         }
 
+        json.WriteEndObject();
+    }
+
+    /// <summary>One entry of <c>images</c>: <c>{"type":"image_url","image_url":{"url":"data:{type};base64,{data}"}}</c>.</summary>
+    internal static void WriteImage(Utf8JsonWriter json, string? mediaType, string? base64)
+    {
+        json.WriteStartObject();
+        json.WriteString("type"u8, "image_url"u8);
+        json.WriteStartObject("image_url"u8);
+        json.WriteString("url"u8, $"data:{mediaType ?? "image/png"};base64,{base64}");
+        json.WriteEndObject();
         json.WriteEndObject();
     }
 

@@ -96,26 +96,7 @@ internal sealed partial class ChatCompletionsFormat
             json.WriteNumber("max_completion_tokens"u8, max);
         }
 
-        if (turn.Temperature is { } temperature)
-        {
-            json.WriteNumber("temperature"u8, temperature);
-        }
-
-        if (turn.TopP is { } topP)
-        {
-            json.WriteNumber("top_p"u8, topP);
-        }
-
-        if (turn.Stop.Count > 0)
-        {
-            json.WriteStartArray("stop"u8);
-            foreach (var s in turn.Stop)
-            {
-                json.WriteStringValue(s);
-            }
-
-            json.WriteEndArray();
-        }
+        WireJson.WriteSampling(json, turn, "top_p"u8, "stop"u8);
 
         if (turn.Reasoning is { } reasoning && ReasoningMap.Effort(reasoning) is { } effort)
         {

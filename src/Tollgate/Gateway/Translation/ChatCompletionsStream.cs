@@ -14,81 +14,32 @@ namespace Tollgate.Gateway.Translation;
 /// <c>include_usage</c> comes after the chunk with <c>finish_reason</c> (or with it, or not at all).
 /// Tool calls are expected one after another, as OpenAI streams them.
 /// </summary>
-internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
+internal sealed class ChatCompletionsStreamDecoder : ProviderStreamDecoder
 {
-    private enum Block
-    {
-        None,
-        Text,
-        Thinking,
-        Tool,
-    }
-
     private readonly List<(int Tool, int Block)> _tools = [];
-    private int _next;
-    private int _open = -1;
-    private Block _openKind;
     private string? _finish;
     private bool _started;
 
-    /// <inheritdoc />
-    public bool Completed { get; private set; }
-
-    /// <inheritdoc />
-    public TokenUsage? Usage { get; private set; }
-
-    /// <inheritdoc />
-    public long ContentBytes { get; private set; }
-
-    /// <inheritdoc />
-    public GatewayError? Failure { get; private set; }
-
-    /// <inheritdoc />
-    public void Decode(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
+    /// <summary><c>[DONE]</c>, and the common text chunk read without a document (<see cref="TryDecodeTextChunk"/>).</summary>
+    protected override bool OnData(ReadOnlySpan<byte> data, List<StreamEvent> output)
     {
-        try
+        if (!data.SequenceEqual("[DONE]"u8))
         {
-            DecodeEvent(sseEvent, output);
+            return TryDecodeTextChunk(data, output);
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or TranslationException)
-        {
-            // An event of the wrong shape: what it carried is lost, so the stream cannot be relayed whole.
-            Failure ??= StreamFailures.Unreadable;
-        }
+
+        Close(output);
+        output.Add(new StreamFinished(ChatCompletionsFormat.ReadFinishReason(_finish), null, Usage));
+        Completed = true;
+        return true;
     }
 
-    private void DecodeEvent(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
+    /// <inheritdoc />
+    protected override void OnEvent(JsonElement root, string? type, List<StreamEvent> output)
     {
-        var data = SseEvents.Data(sseEvent);
-        if (data.IsEmpty || Completed)
-        {
-            return; // a comment (keepalive) or an event without data
-        }
-
-        if (data.SequenceEqual("[DONE]"u8))
-        {
-            Close(output);
-            output.Add(new StreamFinished(ChatCompletionsFormat.ReadFinishReason(_finish), null, Usage));
-            Completed = true;
-            return;
-        }
-
-        if (TryDecodeTextChunk(data, output))
-        {
-            return;
-        }
-
-        var reader = new Utf8JsonReader(data);
-        using var doc = JsonDocument.ParseValue(ref reader);
-        var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            return;
-        }
-
         if (root.Has("error", out var error))
         {
-            Failure = GatewayError.Upstream(StatusCodes.Status502BadGateway, error.Str("code") ?? error.Str("type") ?? "upstream_error", error.Str("message") ?? "The provider failed during the stream.");
+            Fail(error.Str("code") ?? error.Str("type"), error.Str("message"));
             return;
         }
 
@@ -183,9 +134,9 @@ internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
 
         if (!string.IsNullOrEmpty(chunk.Reasoning))
         {
-            Open(Block.Thinking, output);
-            output.Add(new ThinkingDelta(_open, chunk.Reasoning, null));
-            ContentBytes += WireJson.Utf8Length(chunk.Reasoning);
+            Open(BlockKind.Thinking, output);
+            output.Add(new ThinkingDelta(OpenBlock, chunk.Reasoning, null));
+            Produced(chunk.Reasoning);
         }
 
         var text = chunk.Content;
@@ -197,9 +148,9 @@ internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
 
         if (!string.IsNullOrEmpty(text))
         {
-            Open(Block.Text, output);
-            output.Add(new TextDelta(_open, text));
-            ContentBytes += WireJson.Utf8Length(text);
+            Open(BlockKind.Text, output);
+            output.Add(new TextDelta(OpenBlock, text));
+            Produced(text);
         }
 
         if (chunk.Finish is { } finish)
@@ -316,9 +267,9 @@ internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
         var reasoning = delta.Str("reasoning_content") ?? delta.Str("reasoning");
         if (!string.IsNullOrEmpty(reasoning))
         {
-            Open(Block.Thinking, output);
-            output.Add(new ThinkingDelta(_open, reasoning, null));
-            ContentBytes += WireJson.Utf8Length(reasoning);
+            Open(BlockKind.Thinking, output);
+            output.Add(new ThinkingDelta(OpenBlock, reasoning, null));
+            Produced(reasoning);
         }
 
         var text = delta.Str("content");
@@ -330,9 +281,9 @@ internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
 
         if (!string.IsNullOrEmpty(text))
         {
-            Open(Block.Text, output);
-            output.Add(new TextDelta(_open, text));
-            ContentBytes += WireJson.Utf8Length(text);
+            Open(BlockKind.Text, output);
+            output.Add(new TextDelta(OpenBlock, text));
+            Produced(text);
         }
 
         foreach (var call in delta.Array("tool_calls"))
@@ -351,19 +302,19 @@ internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
             if (block < 0)
             {
                 Close(output);
-                block = _next++;
+                block = NextBlock++;
                 _tools.Add((toolIndex, block));
-                _open = block;
-                _openKind = Block.Tool;
+                OpenBlock = block;
+                OpenKind = BlockKind.Tool;
                 var name = function.ValueKind == JsonValueKind.Object ? function.Str("name") ?? string.Empty : string.Empty;
                 output.Add(new ToolCallStarted(block, call.Str("id") ?? $"call_{toolIndex}", name));
-                ContentBytes += WireJson.Utf8Length(name);
+                Produced(name);
             }
 
             if (function.ValueKind == JsonValueKind.Object && function.Str("arguments") is { Length: > 0 } arguments)
             {
                 output.Add(new ToolArgumentsDelta(block, arguments));
-                ContentBytes += WireJson.Utf8Length(arguments);
+                Produced(arguments);
             }
         }
     }
@@ -381,35 +332,13 @@ internal sealed class ChatCompletionsStreamDecoder : IStreamDecoder
         /// <summary><c>reasoning_content</c> first, as the document path reads it.</summary>
         public readonly string? Reasoning => ReasoningContent ?? ReasoningOther;
     }
-
-    private void Open(Block kind, List<StreamEvent> output)
-    {
-        if (_openKind == kind && _open >= 0)
-        {
-            return;
-        }
-
-        Close(output);
-        _open = _next++;
-        _openKind = kind;
-        output.Add(kind == Block.Text ? new TextStarted(_open) : new ThinkingStarted(_open));
-    }
-
-    private void Close(List<StreamEvent> output)
-    {
-        if (_open >= 0)
-        {
-            output.Add(new BlockStopped(_open));
-            _open = -1;
-            _openKind = Block.None;
-        }
-    }
 }
 
 /// <summary>
 /// Writes internal events as a Chat Completions stream: <c>chat.completion.chunk</c> objects with the
 /// role first, <c>delta.content</c>, <c>delta.reasoning_content</c>, and <c>delta.tool_calls</c> (index, id,
-/// type and name on a call's first delta; argument fragments after). <see cref="Complete"/> writes the
+/// type and name on a call's first delta; argument fragments after), and each image the model made whole in
+/// <c>delta.images</c> (the shape of <c>message.images</c>). <see cref="Complete"/> writes the
 /// chunk with <c>finish_reason</c>, the usage chunk (empty <c>choices</c>) when the client asked for it,
 /// and <c>data: [DONE]</c>.
 /// </summary>
@@ -456,6 +385,14 @@ internal sealed class ChatCompletionsStreamEncoder(string clientModel, bool incl
                 json.WriteString("arguments"u8, ""u8);
                 json.WriteEndObject();
                 json.WriteEndObject();
+                json.WriteEndArray();
+                EndDelta(null);
+                break;
+            case ImageGenerated image:
+                EnsureStarted(output);
+                json = BeginDelta(output);
+                json.WriteStartArray("images"u8);
+                ChatCompletionsFormat.WriteImage(json, image.MediaType, image.Base64Data);
                 json.WriteEndArray();
                 EndDelta(null);
                 break;

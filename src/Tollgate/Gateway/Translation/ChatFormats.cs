@@ -1,3 +1,4 @@
+using Tollgate.Catalog;
 using Tollgate.Gateway.Routing;
 using Tollgate.Providers;
 using Tollgate.Providers.Anthropic;
@@ -19,6 +20,8 @@ internal sealed class ChatFormats
     private readonly ProviderChatFormat _bedrock;
     private readonly ProviderChatFormat _gemini;
     private readonly ProviderChatFormat _vertexGemini;
+    private readonly ProviderChatFormat _geminiImages;
+    private readonly ProviderChatFormat _vertexGeminiImages;
     private readonly ProviderChatFormat _vertexClaude;
 
     public ChatFormats(TimeProvider time, VertexTokenSource vertexTokens)
@@ -30,7 +33,10 @@ internal sealed class ChatFormats
         _openAIChat = new ProviderChatFormat(Chat, OpenAIChatAdapter.Instance);
         _bedrock = new ProviderChatFormat(new BedrockConverseFormat(), new BedrockConverseAdapter(time));
         _gemini = new ProviderChatFormat(GeminiFormat.Instance, GeminiAdapter.Instance);
-        _vertexGemini = new ProviderChatFormat(GeminiFormat.Instance, new VertexGeminiAdapter(vertexTokens));
+        var vertexGemini = new VertexGeminiAdapter(vertexTokens);
+        _vertexGemini = new ProviderChatFormat(GeminiFormat.Instance, vertexGemini);
+        _geminiImages = new ProviderChatFormat(GeminiFormat.ImageOutput, GeminiAdapter.Instance, ImageOutput: true);
+        _vertexGeminiImages = new ProviderChatFormat(GeminiFormat.ImageOutput, vertexGemini, ImageOutput: true);
         VertexClaude = new VertexAnthropicAdapter(vertexTokens);
         _vertexClaude = new ProviderChatFormat(Messages, VertexClaude);
     }
@@ -50,16 +56,25 @@ internal sealed class ChatFormats
     /// <summary>
     /// The chat format a candidate speaks, or null for a protocol not translated to yet. The mapping is
     /// at hand because one provider may serve models in different formats (Vertex: Gemini and Claude).
+    /// An image model (catalog kind <c>image</c>) is reachable through chat only where the provider's chat
+    /// answers carry images: Gemini, on AI Studio and Vertex; elsewhere null.
     /// </summary>
-    public ProviderChatFormat? ForProvider(RouteCandidate candidate) => candidate.Endpoint.Protocol switch
-    {
-        ProviderProtocol.Anthropic => _anthropic,
-        ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo => _openAIChat,
-        ProviderProtocol.Bedrock => _bedrock,
-        ProviderProtocol.Gemini => _gemini,
-        ProviderProtocol.Vertex => VertexUrls.IsClaude(candidate.Mapping.ProviderModelId) ? _vertexClaude : _vertexGemini,
-        _ => null,
-    };
+    public ProviderChatFormat? ForProvider(RouteCandidate candidate) => candidate.Model.Kind == ModelKinds.Image
+        ? candidate.Endpoint.Protocol switch
+        {
+            ProviderProtocol.Gemini => _geminiImages,
+            ProviderProtocol.Vertex when !VertexUrls.IsClaude(candidate.Mapping.ProviderModelId) => _vertexGeminiImages,
+            _ => null,
+        }
+        : candidate.Endpoint.Protocol switch
+        {
+            ProviderProtocol.Anthropic => _anthropic,
+            ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo => _openAIChat,
+            ProviderProtocol.Bedrock => _bedrock,
+            ProviderProtocol.Gemini => _gemini,
+            ProviderProtocol.Vertex => VertexUrls.IsClaude(candidate.Mapping.ProviderModelId) ? _vertexClaude : _vertexGemini,
+            _ => null,
+        };
 
     /// <summary>
     /// A translating exchange to <paramref name="candidate"/> for a request whose client format is <paramref name="client"/>, or one

@@ -152,8 +152,11 @@ internal sealed class ChatResult
     /// <summary>The provider's id of the answer.</summary>
     public required string Id { get; init; }
 
-    /// <summary>What the model produced, in order: text, thinking, tool calls.</summary>
+    /// <summary>What the model produced, in order: text, thinking, tool calls, and images (<see cref="ImagePart"/> with base64 data) from a model that answers with images.</summary>
     public List<ContentPart> Output { get; init; } = [];
+
+    /// <summary>How many of the usage's output tokens the provider counted for the images in <see cref="Output"/> (0 when it made none or does not say).</summary>
+    public long ImageOutputTokens { get; init; }
 
     /// <summary>Why it stopped.</summary>
     public StopReason StopReason { get; init; }
@@ -191,6 +194,12 @@ internal sealed record ToolCallStarted(int Index, string CallId, string Name) : 
 
 /// <summary>More of a tool call's arguments (a fragment of JSON text).</summary>
 internal sealed record ToolArgumentsDelta(int Index, string Json) : StreamEvent;
+
+/// <summary>
+/// A whole image the model made, as block <paramref name="Index"/>: providers send each image complete in
+/// one event, so it has no start, delta or stop events of its own.
+/// </summary>
+internal sealed record ImageGenerated(int Index, string MediaType, string Base64Data) : StreamEvent;
 
 /// <summary>Block <paramref name="Index"/> is complete.</summary>
 internal sealed record BlockStopped(int Index) : StreamEvent;

@@ -51,6 +51,13 @@ internal interface IChatWireFormat : IProviderWireFormat
 
     /// <summary>Client side: an encoder of internal stream events into this format's server-sent events.</summary>
     IStreamEncoder CreateEncoder(string clientModel, ChatTurn request);
+
+    /// <summary>
+    /// Client side: whether this format's answers can carry images the model made (Chat Completions'
+    /// <c>message.images</c>, Responses' <c>image_generation_call</c> items). A format that cannot is
+    /// refused a model whose answers may hold images, rather than losing them.
+    /// </summary>
+    bool CarriesImageOutput => true;
 }
 
 /// <summary>Reads one provider stream, event by event (stateful).</summary>
@@ -70,6 +77,9 @@ internal interface IStreamDecoder
 
     /// <summary>The error the provider reported inside the stream (an <c>error</c> event, <c>response.failed</c>), when it did.</summary>
     GatewayError? Failure { get; }
+
+    /// <summary>How many of the usage's output tokens the provider counted for images it made (0 for a provider that makes none).</summary>
+    long ImageOutputTokens => 0;
 }
 
 /// <summary>Writes one client stream, event by event (stateful).</summary>

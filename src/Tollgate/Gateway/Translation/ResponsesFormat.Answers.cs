@@ -18,6 +18,9 @@ internal sealed class ResponsesItem
 
         /// <summary>A <c>reasoning</c> item with one summary text.</summary>
         Reasoning,
+
+        /// <summary>An <c>image_generation_call</c> item: an image the model made, its base64 in <c>result</c>.</summary>
+        ImageGeneration,
     }
 
     /// <summary>The item's kind.</summary>
@@ -26,7 +29,7 @@ internal sealed class ResponsesItem
     /// <summary>The item id (<c>msg_</c>, <c>fc_</c>, <c>rs_</c>).</summary>
     public required string Id { get; init; }
 
-    /// <summary>The message text, the function arguments or the reasoning summary, as it grows.</summary>
+    /// <summary>The message text, the function arguments, the reasoning summary (as it grows), or an image's base64.</summary>
     public StringBuilder Text { get; } = new();
 
     /// <summary>The function call's id.</summary>
@@ -54,6 +57,19 @@ internal sealed class ResponsesItem
                 json.WriteString("arguments"u8, Done ? Text.ToString() : string.Empty);
                 json.WriteString("call_id"u8, CallId);
                 json.WriteString("name"u8, Name);
+                break;
+            case ItemKind.ImageGeneration:
+                json.WriteString("type"u8, "image_generation_call"u8);
+                json.WriteString("status"u8, Done ? "completed"u8 : "in_progress"u8);
+                if (Done)
+                {
+                    json.WriteString("result"u8, Text.ToString());
+                }
+                else
+                {
+                    json.WriteNull("result"u8);
+                }
+
                 break;
             case ItemKind.Reasoning:
                 json.WriteString("type"u8, "reasoning"u8);
@@ -139,6 +155,10 @@ internal sealed partial class ResponsesFormat
                 case ThinkingPart thinking:
                     item = ResponsesItem.ForThinking(thinking.Signature, $"{ReasoningMap.MintedPrefix}{items.Count}_{core}");
                     item.Text.Append(thinking.Text);
+                    break;
+                case ImagePart { Base64Data: { } image }:
+                    item = new ResponsesItem { Kind = ResponsesItem.ItemKind.ImageGeneration, Id = $"ig_{core}_{items.Count}" };
+                    item.Text.Append(image);
                     break;
                 default:
                     continue;

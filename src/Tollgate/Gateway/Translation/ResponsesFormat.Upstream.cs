@@ -107,15 +107,7 @@ internal sealed partial class ResponsesFormat
             json.WriteNumber("max_output_tokens"u8, max);
         }
 
-        if (turn.Temperature is { } temperature)
-        {
-            json.WriteNumber("temperature"u8, temperature);
-        }
-
-        if (turn.TopP is { } topP)
-        {
-            json.WriteNumber("top_p"u8, topP);
-        }
+        WireJson.WriteSampling(json, turn, "top_p"u8, default); // stop sequences were refused above
 
         if (turn.Reasoning is { } reasoning && ReasoningMap.Effort(reasoning) is { } effort)
         {

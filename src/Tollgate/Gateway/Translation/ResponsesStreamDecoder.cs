@@ -1,7 +1,4 @@
 using System.Text.Json;
-using Tollgate.Catalog;
-using Tollgate.Gateway.Errors;
-using Tollgate.Gateway.Streaming;
 
 namespace Tollgate.Gateway.Translation;
 
@@ -12,7 +9,7 @@ namespace Tollgate.Gateway.Translation;
 /// block (parts joined by a blank line) whose signature carries the item id and encrypted content
 /// (see <see cref="ReasoningMap"/>). The stop reason and usage come from the final response object.
 /// </summary>
-internal sealed class ResponsesStreamDecoder : IStreamDecoder
+internal sealed class ResponsesStreamDecoder : ProviderStreamDecoder
 {
     private sealed class Block
     {
@@ -28,47 +25,8 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
     private bool _sawCall;
 
     /// <inheritdoc />
-    public bool Completed { get; private set; }
-
-    /// <inheritdoc />
-    public TokenUsage? Usage { get; private set; }
-
-    /// <inheritdoc />
-    public long ContentBytes { get; private set; }
-
-    /// <inheritdoc />
-    public GatewayError? Failure { get; private set; }
-
-    /// <inheritdoc />
-    public void Decode(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
+    protected override void OnEvent(JsonElement root, string? type, List<StreamEvent> output)
     {
-        try
-        {
-            DecodeEvent(sseEvent, output);
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or TranslationException)
-        {
-            // An event of the wrong shape: what it carried is lost, so the stream cannot be relayed whole.
-            Failure ??= StreamFailures.Unreadable;
-        }
-    }
-
-    private void DecodeEvent(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
-    {
-        var data = SseEvents.Data(sseEvent);
-        if (data.IsEmpty || Completed)
-        {
-            return;
-        }
-
-        var reader = new Utf8JsonReader(data);
-        using var doc = JsonDocument.ParseValue(ref reader);
-        var root = doc.RootElement;
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            return;
-        }
-
         var outputIndex = root.TryGetProperty("output_index", out var oi) && oi.ValueKind == JsonValueKind.Number ? oi.GetInt32() : -1;
         var contentIndex = root.TryGetProperty("content_index", out var ci) && ci.ValueKind == JsonValueKind.Number ? ci.GetInt32() : 0;
         switch (root.Str("type"))
@@ -84,7 +42,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
                         var name = item.Str("name") ?? string.Empty;
                         _sawCall = true;
                         output.Add(new ToolCallStarted(Add(outputIndex, 0).Index, item.Str("call_id") ?? string.Empty, name));
-                        ContentBytes += WireJson.Utf8Length(name);
+                        Produced(name);
                         break;
                     case "reasoning":
                         output.Add(new ThinkingStarted(Add(outputIndex, 0).Index));
@@ -108,7 +66,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
                 {
                     _refusal |= root.Str("type") == "response.refusal.delta";
                     output.Add(new TextDelta(text.Index, delta));
-                    ContentBytes += WireJson.Utf8Length(delta);
+                    Produced(delta);
                 }
 
                 break;
@@ -128,7 +86,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
                 {
                     thinking.SawDelta = true;
                     output.Add(new ThinkingDelta(thinking.Index, thought, null));
-                    ContentBytes += WireJson.Utf8Length(thought);
+                    Produced(thought);
                 }
 
                 break;
@@ -137,7 +95,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
                 {
                     call.SawDelta = true;
                     output.Add(new ToolArgumentsDelta(call.Index, arguments));
-                    ContentBytes += WireJson.Utf8Length(arguments);
+                    Produced(arguments);
                 }
 
                 break;
@@ -146,7 +104,7 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
                 {
                     whole.SawDelta = true;
                     output.Add(new ToolArgumentsDelta(whole.Index, all));
-                    ContentBytes += WireJson.Utf8Length(all);
+                    Produced(all);
                 }
 
                 break;
@@ -171,13 +129,11 @@ internal sealed class ResponsesStreamDecoder : IStreamDecoder
                 output.Add(new StreamFinished(reason, null, Usage));
                 break;
             case "response.failed":
-                var error = root.GetProperty("response").Has("error", out var e) ? e : default;
-                Failure = GatewayError.Upstream(StatusCodes.Status502BadGateway,
-                    error.ValueKind == JsonValueKind.Object ? error.Str("code") ?? "upstream_error" : "upstream_error",
-                    error.ValueKind == JsonValueKind.Object ? error.Str("message") ?? "The provider failed during the stream." : "The provider failed during the stream.");
+                var error = root.GetProperty("response").Has("error", out var e) && e.ValueKind == JsonValueKind.Object ? e : default;
+                Fail(error.ValueKind == JsonValueKind.Object ? error.Str("code") : null, error.ValueKind == JsonValueKind.Object ? error.Str("message") : null);
                 break;
             case "error":
-                Failure = GatewayError.Upstream(StatusCodes.Status502BadGateway, root.Str("code") ?? "upstream_error", root.Str("message") ?? "The provider failed during the stream.");
+                Fail(root.Str("code"), root.Str("message"));
                 break;
             default:
                 break; // response.in_progress, the .done events whose content was already streamed, and others

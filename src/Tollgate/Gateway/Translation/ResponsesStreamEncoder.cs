@@ -7,7 +7,8 @@ namespace Tollgate.Gateway.Translation;
 /// Writes internal events as a Responses stream: <c>response.created</c> and <c>response.in_progress</c>,
 /// then per block an output item — a message (<c>output_item.added</c>, <c>content_part.added</c>,
 /// <c>output_text.delta</c>..., <c>output_text.done</c>, <c>content_part.done</c>, <c>output_item.done</c>),
-/// a function call (<c>function_call_arguments.delta</c>... and <c>.done</c>), or a reasoning item (its
+/// a function call (<c>function_call_arguments.delta</c>... and <c>.done</c>), an image the model made
+/// (<c>image_generation_call.in_progress</c>, <c>.generating</c>, <c>.completed</c>), or a reasoning item (its
 /// summary as <c>reasoning_summary_part</c> / <c>reasoning_summary_text</c> events) — each event with
 /// <c>type</c> and a <c>sequence_number</c> counting from 0. <see cref="Complete"/> finishes open items
 /// and writes <c>response.completed</c> (or <c>response.incomplete</c>) with the output and usage.
@@ -52,6 +53,20 @@ internal sealed class ResponsesStreamEncoder : IStreamEncoder
                 break;
             case ToolCallStarted call:
                 Add(output, call.Index, new ResponsesItem { Kind = ResponsesItem.ItemKind.FunctionCall, Id = ResponsesFormat.FunctionItemId(call.CallId), CallId = call.CallId, Name = call.Name });
+                break;
+            case ImageGenerated image:
+                // Whole at once: the item added in progress, its in_progress and generating events, then
+                // (in Finish) completed and the item done with the image in "result".
+                var generated = Add(output, image.Index, new ResponsesItem { Kind = ResponsesItem.ItemKind.ImageGeneration, Id = $"ig_{_core}_{_items.Count}" });
+                json = Begin(output, "response.image_generation_call.in_progress"u8);
+                WritePosition(json, generated, withContent: false);
+                End();
+                json = Begin(output, "response.image_generation_call.generating"u8);
+                WritePosition(json, generated, withContent: false);
+                End();
+
+                generated.Item.Text.Append(image.Base64Data);
+                Finish(output, generated);
                 break;
             case TextDelta delta when Find(delta.Index) is { } item:
                 item.Item.Text.Append(delta.Text);
@@ -184,6 +199,11 @@ internal sealed class ResponsesStreamEncoder : IStreamEncoder
                 WritePosition(json, entry, withContent: true);
                 json.WritePropertyName("part"u8);
                 ResponsesItem.WriteTextPart(json, text);
+                End();
+                break;
+            case ResponsesItem.ItemKind.ImageGeneration:
+                json = Begin(output, "response.image_generation_call.completed"u8);
+                WritePosition(json, entry, withContent: false);
                 End();
                 break;
             case ResponsesItem.ItemKind.FunctionCall:

@@ -26,6 +26,7 @@ internal sealed class TranslatingExchange : IUpstreamExchange
     private readonly List<StreamEvent> _events = new(4);
     private StreamFinished? _finish;
     private byte[] _completion = [];
+    private int _streamedImages;
 
     private TranslatingExchange(GatewayError refused, Func<GatewayError, byte[]> terminalEvents)
     {
@@ -50,7 +51,10 @@ internal sealed class TranslatingExchange : IUpstreamExchange
         _terminalEvents = terminalEvents;
         _decoder = provider.Format.CreateDecoder();
         _encoder = client.CreateEncoder(turn.Model, turn);
-        RequestError = provider.Format.WriteRequest(turn, turn.Model, turn.MaxOutputTokens ?? 1).Error;
+        RequestError = provider.ImageOutput && !client.CarriesImageOutput
+            ? GatewayError.BadRequest("unsupported_feature",
+                $"The model '{turn.Model}' may answer with images, which this API's answers cannot carry; use /v1/chat/completions or /v1/responses for it.", "model")
+            : provider.Format.WriteRequest(turn, turn.Model, turn.MaxOutputTokens ?? 1).Error;
     }
 
     /// <summary>An exchange that cannot run: the client's request itself cannot be translated.</summary>
@@ -73,6 +77,9 @@ internal sealed class TranslatingExchange : IUpstreamExchange
 
     /// <inheritdoc />
     public GatewayError? StreamFailure => _decoder.Failure;
+
+    /// <summary>The images a stream carried so far, with the usage less their tokens (see <see cref="ImageUnits"/>); null when none.</summary>
+    public UnitUsage? Units => ImageUnits(_streamedImages, _decoder.Usage, _decoder.ImageOutputTokens);
 
     /// <inheritdoc />
     public byte[] StreamFailureEvents(GatewayError error) => _terminalEvents(error);
@@ -99,6 +106,7 @@ internal sealed class TranslatingExchange : IUpstreamExchange
     {
         var result = _provider.Format.ReadResponse(upstreamBody);
         long content = 0;
+        var images = 0;
         foreach (var part in result.Output)
         {
             content += part switch
@@ -108,6 +116,7 @@ internal sealed class TranslatingExchange : IUpstreamExchange
                 ThinkingPart thinking => System.Text.Encoding.UTF8.GetByteCount(thinking.Text),
                 _ => 0,
             };
+            images += part is ImagePart ? 1 : 0;
         }
 
         if (result.Failure is { } failure)
@@ -116,8 +125,22 @@ internal sealed class TranslatingExchange : IUpstreamExchange
         }
 
         ClientAnswer = _client.WriteResponse(result, _turn.Model);
-        return new UpstreamAnswer(ClientAnswer, result.Usage, content);
+        return new UpstreamAnswer(ClientAnswer, result.Usage, content, ImageUnits(images, result.Usage, result.ImageOutputTokens));
     }
+
+    /// <summary>
+    /// What an answer holding <paramref name="images"/> images used, for a price that charges images per
+    /// image: the images, and the usage less the output tokens the provider counted for them (the per-image
+    /// price covers those). Null when the answer holds no image. The settlement uses it only where the
+    /// catalog has a per-image price; a model priced by token alone is charged every reported token.
+    /// </summary>
+    private static UnitUsage? ImageUnits(int images, TokenUsage? usage, long imageTokens) => images == 0
+        ? null
+        : new UnitUsage
+        {
+            Images = images,
+            Tokens = usage is { } u ? u with { OutputTokens = Math.Max(0, u.OutputTokens - imageTokens) } : null,
+        };
 
     /// <inheritdoc />
     public byte[] ReadError(int status, byte[] upstreamBody) =>
@@ -137,6 +160,7 @@ internal sealed class TranslatingExchange : IUpstreamExchange
         _decoder.Decode(ev.Span, _events);
         foreach (var e in _events)
         {
+            _streamedImages += e is ImageGenerated ? 1 : 0;
             if (e is StreamFinished finish)
             {
                 _finish = finish; // written with the completion, once the charge is durable
@@ -162,4 +186,5 @@ internal sealed class TranslatingExchange : IUpstreamExchange
 /// <summary>A provider protocol as a chat wire format plus how its requests are sent.</summary>
 /// <param name="Format">The provider's wire format.</param>
 /// <param name="Adapter">Sends a body in that format to the provider (URL, authentication, stream framing).</param>
-internal sealed record ProviderChatFormat(IProviderWireFormat Format, IChatProviderAdapter Adapter);
+/// <param name="ImageOutput">The answers may hold images the model made (an image model reached through chat).</param>
+internal sealed record ProviderChatFormat(IProviderWireFormat Format, IChatProviderAdapter Adapter, bool ImageOutput = false);

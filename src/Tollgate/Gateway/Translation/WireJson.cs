@@ -212,6 +212,36 @@ internal static class WireJson
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The sampling settings every provider format carries, each under the format's own names:
+    /// <c>temperature</c>, nucleus sampling (<paramref name="topP"/>: <c>top_p</c>, <c>topP</c>) and the stop
+    /// sequences (<paramref name="stop"/>: <c>stop</c>, <c>stop_sequences</c>, <c>stopSequences</c>; none
+    /// written when there are none, and never for a format without them).
+    /// </summary>
+    public static void WriteSampling(Utf8JsonWriter json, ChatTurn turn, ReadOnlySpan<byte> topP, ReadOnlySpan<byte> stop)
+    {
+        if (turn.Temperature is { } temperature)
+        {
+            json.WriteNumber("temperature"u8, temperature);
+        }
+
+        if (turn.TopP is { } nucleus)
+        {
+            json.WriteNumber(topP, nucleus);
+        }
+
+        if (turn.Stop.Count > 0 && !stop.IsEmpty)
+        {
+            json.WriteStartArray(stop);
+            foreach (var sequence in turn.Stop)
+            {
+                json.WriteStringValue(sequence);
+            }
+
+            json.WriteEndArray();
+        }
+    }
+
     /// <summary>Usage, summed when both halves exist (stream start and end carry different parts).</summary>
     public static TokenUsage Usage(long input, long cached, long cacheWrite, long output, long reasoning) =>
         new(Math.Max(0, input), Math.Max(0, cached), Math.Max(0, cacheWrite), Math.Max(0, output), Math.Max(0, reasoning));

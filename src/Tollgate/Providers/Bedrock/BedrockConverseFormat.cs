@@ -73,26 +73,7 @@ internal sealed partial class BedrockConverseFormat : IProviderWireFormat
             json.WriteNumber("maxTokens"u8, limit);
         }
 
-        if (turn.Temperature is { } temperature)
-        {
-            json.WriteNumber("temperature"u8, temperature);
-        }
-
-        if (turn.TopP is { } topP)
-        {
-            json.WriteNumber("topP"u8, topP);
-        }
-
-        if (turn.Stop.Count > 0)
-        {
-            json.WriteStartArray("stopSequences"u8);
-            foreach (var s in turn.Stop)
-            {
-                json.WriteStringValue(s);
-            }
-
-            json.WriteEndArray();
-        }
+        WireJson.WriteSampling(json, turn, "topP"u8, "stopSequences"u8);
 
         json.WriteEndObject();
         WriteToolConfig(json, turn);

@@ -14,13 +14,12 @@ namespace Tollgate.Providers.Bedrock;
 /// Exception messages (<c>:message-type exception</c>, named by <c>:exception-type</c>) and error
 /// messages (including the reader's own for a corrupt frame) are the stream's failure.
 /// </summary>
-internal sealed class BedrockConverseStreamDecoder : IStreamDecoder
+internal sealed class BedrockConverseStreamDecoder : ProviderStreamDecoder
 {
-    private readonly Dictionary<int, BlockKind> _blocks = [];
-    private TokenUsage? _usage;
+    private readonly Dictionary<int, Kind> _blocks = [];
     private string? _stopReason;
 
-    private enum BlockKind
+    private enum Kind
     {
         Text,
         Thinking,
@@ -29,26 +28,14 @@ internal sealed class BedrockConverseStreamDecoder : IStreamDecoder
     }
 
     /// <inheritdoc />
-    public bool Completed { get; private set; }
-
-    /// <inheritdoc />
-    public TokenUsage? Usage => _usage;
-
-    /// <inheritdoc />
-    public long ContentBytes { get; private set; }
-
-    /// <inheritdoc />
-    public GatewayError? Failure { get; private set; }
-
-    /// <inheritdoc />
-    public void Decode(ReadOnlySpan<byte> sseEvent, List<StreamEvent> output)
+    protected override void DecodeFrame(ReadOnlySpan<byte> frame, List<StreamEvent> output)
     {
         if (Completed || Failure is not null)
         {
             return;
         }
 
-        if (!EventStreamMessage.TryRead(sseEvent, out var message))
+        if (!EventStreamMessage.TryRead(frame, out var message))
         {
             Failure = StreamFailures.Unreadable;
             return;
@@ -57,33 +44,25 @@ internal sealed class BedrockConverseStreamDecoder : IStreamDecoder
         switch (message.StringHeader(":message-type"u8))
         {
             case "event":
-                try
-                {
-                    DecodeEvent(message.StringHeader(":event-type"u8), message.Payload, output);
-                }
-                catch (Exception e) when (e is JsonException or InvalidOperationException or TranslationException)
-                {
-                    Failure = StreamFailures.Unreadable;
-                }
-
+                DecodeJson(message.Payload, message.StringHeader(":event-type"u8), output);
                 break;
             case "exception":
                 Failure = BedrockErrors.FromException(message.StringHeader(":exception-type"u8), BedrockErrors.MessageOf(message.Payload), midStream: true);
                 break;
             case "error":
-                Failure = GatewayError.Upstream(StatusCodes.Status502BadGateway, message.StringHeader(":error-code"u8) ?? "upstream_error",
-                    message.StringHeader(":error-message"u8) ?? "The provider's event stream failed.");
+                Fail(message.StringHeader(":error-code"u8), message.StringHeader(":error-message"u8) ?? "The provider's event stream failed.");
                 break;
             default:
                 break; // a message type added after this was written
         }
     }
 
-    private void DecodeEvent(string? type, ReadOnlySpan<byte> payload, List<StreamEvent> output)
+    /// <inheritdoc />
+    protected override void OnNotAnObject() => Failure = StreamFailures.Unreadable; // an event payload is always an object
+
+    /// <inheritdoc />
+    protected override void OnEvent(JsonElement root, string? type, List<StreamEvent> output)
     {
-        var reader = new Utf8JsonReader(payload);
-        using var doc = JsonDocument.ParseValue(ref reader);
-        var root = doc.RootElement;
         var index = root.TryGetProperty("contentBlockIndex", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : -1;
         switch (type)
         {
@@ -94,13 +73,13 @@ internal sealed class BedrockConverseStreamDecoder : IStreamDecoder
                 if (root.Has("start", out var start) && start.Has("toolUse", out var toolUse))
                 {
                     var name = toolUse.Str("name") ?? string.Empty;
-                    _blocks[index] = BlockKind.Tool;
+                    _blocks[index] = Kind.Tool;
                     output.Add(new ToolCallStarted(index, toolUse.Str("toolUseId") ?? string.Empty, name));
-                    ContentBytes += WireJson.Utf8Length(name);
+                    Produced(name);
                 }
                 else
                 {
-                    _blocks[index] = BlockKind.Skipped;
+                    _blocks[index] = Kind.Skipped;
                 }
 
                 break;
@@ -108,7 +87,7 @@ internal sealed class BedrockConverseStreamDecoder : IStreamDecoder
                 ReadDelta(index, delta, output);
                 break;
             case "contentBlockStop":
-                if (_blocks.TryGetValue(index, out var kind) && kind != BlockKind.Skipped)
+                if (_blocks.TryGetValue(index, out var kind) && kind != Kind.Skipped)
                 {
                     output.Add(new BlockStopped(index));
                 }
@@ -120,11 +99,11 @@ internal sealed class BedrockConverseStreamDecoder : IStreamDecoder
             case "metadata":
                 if (root.Has("usage", out var usage))
                 {
-                    _usage = BedrockConverseFormat.ReadUsage(usage);
+                    Usage = BedrockConverseFormat.ReadUsage(usage);
                 }
 
                 Completed = true;
-                output.Add(new StreamFinished(BedrockConverseFormat.ReadStopReason(_stopReason), null, _usage));
+                output.Add(new StreamFinished(BedrockConverseFormat.ReadStopReason(_stopReason), null, Usage));
                 break;
             default:
                 break;
@@ -135,26 +114,26 @@ internal sealed class BedrockConverseStreamDecoder : IStreamDecoder
     {
         if (delta.Str("text") is { } text)
         {
-            if (Open(index, BlockKind.Text, output))
+            if (OpenAt(index, Kind.Text, output))
             {
                 output.Add(new TextDelta(index, text));
-                ContentBytes += WireJson.Utf8Length(text);
+                Produced(text);
             }
         }
         else if (delta.Has("toolUse", out var toolUse))
         {
-            if (_blocks.GetValueOrDefault(index, BlockKind.Skipped) == BlockKind.Tool && toolUse.Str("input") is { Length: > 0 } json)
+            if (_blocks.GetValueOrDefault(index, Kind.Skipped) == Kind.Tool && toolUse.Str("input") is { Length: > 0 } json)
             {
                 output.Add(new ToolArgumentsDelta(index, json));
-                ContentBytes += WireJson.Utf8Length(json);
+                Produced(json);
             }
         }
-        else if (delta.Has("reasoningContent", out var reasoning) && Open(index, BlockKind.Thinking, output))
+        else if (delta.Has("reasoningContent", out var reasoning) && OpenAt(index, Kind.Thinking, output))
         {
             if (reasoning.Str("text") is { } thinking)
             {
                 output.Add(new ThinkingDelta(index, thinking, null));
-                ContentBytes += WireJson.Utf8Length(thinking);
+                Produced(thinking);
             }
             else if (reasoning.Str("signature") is { } signature)
             {
@@ -164,7 +143,7 @@ internal sealed class BedrockConverseStreamDecoder : IStreamDecoder
     }
 
     // Text and reasoning blocks have no start event: the first delta of an index opens it.
-    private bool Open(int index, BlockKind kind, List<StreamEvent> output)
+    private bool OpenAt(int index, Kind kind, List<StreamEvent> output)
     {
         if (_blocks.TryGetValue(index, out var known))
         {
@@ -172,7 +151,7 @@ internal sealed class BedrockConverseStreamDecoder : IStreamDecoder
         }
 
         _blocks[index] = kind;
-        output.Add(kind == BlockKind.Text ? new TextStarted(index) : new ThinkingStarted(index));
+        output.Add(kind == Kind.Text ? new TextStarted(index) : new ThinkingStarted(index));
         return true;
     }
 }

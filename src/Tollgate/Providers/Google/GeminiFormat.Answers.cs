@@ -37,6 +37,7 @@ internal sealed partial class GeminiFormat
             Output = output,
             StopReason = ReadFinishReason(finish, output.Exists(p => p is ToolCallPart)),
             Usage = root.Has("usageMetadata", out var usage) && usage.ValueKind == JsonValueKind.Object ? ReadUsage(usage) : null,
+            ImageOutputTokens = usage.ValueKind == JsonValueKind.Object ? ImageTokens(usage) : 0,
             Failure = BlockedPrompt(root),
         };
     }
@@ -60,7 +61,8 @@ internal sealed partial class GeminiFormat
 
     /// <summary>
     /// One part of a candidate: text, a thought summary (<c>thought: true</c>, with its
-    /// <c>thoughtSignature</c>) or a <c>functionCall</c>; other parts (executable code, files) are skipped.
+    /// <c>thoughtSignature</c>), a <c>functionCall</c>, or an image the model made (<c>inlineData</c> with an
+    /// <c>image/*</c> <c>mimeType</c> and base64 <c>data</c>); other parts (executable code, files) are skipped.
     /// A call without Gemini's optional <c>id</c> gets one made from its position, which the client sends
     /// back on the result and <see cref="WriteRequest"/> maps to the function's name; a call's thought
     /// signature rides in its id (<see cref="SplitCallId"/>).
@@ -79,7 +81,36 @@ internal sealed partial class GeminiFormat
             return part.Bool("thought") is true ? new ThinkingPart(text, part.Str("thoughtSignature")) : new TextPart(text);
         }
 
+        if (part.Has("inlineData", out var inline) && inline.ValueKind == JsonValueKind.Object
+            && inline.Str("data") is { Length: > 0 } data && inline.Str("mimeType") is { } mime
+            && mime.StartsWith("image/", StringComparison.Ordinal) && part.Bool("thought") is not true)
+        {
+            return new ImagePart(mime, data, null);
+        }
+
         return null;
+    }
+
+    /// <summary>
+    /// The output tokens Gemini counted for images: the <c>IMAGE</c> entries of
+    /// <c>usageMetadata.candidatesTokensDetails</c> (each <c>{modality, tokenCount}</c>), within <c>candidatesTokenCount</c>.
+    /// </summary>
+    internal static long ImageTokens(JsonElement usage)
+    {
+        long tokens = 0;
+        if (usage.TryGetProperty("candidatesTokensDetails", out var details) && details.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var detail in details.EnumerateArray())
+            {
+                if (detail.ValueKind == JsonValueKind.Object && detail.TryGetProperty("modality", out var modality)
+                    && modality.ValueKind == JsonValueKind.String && modality.ValueEquals("IMAGE"u8))
+                {
+                    tokens += detail.Count("tokenCount");
+                }
+            }
+        }
+
+        return Math.Min(tokens, usage.Count("candidatesTokenCount"));
     }
 
     /// <summary>
@@ -133,21 +164,25 @@ internal sealed partial class GeminiFormat
     /// </summary>
     internal static GatewayError? ReadGoogleError(int status, ReadOnlySpan<byte> body)
     {
-        JsonElement error;
         try
         {
-            var root = WireJson.Parse(body);
-            if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() > 0)
-            {
-                root = root[0]; // a stream's error may come as a one-element array
-            }
-
-            if (root.ValueKind != JsonValueKind.Object || !root.Has("error", out error) || error.ValueKind != JsonValueKind.Object)
-            {
-                return null;
-            }
+            return ReadGoogleError(status, WireJson.Parse(body));
         }
         catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Google's error body, already parsed (see <see cref="ReadGoogleError(int, ReadOnlySpan{byte})"/>).</summary>
+    internal static GatewayError? ReadGoogleError(int status, JsonElement root)
+    {
+        if (root.ValueKind == JsonValueKind.Array && root.GetArrayLength() > 0)
+        {
+            root = root[0]; // a stream's error may come as a one-element array
+        }
+
+        if (root.ValueKind != JsonValueKind.Object || !root.Has("error", out var error) || error.ValueKind != JsonValueKind.Object)
         {
             return null;
         }

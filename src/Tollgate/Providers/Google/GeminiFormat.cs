@@ -21,15 +21,25 @@ namespace Tollgate.Providers.Google;
 /// </remarks>
 internal sealed partial class GeminiFormat : IProviderWireFormat
 {
-    /// <summary>The one instance (stateless).</summary>
-    public static readonly GeminiFormat Instance = new();
+    /// <summary>The format for chat models (stateless).</summary>
+    public static readonly GeminiFormat Instance = new(imageOutput: false);
+
+    /// <summary>
+    /// The format for a model that answers with images as well as text (catalog kind <c>image</c> reached
+    /// through a chat endpoint): the request asks for <c>responseModalities: ["TEXT", "IMAGE"]</c>.
+    /// </summary>
+    public static readonly GeminiFormat ImageOutput = new(imageOutput: true);
+
+    private readonly bool _imageOutput;
+
+    private GeminiFormat(bool imageOutput) => _imageOutput = imageOutput;
 
     /// <inheritdoc />
     public (byte[]? Body, GatewayError? Error) WriteRequest(ChatTurn turn, string providerModel, long? maxOutputTokens)
     {
         try
         {
-            return (WireJson.Write((turn, maxOutputTokens), static (json, s) => WriteTurn(json, s.turn, s.maxOutputTokens)), null);
+            return (WireJson.Write((turn, maxOutputTokens, _imageOutput), static (json, s) => WriteTurn(json, s.turn, s.maxOutputTokens, s._imageOutput)), null);
         }
         catch (TranslationException e)
         {
@@ -37,7 +47,7 @@ internal sealed partial class GeminiFormat : IProviderWireFormat
         }
     }
 
-    private static void WriteTurn(Utf8JsonWriter json, ChatTurn turn, long? maxOutputTokens)
+    private static void WriteTurn(Utf8JsonWriter json, ChatTurn turn, long? maxOutputTokens, bool imageOutput)
     {
         json.WriteStartObject();
         WriteContents(json, turn.Messages);
@@ -83,7 +93,7 @@ internal sealed partial class GeminiFormat : IProviderWireFormat
             WriteToolConfig(json, turn.ToolChoice);
         }
 
-        WriteGenerationConfig(json, turn, maxOutputTokens ?? turn.MaxOutputTokens);
+        WriteGenerationConfig(json, turn, maxOutputTokens ?? turn.MaxOutputTokens, imageOutput);
         json.WriteEndObject();
     }
 
@@ -113,34 +123,24 @@ internal sealed partial class GeminiFormat : IProviderWireFormat
         json.WriteEndObject();
     }
 
-    private static void WriteGenerationConfig(Utf8JsonWriter json, ChatTurn turn, long? maxOutputTokens)
+    private static void WriteGenerationConfig(Utf8JsonWriter json, ChatTurn turn, long? maxOutputTokens, bool imageOutput)
     {
         json.WriteStartObject("generationConfig"u8);
+        if (imageOutput)
+        {
+            // An image model answers with text only unless asked: both modalities, so a chat answer may hold either.
+            json.WriteStartArray("responseModalities"u8);
+            json.WriteStringValue("TEXT"u8);
+            json.WriteStringValue("IMAGE"u8);
+            json.WriteEndArray();
+        }
+
         if (maxOutputTokens is { } max)
         {
             json.WriteNumber("maxOutputTokens"u8, max);
         }
 
-        if (turn.Temperature is { } temperature)
-        {
-            json.WriteNumber("temperature"u8, temperature);
-        }
-
-        if (turn.TopP is { } topP)
-        {
-            json.WriteNumber("topP"u8, topP);
-        }
-
-        if (turn.Stop.Count > 0)
-        {
-            json.WriteStartArray("stopSequences"u8);
-            foreach (var s in turn.Stop)
-            {
-                json.WriteStringValue(s);
-            }
-
-            json.WriteEndArray();
-        }
+        WireJson.WriteSampling(json, turn, "topP"u8, "stopSequences"u8);
 
         if (turn.Reasoning is { } reasoning)
         {

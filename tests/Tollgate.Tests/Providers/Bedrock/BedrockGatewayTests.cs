@@ -6,6 +6,7 @@ using OpenAI;
 using OpenAI.Chat;
 using Tollgate.Budgets;
 using Tollgate.Tests.Gateway;
+using static Tollgate.Tests.Gateway.TranslationRequests;
 
 namespace Tollgate.Tests.Providers.Bedrock;
 
@@ -16,8 +17,6 @@ namespace Tollgate.Tests.Providers.Bedrock;
 /// </summary>
 public sealed class BedrockGatewayTests
 {
-    private const string Image = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public static TheoryData<string, bool> Endpoints => new()
@@ -29,59 +28,13 @@ public sealed class BedrockGatewayTests
     private static long GlobalPico(long input, long read, long write, long output) =>
         Money.ToPico(((input * 3m) + (read * 0.3m) + (write * 3.75m) + (output * 15m)) / 1_000_000m);
 
-    private static (string Path, StringContent Body) Request(string endpoint, string model, bool stream, string text)
-    {
-        var tool = new { type = "object", properties = new { city = new { type = "string" } }, required = new[] { "city" } };
-        var (path, body) = endpoint switch
-        {
-            "chat" => ("v1/chat/completions", JsonSerializer.Serialize(new
-            {
-                model,
-                stream,
-                stream_options = stream ? new { include_usage = true } : null,
-                max_tokens = 200,
-                messages = new object[]
-                {
-                    new { role = "system", content = "Be brief." },
-                    new { role = "user", content = new object[] { new { type = "text", text }, new { type = "image_url", image_url = new { url = Image } } } },
-                },
-                tools = new[] { new { type = "function", function = new { name = "get_weather", description = "Weather", parameters = tool } } },
-            })),
-            "messages" => ("v1/messages", JsonSerializer.Serialize(new
-            {
-                model,
-                stream,
-                max_tokens = 200,
-                system = "Be brief.",
-                messages = new object[]
-                {
-                    new { role = "user", content = new object[] { new { type = "text", text }, new { type = "image", source = new { type = "base64", media_type = "image/png", data = Image["data:image/png;base64,".Length..] } } } },
-                },
-                tools = new[] { new { name = "get_weather", description = "Weather", input_schema = tool } },
-            })),
-            _ => ("v1/responses", JsonSerializer.Serialize(new
-            {
-                model,
-                stream,
-                max_output_tokens = 200,
-                instructions = "Be brief.",
-                input = new object[]
-                {
-                    new { role = "user", content = new object[] { new { type = "input_text", text }, new { type = "input_image", image_url = Image } } },
-                },
-                tools = new[] { new { type = "function", name = "get_weather", description = "Weather", parameters = tool } },
-            })),
-        };
-        return (path, new StringContent(body, Encoding.UTF8, "application/json"));
-    }
-
     [Theory]
     [MemberData(nameof(Endpoints))]
     public async Task Endpoint_ToBedrock_SignsConverseAndAnswersInTheClientsFormat(string endpoint, bool stream)
     {
         await using var host = await GatewayTestHost.StartAsync();
         using var client = host.GatewayClient();
-        var (path, body) = Request(endpoint, "bedrock-test-global", stream, "Count to three fake:chunks=3");
+        var (path, body) = Content(endpoint, "bedrock-test-global", stream, "Count to three fake:chunks=3");
 
         var response = await client.PostAsync(path, body, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
@@ -125,7 +78,7 @@ public sealed class BedrockGatewayTests
     {
         await using var host = await GatewayTestHost.StartAsync();
         using var client = host.GatewayClient();
-        var (path, body) = Request("chat", "bedrock-test-global", stream, "Hello there fake:chunks=4 fake:cached_tokens=3 fake:cache_write_tokens=2");
+        var (path, body) = Content("chat", "bedrock-test-global", stream, "Hello there fake:chunks=4 fake:cached_tokens=3 fake:cache_write_tokens=2");
 
         var response = await client.PostAsync(path, body, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
@@ -136,7 +89,7 @@ public sealed class BedrockGatewayTests
         Assert.Equal(GlobalPico(row.InputTokens, 3, 2, 4), row.CostPico);
 
         // The same prompt the other way costs the same.
-        var (path2, body2) = Request("chat", "bedrock-test-global", !stream, "Hello there fake:chunks=4 fake:cached_tokens=3 fake:cache_write_tokens=2");
+        var (path2, body2) = Content("chat", "bedrock-test-global", !stream, "Hello there fake:chunks=4 fake:cached_tokens=3 fake:cache_write_tokens=2");
         var other = await client.PostAsync(path2, body2, Ct);
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
         var rows = await host.LedgerAsync();
@@ -150,7 +103,7 @@ public sealed class BedrockGatewayTests
     {
         await using var host = await GatewayTestHost.StartAsync();
         using var client = host.GatewayClient();
-        var (path, body) = Request("chat", "bedrock-test-global", false, "Weather in Paris? fake:tool_call=true");
+        var (path, body) = Content("chat", "bedrock-test-global", false, "Weather in Paris? fake:tool_call=true");
 
         var response = await client.PostAsync(path, body, Ct);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
@@ -168,7 +121,7 @@ public sealed class BedrockGatewayTests
     {
         await using var host = await GatewayTestHost.StartAsync();
         using var client = host.GatewayClient();
-        var (path, body) = Request("messages", "bedrock-test-global", true, "Weather in Paris? fake:tool_call=true");
+        var (path, body) = Content("messages", "bedrock-test-global", true, "Weather in Paris? fake:tool_call=true");
 
         var response = await client.PostAsync(path, body, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);
@@ -206,7 +159,7 @@ public sealed class BedrockGatewayTests
         const string wrong = "not-the-secret-the-fake-knows";
         await using var host = await GatewayTestHost.StartAsync(settings: new Dictionary<string, string?> { ["Tollgate:Providers:bedrock:SecretAccessKey"] = wrong });
         using var client = host.GatewayClient();
-        var (path, body) = Request(endpoint, "bedrock-test-global", false, "Hi");
+        var (path, body) = Content(endpoint, "bedrock-test-global", false, "Hi");
 
         var response = await client.PostAsync(path, body, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);

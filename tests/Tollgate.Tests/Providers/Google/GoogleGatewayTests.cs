@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Tollgate.Budgets;
 using Tollgate.Tests.Gateway;
+using static Tollgate.Tests.Gateway.TranslationRequests;
 
 namespace Tollgate.Tests.Providers.Google;
 
@@ -13,7 +14,6 @@ namespace Tollgate.Tests.Providers.Google;
 /// </summary>
 public sealed class GoogleGatewayTests
 {
-    private const string Image = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
     private const string VertexModels = "/v1/projects/tollgate-test/locations/us-central1/publishers";
 
     public static TheoryData<string, string, bool> Matrix()
@@ -29,56 +29,6 @@ public sealed class GoogleGatewayTests
         }
 
         return data;
-    }
-
-    internal static (string Path, string Body) Request(string endpoint, string model, bool stream, string text) => endpoint switch
-    {
-        "chat" => ("v1/chat/completions", JsonSerializer.Serialize(new
-        {
-            model,
-            stream,
-            stream_options = stream ? new { include_usage = true } : null,
-            max_tokens = 200,
-            messages = new object[]
-            {
-                new { role = "system", content = "Be brief." },
-                new { role = "user", content = new object[] { new { type = "text", text }, new { type = "image_url", image_url = new { url = Image } } } },
-            },
-            tools = new[] { new { type = "function", function = new { name = "get_weather", description = "Weather", parameters = new { type = "object", properties = new { city = new { type = "string" } }, required = new[] { "city" } } } } },
-        })),
-        "messages" => ("v1/messages", JsonSerializer.Serialize(new
-        {
-            model,
-            stream,
-            max_tokens = 200,
-            system = "Be brief.",
-            messages = new object[]
-            {
-                new { role = "user", content = new object[] { new { type = "text", text }, new { type = "image", source = new { type = "base64", media_type = "image/png", data = Image["data:image/png;base64,".Length..] } } } },
-            },
-            tools = new[] { new { name = "get_weather", description = "Weather", input_schema = new { type = "object", properties = new { city = new { type = "string" } }, required = new[] { "city" } } } },
-        })),
-        _ => ("v1/responses", JsonSerializer.Serialize(new
-        {
-            model,
-            stream,
-            max_output_tokens = 200,
-            instructions = "Be brief.",
-            input = new object[]
-            {
-                new { role = "user", content = new object[] { new { type = "input_text", text }, new { type = "input_image", image_url = Image } } },
-            },
-            tools = new[] { new { type = "function", name = "get_weather", description = "Weather", parameters = new { type = "object", properties = new { city = new { type = "string" } }, required = new[] { "city" } } } },
-        })),
-    };
-
-    internal static async Task<(HttpResponseMessage Response, string Text)> PostAsync(GatewayTestHost host, string endpoint, string model, bool stream, string text)
-    {
-        using var client = host.GatewayClient();
-        var (path, body) = Request(endpoint, model, stream, text);
-        var response = await client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken)
-            .WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        return (response, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
     }
 
     [Theory]

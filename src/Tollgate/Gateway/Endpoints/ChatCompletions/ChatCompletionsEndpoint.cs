@@ -31,7 +31,8 @@ internal sealed class ChatCompletionsEndpoint(ChatFormats formats) : IGatewayEnd
     public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request)
     {
         var chat = (ChatRequest)request;
-        return candidate.Endpoint.Protocol is ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo
+        // An image model is only ever translated (its chat answers carry images only where translated to).
+        return candidate.Endpoint.Protocol is ProviderProtocol.OpenAICompatible or ProviderProtocol.Demo && candidate.Model.Kind == Catalog.ModelKinds.Chat
             ? new ChatPassthrough(chat)
             : formats.Translate(candidate, chat.Turn(formats.Chat), formats.Chat, Errors, StreamFailure);
     }

@@ -37,6 +37,12 @@ internal sealed class MessagesEndpoint(ChatFormats formats) : IGatewayEndpoint
     {
         var messages = (MessagesRequest)request;
         // Claude on Vertex speaks Messages too (rawPredict): passed through with Vertex's URL, token and body changes.
+        if (candidate.Model.Kind != Catalog.ModelKinds.Chat)
+        {
+            // An image model: translated, and refused there (Messages answers cannot carry its images).
+            return formats.Translate(candidate, messages.Turn(formats.Messages), formats.Messages, Errors, StreamFailure);
+        }
+
         return candidate.Endpoint.Protocol == ProviderProtocol.Anthropic
             ? new MessagesPassthrough(messages)
             : candidate.Endpoint.Protocol == ProviderProtocol.Vertex && Providers.Google.VertexUrls.IsClaude(candidate.Mapping.ProviderModelId)

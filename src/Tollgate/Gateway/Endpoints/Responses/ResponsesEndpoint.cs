@@ -53,7 +53,7 @@ internal sealed class ResponsesEndpoint(ResponseStore store, ChatFormats formats
     public IUpstreamExchange? ExchangeFor(RouteCandidate candidate, IGatewayRequest request)
     {
         var responses = (ResponsesRequest)request;
-        if (candidate.Endpoint.SpeaksResponses)
+        if (candidate.Endpoint.SpeaksResponses && candidate.Model.Kind == Catalog.ModelKinds.Chat)
         {
             return new ResponsesPassthrough(responses);
         }
