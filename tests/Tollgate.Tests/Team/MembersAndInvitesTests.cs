@@ -1,6 +1,8 @@
 using System.Net;
 using Dapper;
 using Tollgate.Accounts;
+using Tollgate.Analytics;
+using Tollgate.Budgets;
 using Tollgate.Storage;
 using Tollgate.Tests.Accounts;
 using Tollgate.Tests.Infrastructure;
@@ -276,7 +278,9 @@ public sealed class MembersAndInvitesTests
 
     private static async Task InsertLedgerAsync(TollgateServer server, TeamOrg org, string memberId, long costPico, long input, long output, long endedAt)
     {
+        var id = Guid.NewGuid().ToString("N");
         await using var connection = await TeamSetup.OpenDatabaseAsync(server);
+        await using var tx = await connection.BeginTransactionAsync().AsTask().WaitAsync(ApiCalls.Timeout);
         await connection.ExecuteAsync(
             """
             INSERT INTO ledger (id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint, model, provider, provider_model,
@@ -285,6 +289,16 @@ public sealed class MembersAndInvitesTests
             VALUES (@id, @id, 1, @orgId, @projectId, @memberId, @keyId, 'llm', '/v1/chat/completions', 'm', 'p', 'pm',
                     'ok', 200, @input, 0, 0, @output, 0, @costPico, @no, @no, @no, 10, @endedAt, @endedAt, NULL)
             """,
-            new { id = Guid.NewGuid().ToString("N"), orgId = org.OrgId, projectId = org.ProjectP, memberId, keyId = org.KeyOf[memberId], input, output, costPico, endedAt, no = false }).WaitAsync(ApiCalls.Timeout);
+            new { id, orgId = org.OrgId, projectId = org.ProjectP, memberId, keyId = org.KeyOf[memberId], input, output, costPico, endedAt, no = false }, tx).WaitAsync(ApiCalls.Timeout);
+
+        // The ledger writer adds every row it inserts to the rollups in the same transaction; so does this.
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(endedAt);
+        await Rollups.AddAsync(connection, tx, [new LedgerEntry
+        {
+            Id = id, RequestId = id, Attempt = 1, OrgId = org.OrgId, ProjectId = org.ProjectP, MemberId = memberId, KeyId = org.KeyOf[memberId],
+            Service = "llm", Endpoint = "/v1/chat/completions", Model = "m", Provider = "p", ProviderModel = "pm", Status = LedgerStatus.Ok,
+            HttpStatus = 200, InputTokens = input, OutputTokens = output, CostPico = costPico, StartedAt = at, EndedAt = at,
+        }]).WaitAsync(ApiCalls.Timeout);
+        await tx.CommitAsync().WaitAsync(ApiCalls.Timeout);
     }
 }
