@@ -85,7 +85,7 @@ open_dashboards() {
     <"$work/hold" >"$work/dashboards.log" 2>&1 &
   dash_pid=$!
   exec 3>"$work/hold" # the driver holds its pages open until this closes
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 3000); do # up to 10 minutes: 20 browser contexts on a loaded 2-core machine are slow to open
     grep -q '^ready' "$work/dashboards.log" 2>/dev/null && break
     kill -0 "$dash_pid" 2>/dev/null || { cat "$work/dashboards.log"; exit 1; }
     sleep 0.2
