@@ -60,17 +60,19 @@ internal static class FacetReader
         {
             buckets.Sort();
             var name = "b" + n++;
-            sql.Append($" UNION ALL SELECT grain, bucket_start, value, {Sums} FROM usage_facets WHERE org_id = @org AND dimension = @dimension AND grain = {grain} AND ");
             if (database.IsPostgres)
             {
-                // An index scan over the array's values, in key order.
-                sql.Append($"bucket_start = ANY(@{name})");
+                // The array as the outer side of a nested loop: one primary-key probe per bucket (with
+                // `bucket_start = ANY(array)` the planner may scan every bucket of the grain instead).
+                sql.Append($" UNION ALL SELECT f.grain, f.bucket_start, f.value, {SumsOf("f.")} FROM unnest(@{name}) AS p (bucket) ")
+                    .Append($"JOIN usage_facets f ON f.org_id = @org AND f.dimension = @dimension AND f.grain = {grain} AND f.bucket_start = p.bucket");
                 Parameter(command, name, buckets.ToArray());
             }
             else
             {
                 // json_each becomes a small ephemeral table that drives one primary-key seek per bucket.
-                sql.Append($"bucket_start IN (SELECT value FROM json_each(@{name}))");
+                sql.Append($" UNION ALL SELECT grain, bucket_start, value, {Sums} FROM usage_facets WHERE org_id = @org AND dimension = @dimension AND grain = {grain} AND ")
+                    .Append($"bucket_start IN (SELECT value FROM json_each(@{name}))");
                 Parameter(command, name, "[" + string.Join(',', buckets.Select(b => b.ToString(CultureInfo.InvariantCulture))) + "]");
             }
         }
@@ -147,6 +149,8 @@ internal static class FacetReader
             .GroupBy(p => (p.Key.Grain, p.Key.Bucket))
             .ToDictionary(g => g.Key, g => g.Select(p => new Target(p.Key.Slot, p.Value)).ToArray());
     }
+
+    private static string SumsOf(string alias) => string.Join(", ", Sums.Split(", ").Select(c => alias + c));
 
     private static void Parameter(DbCommand command, string name, object value)
     {
