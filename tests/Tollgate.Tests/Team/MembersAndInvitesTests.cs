@@ -276,6 +276,39 @@ public sealed class MembersAndInvitesTests
         Assert.Equal(HttpStatusCode.BadRequest, badRange.Status);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
+    public async Task MemberList_RangeOfInstantsMidBucket_CountsExactlyTheRowsEndedInIt(DbDialect dialect)
+    {
+        await using var server = await TollgateServer.StartAsync(dialect);
+        var users = await TeamSetup.NewUsersAsync(server);
+        var org = await TeamSetup.NewTeamOrgAsync(server, users);
+        var dev = org.ByRole[OrgRoles.Developer].MemberId;
+
+        // Both ends 7 minutes into a 15-minute bucket: rows in the partial buckets come from the
+        // ledger, the whole buckets between from the rollups; each row has its own power of two.
+        const long Quarter = 15 * 60 * 1000;
+        var from = (DateTimeOffset.UtcNow.AddDays(-3).ToUnixTimeMilliseconds() / Quarter * Quarter) + (7 * 60 * 1000);
+        var to = from + (2 * 24 * 3600 * 1000);
+        (long At, long Cost, bool Inside)[] rows =
+        [
+            (from - 1, 1, false), (from - (6 * 60 * 1000), 2, false), (from, 4, true), (from + (7 * 60 * 1000), 8, true),
+            (from + (9 * 60 * 1000), 16, true), (from + (26 * 3600 * 1000), 32, true), (to - (9 * 60 * 1000), 64, true), (to - 1, 128, true),
+            (to, 256, false), (to + (7 * 60 * 1000), 512, false), (to + (9 * 60 * 1000), 1024, false),
+        ];
+        foreach (var (at, cost, _) in rows)
+        {
+            await InsertLedgerAsync(server, org, dev, costPico: cost * 1_000_000_000, input: 1, output: 1, endedAt: at);
+        }
+
+        static string Iso(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var list = await org.Owner.Client.ApiGetAsync($"orgs/{org.OrgId}/members?from={Uri.EscapeDataString(Iso(from))}&to={Uri.EscapeDataString(Iso(to))}");
+
+        var usage = list.Body.GetProperty("data").EnumerateArray().Single(m => m.GetProperty("memberId").GetString() == dev).GetProperty("usage");
+        Assert.Equal(Money.ToWire(rows.Where(r => r.Inside).Sum(r => r.Cost) * 1_000_000_000), usage.GetProperty("cost").GetString());
+        Assert.Equal(rows.Count(r => r.Inside), usage.GetProperty("requests").GetInt64());
+    }
+
     private static async Task InsertLedgerAsync(TollgateServer server, TeamOrg org, string memberId, long costPico, long input, long output, long endedAt)
     {
         var id = Guid.NewGuid().ToString("N");
