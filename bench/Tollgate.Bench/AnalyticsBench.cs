@@ -24,13 +24,15 @@ namespace Tollgate.Bench;
 /// dotnet run -c Release --project bench/Tollgate.Bench -- analytics sqlite [rows]
 /// dotnet run -c Release --project bench/Tollgate.Bench -- analytics postgres "Host=...;Database=..." [rows]
 /// dotnet run -c Release --project bench/Tollgate.Bench -- analytics sqlite-file /tmp/tollgate-analytics-bench-....db
+/// dotnet run -c Release --project bench/Tollgate.Bench -- analytics postgres-schema "Host=...;Database=..." bench_1234abcd
 /// </code>
-/// The last form times again a SQLite file an earlier run filled (it is kept), so two builds can be
-/// compared on the same data without filling it twice.
+/// The last two forms time again a SQLite file or a PostgreSQL schema an earlier run filled (both are
+/// kept), so two builds can be compared on the same data without filling it twice.
 /// Simulates a year of ledger rows (default 10,000,000: 1,000 members in four regions working
-/// weekdays, 2 keys and 3 favourite models of 50 each, 20 projects), sums them into the rollup
-/// tables exactly as the ledger writer would (<see cref="RollupBatch"/>) and bulk-loads those; the
-/// ledger rows themselves are not written (the reads never touch them). Then times, through the
+/// weekdays, 2 keys and 3 favourite models of 50 each, 20 projects), a day at a time, sums them into
+/// the rollup tables exactly as the ledger writer would (<see cref="RollupBatch"/>) and bulk-loads
+/// those (<see cref="BenchLoader"/>), with the ledger rows themselves of the last 31 days (the member
+/// list reads the ledger at the edges of its range; analytics never do). Then times, through the
 /// real server over HTTP, a 366-day <c>/analytics/activity</c> grouped by model in Asia/Kolkata
 /// and America/New_York, and <c>/analytics/members</c> over 30 days; then the Team page's data for
 /// the org's owner (<see cref="TeamPageBench"/>).
@@ -43,11 +45,16 @@ internal static class AnalyticsBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var dialect = args.Length > 1 && args[1] == "postgres" ? DbDialect.Postgres : DbDialect.Sqlite;
+        var dialect = args.Length > 1 && args[1] is "postgres" or "postgres-schema" ? DbDialect.Postgres : DbDialect.Sqlite;
         var rest = args.Skip(2).ToList();
-        var reuse = args.Length > 2 && args[1] == "sqlite-file";
+        var reuse = args.Length > 2 && args[1] is "sqlite-file" or "postgres-schema";
         string connectionString;
-        if (reuse)
+        if (reuse && dialect == DbDialect.Postgres)
+        {
+            connectionString = new NpgsqlConnectionStringBuilder(rest[0]) { SearchPath = rest[1], CommandTimeout = 0 }.ToString();
+            rest.Clear();
+        }
+        else if (reuse)
         {
             connectionString = $"Data Source={rest[0]}";
             rest.Clear();
@@ -79,6 +86,12 @@ internal static class AnalyticsBench
             builder.Configuration["Tollgate:Database:Provider"] = dialect == DbDialect.Postgres ? "postgres" : "sqlite";
             builder.Configuration["Tollgate:Database:ConnectionString"] = connectionString;
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+            // BENCH_DAY_CACHE=false times every call against the facets (no closed days kept in memory).
+            if (Environment.GetEnvironmentVariable("BENCH_DAY_CACHE") is { Length: > 0 } dayCache)
+            {
+                builder.Configuration["Tollgate:Analytics:DayCache"] = dayCache;
+            }
         });
         await app.StartAsync();
         try
@@ -102,6 +115,7 @@ internal static class AnalyticsBench
                     $"analytics/members?organizationId={orgId}&timezone={z}&from={today.AddDays(-29):yyyy-MM-dd}&to={today:yyyy-MM-dd}");
             }
 
+            await AnalyticsProfile.RunAsync(app.Services, database, orgId, "Asia/Kolkata");
             await TeamPageBench.TimeAsync(app.Services, database, orgId);
         }
         finally
@@ -116,19 +130,24 @@ internal static class AnalyticsBench
     private static async Task TimeAsync(HttpClient client, string name, string path)
     {
         var times = new List<double>();
+        var first = 0.0;
         var runs = int.TryParse(Environment.GetEnvironmentVariable("BENCH_ITERATIONS"), out var n) && n > 3 ? n : 23;
+        var cpu = TimeSpan.Zero;
         for (var i = 0; i < runs; i++)
         {
             var started = Stopwatch.GetTimestamp();
+            var cpuStarted = Process.GetCurrentProcess().TotalProcessorTime;
             using var response = await client.GetAsync(path);
             var body = await response.Content.ReadAsStringAsync();
             response.EnsureSuccessStatusCode();
             if (i >= 3)
             {
                 times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds); // the first three warm up
+                cpu += Process.GetCurrentProcess().TotalProcessorTime - cpuStarted; // server and client: what a quiet machine would take
             }
             else if (i == 0)
             {
+                first = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 using var json = JsonDocument.Parse(body);
                 var totals = json.RootElement.GetProperty("totals");
                 Console.WriteLine(FormattableString.Invariant($"  {name}: {body.Length:N0} bytes, total cost {totals.GetProperty("cost").GetString()}, {totals.GetProperty("requests").GetInt64():N0} requests"));
@@ -136,20 +155,35 @@ internal static class AnalyticsBench
         }
 
         times.Sort();
-        Console.WriteLine(FormattableString.Invariant($"{name}: p50 {times[times.Count / 2]:F1} ms, p95 {times[(int)(times.Count * 0.95)]:F1} ms, min {times[0]:F1} ms"));
+        Console.WriteLine(FormattableString.Invariant(
+            $"{name}: p50 {times[times.Count / 2]:F1} ms, p95 {times[(int)(times.Count * 0.95)]:F1} ms, min {times[0]:F1} ms, CPU {cpu.TotalMilliseconds / times.Count:F1} ms per call (first call {first:F0} ms; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})"));
     }
 
     private static async Task FillAsync(Database database, string orgId, long rows)
     {
         var memberIds = await AddMembersAsync(database, orgId);
         var fill = Stopwatch.StartNew();
-        var batch = Simulate(orgId, memberIds, rows, DateTimeOffset.UtcNow);
-        Console.WriteLine(FormattableString.Invariant($"simulated {rows:N0} ledger rows into {batch.Rollups.Count:N0} 15-minute rows and {batch.Facets.Count:N0} facet rows in {fill.Elapsed.TotalSeconds:F0} s"));
-        fill.Restart();
-        await LoadAsync(database, batch);
-        Console.WriteLine(FormattableString.Invariant($"loaded in {fill.Elapsed.TotalSeconds:F0} s"));
-        batch = null;
-        GC.Collect();
+        await using var loader = await BenchLoader.OpenAsync(database);
+        var end = DateTimeOffset.UtcNow;
+        long rollups = 0, facets = 0, ledger = 0;
+        foreach (var (day, entries) in Simulate(orgId, memberIds, rows, end))
+        {
+            var batch = RollupBatch.Of(entries);
+            rollups += batch.Rollups.Count;
+            facets += batch.Facets.Count;
+            await loader.AddRollupsAsync(batch);
+
+            // The ledger itself for the last 31 days: what the member list reads at the edges of its range.
+            if (day >= end.UtcDateTime.Date.AddDays(-31))
+            {
+                await loader.AddLedgerAsync(entries);
+                ledger += entries.Count;
+            }
+        }
+
+        await loader.CompleteAsync();
+        Console.WriteLine(FormattableString.Invariant(
+            $"filled {rows:N0} simulated ledger rows as {rollups:N0} 15-minute rows and {facets:N0} facet rows, and {ledger:N0} ledger rows of the last 31 days, in {fill.Elapsed.TotalSeconds:F0} s"));
     }
 
     // The owner an earlier run made (the only user whose email starts with "bench-") signs in again.
@@ -195,14 +229,17 @@ internal static class AnalyticsBench
         return ids;
     }
 
-    /// <summary>The rollups of <paramref name="rows"/> simulated ledger rows over the 366 days before <paramref name="end"/>.</summary>
-    private static RollupBatch Simulate(string orgId, List<string> memberIds, long rows, DateTimeOffset end)
+    /// <summary>
+    /// <paramref name="rows"/> simulated ledger rows over the 366 days before <paramref name="end"/>, one
+    /// UTC day at a time (every row of a day ends within it), so the fill never holds more than a day.
+    /// </summary>
+    private static IEnumerable<(DateTime Day, List<LedgerEntry> Entries)> Simulate(string orgId, List<string> memberIds, long rows, DateTimeOffset end)
     {
         var random = new Random(42);
         var models = Enumerable.Range(0, Models).Select(i => $"model-{i:D2}").ToArray();
         var providers = Enumerable.Range(0, 5).Select(i => $"provider-{i}").ToArray();
         var projects = Enumerable.Range(0, Projects).Select(i => $"prj_bench{i:D2}").ToArray();
-        var regions = new[] { -5.0, 1.0, 5.5, 9.0 }; // UTC offsets of the members' working days
+        var regions = new[] { -5.0, 1.0, 5.5, 9.0 }; // UTC offsets of the members' working days (all within the UTC day)
         var member = memberIds.Select((id, i) => (
             Id: id,
             Keys: new[] { $"key_{i}_a", $"key_{i}_b" },
@@ -210,90 +247,33 @@ internal static class AnalyticsBench
             Favourites: new[] { models[random.Next(Models)], models[random.Next(Models)], models[random.Next(Models)] },
             Offset: regions[i % regions.Length])).ToArray();
         var first = end.UtcDateTime.Date.AddDays(-365);
-        var batch = new RollupBatch();
-        for (long n = 0; n < rows; n++)
+        var workdays = Enumerable.Range(0, 366).Select(d => first.AddDays(d)).Where(d => d.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday)).ToList();
+        long n = 0;
+        for (var w = 0; w < workdays.Count; w++)
         {
-            var m = member[random.Next(Members)];
-            DateTime day;
-            do
+            var day = workdays[w];
+            var today = (rows / workdays.Count) + (w < rows % workdays.Count ? 1 : 0);
+            var entries = new List<LedgerEntry>((int)today);
+            for (long r = 0; r < today; r++, n++)
             {
-                day = first.AddDays(random.Next(366));
-            }
-            while (day.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday);
-
-            var at = day.AddHours(9 - m.Offset).AddSeconds(random.Next(9 * 3600));
-            var pick = random.Next(10);
-            var model = m.Favourites[pick < 6 ? 0 : pick < 9 ? 1 : 2];
-            var input = random.Next(50, 4000);
-            var output = random.Next(10, 1500);
-            batch.Add(new LedgerEntry
-            {
-                Id = "", RequestId = "", Attempt = 1, OrgId = orgId, ProjectId = m.Project, MemberId = m.Id, KeyId = m.Keys[random.Next(2)],
-                Service = "llm", Endpoint = "chat.completions", Model = model, Provider = providers[model[^1] % 5], ProviderModel = model,
-                Status = random.Next(100) == 0 ? LedgerStatus.UpstreamError : LedgerStatus.Ok, HttpStatus = 200,
-                InputTokens = input, CachedInputTokens = input / 4, OutputTokens = output, ReasoningTokens = output / 5,
-                CostPico = (input * 2_500_000L) + (output * 10_000_000L), StartedAt = at, EndedAt = new DateTimeOffset(at, TimeSpan.Zero),
-            });
-        }
-
-        return batch;
-    }
-
-    private static async Task LoadAsync(Database database, RollupBatch batch)
-    {
-        await using var connection = await database.OpenAsync();
-        if (connection is NpgsqlConnection pg)
-        {
-            await using (var import = await pg.BeginBinaryImportAsync(
-                "COPY usage_rollups (org_id, bucket_start, member_id, key_id, project_id, model, provider, requests, errors, cost_pico, input_tokens, output_tokens, cached_tokens, reasoning_tokens) FROM STDIN (FORMAT BINARY)"))
-            {
-                foreach (var (k, s) in batch.Rollups)
+                var m = member[random.Next(Members)];
+                var at = day.AddHours(9 - m.Offset).AddSeconds(random.Next(9 * 3600));
+                var pick = random.Next(10);
+                var model = m.Favourites[pick < 6 ? 0 : pick < 9 ? 1 : 2];
+                var input = random.Next(50, 4000);
+                var output = random.Next(10, 1500);
+                var id = "led_bench" + n.ToString(CultureInfo.InvariantCulture);
+                entries.Add(new LedgerEntry
                 {
-                    await import.WriteRowAsync(default, k.OrgId, k.BucketStart, k.MemberId, k.KeyId, k.ProjectId, k.Model, k.Provider,
-                        s.Requests, s.Errors, s.CostPico, s.InputTokens, s.OutputTokens, s.CachedTokens, s.ReasoningTokens);
-                }
-
-                await import.CompleteAsync();
+                    Id = id, RequestId = id, Attempt = 1, OrgId = orgId, ProjectId = m.Project, MemberId = m.Id, KeyId = m.Keys[random.Next(2)],
+                    Service = "llm", Endpoint = "chat.completions", Model = model, Provider = providers[model[^1] % 5], ProviderModel = model,
+                    Status = random.Next(100) == 0 ? LedgerStatus.UpstreamError : LedgerStatus.Ok, HttpStatus = 200,
+                    InputTokens = input, CachedInputTokens = input / 4, OutputTokens = output, ReasoningTokens = output / 5,
+                    CostPico = (input * 2_500_000L) + (output * 10_000_000L), StartedAt = at, EndedAt = new DateTimeOffset(at, TimeSpan.Zero),
+                });
             }
 
-            await using (var import = await pg.BeginBinaryImportAsync(
-                "COPY usage_facets (org_id, dimension, grain, bucket_start, value, requests, errors, cost_pico, input_tokens, output_tokens, cached_tokens, reasoning_tokens) FROM STDIN (FORMAT BINARY)"))
-            {
-                foreach (var (k, s) in batch.Facets)
-                {
-                    await import.WriteRowAsync(default, k.OrgId, k.Dimension, k.Grain, k.BucketStart, k.Value,
-                        s.Requests, s.Errors, s.CostPico, s.InputTokens, s.OutputTokens, s.CachedTokens, s.ReasoningTokens);
-                }
-
-                await import.CompleteAsync();
-            }
-
-            await connection.ExecuteAsync("ANALYZE usage_rollups; ANALYZE usage_facets;", commandTimeout: 0);
-            return;
+            yield return (day, entries);
         }
-
-        // The writer's own statements, fed in key order so the B-trees grow at their ends.
-        var sorted = new RollupBatch();
-        foreach (var (k, s) in batch.Rollups.OrderBy(r => r.Key.OrgId, StringComparer.Ordinal).ThenBy(r => r.Key.BucketStart)
-                     .ThenBy(r => r.Key.MemberId, StringComparer.Ordinal).ThenBy(r => r.Key.KeyId, StringComparer.Ordinal))
-        {
-            sorted.Rollups[k] = s;
-        }
-
-        foreach (var (k, s) in batch.Facets.OrderBy(r => r.Key.OrgId, StringComparer.Ordinal).ThenBy(r => r.Key.Dimension, StringComparer.Ordinal)
-                     .ThenBy(r => r.Key.Grain).ThenBy(r => r.Key.BucketStart).ThenBy(r => r.Key.Value, StringComparer.Ordinal))
-        {
-            sorted.Facets[k] = s;
-        }
-
-        await using (var tx = await connection.BeginTransactionAsync())
-        {
-            var upsert = new Tollgate.Analytics.SqliteRollupUpsert((Microsoft.Data.Sqlite.SqliteConnection)connection);
-            upsert.Apply(sorted);
-            upsert.Dispose();
-            await tx.CommitAsync();
-        }
-
-        await connection.ExecuteAsync("ANALYZE main", commandTimeout: 0);
     }
 }

@@ -24,6 +24,11 @@ internal static class BenchProgram
             return 0;
         }
 
+        if (args is ["dashboards", ..])
+        {
+            return await DashboardsBench.RunAsync(args); // holds dashboards open for bench/dashboards.sh
+        }
+
         if (args.Length > 0 && args[0] == "analytics")
         {
             return await AnalyticsBench.RunAsync(args); // a timed run against a filled database, not BenchmarkDotNet

@@ -38,13 +38,26 @@ internal sealed class MemberService(
 
     private static readonly TimeSpan DefaultUsageRange = TimeSpan.FromDays(30);
 
+    // Budget views of a member list read at once (see ListAsync): enough to overlap database round
+    // trips, few enough to leave the connection pool to the gateway.
+    private const int BudgetViewsAtOnce = 8;
+
     // :: Members ---------------------------------------------------------------------------
 
     /// <summary>
     /// The members the caller may see (developers and basic members: only themselves), with usage over
     /// the range for roles and plans that see it, and every member's budget for roles that manage budgets.
     /// </summary>
-    public async Task<Outcome<MemberList>> ListAsync(OrgMember member, string? from, string? to, string? limit, string? cursor, CancellationToken ct)
+    public Task<Outcome<MemberList>> ListAsync(OrgMember member, string? from, string? to, string? limit, string? cursor, CancellationToken ct) =>
+        ListAsync(member, from, to, limit, cursor, withUsage: true, ct);
+
+    /// <summary>
+    /// <see cref="ListAsync(OrgMember, string?, string?, string?, string?, CancellationToken)"/>; without
+    /// <paramref name="withUsage"/> the usage is left out (null) even for roles that see it: the org's
+    /// usage is the same on every page, so a caller walking all pages reads it once.
+    /// </summary>
+    public async Task<Outcome<MemberList>> ListAsync(
+        OrgMember member, string? from, string? to, string? limit, string? cursor, bool withUsage, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (!Paging.TryParse(limit, cursor, out var paging, out var pagingError))
@@ -62,27 +75,44 @@ internal sealed class MemberService(
         var onlySelf = RolePolicy.Can(member.Role, Capability.ViewMembers) ? null : member.MemberId;
         var rows = await members.ListAsync(member.OrgId, onlySelf, paging, ct);
         IReadOnlyDictionary<string, MemberStore.MemberUsage>? usage = null;
-        if (RolePolicy.Can(member.Role, Capability.ViewMemberUsage)
+        if (withUsage && RolePolicy.Can(member.Role, Capability.ViewMemberUsage)
             && await orgs.FindOrgAsync(member.OrgId, ct) is { } org && PlanPolicy.Has(org.Plan, PlanPolicy.Feature.MemberUsage))
         {
             usage = await members.UsageAsync(member.OrgId, range.From, range.To, ct);
         }
 
         // Owners, admins and billing see every member's effective limits with their source (roles.md).
+        // The active key counts of the whole page come from one query, not one per member.
         Dictionary<string, MemberBudget>? limits = null;
         if (RolePolicy.Can(member.Role, Capability.ManageBudgets))
         {
-            limits = new(StringComparer.Ordinal);
-            foreach (var row in rows.Take(paging.Limit))
-            {
-                if (await BudgetOfAsync(row.Id, ct) is { } budget)
+            var activeKeys = await ActiveKeysAsync(member.OrgId, ct);
+            var views = new System.Collections.Concurrent.ConcurrentDictionary<string, MemberBudget>(StringComparer.Ordinal);
+
+            // Each view is the member's own operation (on PostgreSQL a short transaction under the
+            // member's lock): a few at once, so a page of 200 members waits for round trips side by side.
+            await Parallel.ForEachAsync(
+                rows.Take(paging.Limit), new ParallelOptions { MaxDegreeOfParallelism = BudgetViewsAtOnce, CancellationToken = ct }, async (row, token) =>
                 {
-                    limits[row.Id] = budget;
-                }
-            }
+                    if (await budgets.ViewMemberAsync(row.Id, token) is { } view)
+                    {
+                        views[row.Id] = new MemberBudget(view, activeKeys.GetValueOrDefault(row.Id));
+                    }
+                });
+            limits = new(views, StringComparer.Ordinal);
         }
 
         return new MemberList(rows, paging, usage, range, limits);
+    }
+
+    /// <summary>Active keys now per member of the org (the count <see cref="BudgetStore.ActiveKeysAsync"/> gives one member).</summary>
+    private async Task<Dictionary<string, long>> ActiveKeysAsync(string orgId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        var rows = await Dapper.SqlMapper.QueryAsync<(string MemberId, long Count)>(connection, new Dapper.CommandDefinition(
+            "SELECT member_id, COUNT(*) FROM api_keys WHERE org_id = @orgId AND status = 'active' AND (expires_at IS NULL OR expires_at > @nowMs) GROUP BY member_id",
+            new { orgId, nowMs = time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
+        return rows.ToDictionary(r => r.MemberId, r => r.Count, StringComparer.Ordinal);
     }
 
     /// <summary>The member's budget as <c>GET .../budget</c> answers it (the numbers admission enforces).</summary>

@@ -11,7 +11,7 @@ namespace Tollgate.Accounts;
 /// PostgreSQL the org row is locked first, so "is this the last owner?" cannot race another change.
 /// Every change that can stop a member's keys working invalidates them in the key cache after commit.
 /// </summary>
-internal sealed class MemberStore(Database database, TimeProvider time, ApiKeyAuthenticator keys)
+internal sealed class MemberStore(Database database, TimeProvider time, ApiKeyAuthenticator keys, Tollgate.Analytics.UsageQueries usageQueries)
 {
     /// <summary>A current member with their user's name and email and their granted (live) projects.</summary>
     public sealed record MemberDetail(string Id, string OrgId, string UserId, string Name, string Email, string Role, long CreatedAt, long? RoleSince)
@@ -167,22 +167,15 @@ internal sealed class MemberStore(Database database, TimeProvider time, ApiKeyAu
     }
 
     /// <summary>
-    /// Per-member usage from the ledger for requests ended in [<paramref name="from"/>, <paramref name="to"/>)
-    /// (Unix ms), and each member's active keys now; members with no usage are absent.
+    /// Per-member usage of requests ended in [<paramref name="from"/>, <paramref name="to"/>) (Unix ms),
+    /// as exact as the ledger (<see cref="Tollgate.Analytics.MemberRangeTotals"/>: rollups for the whole
+    /// 15-minute buckets, the ledger for the edges), and each member's active keys now; members with
+    /// neither usage nor active keys are absent.
     /// </summary>
     public async Task<IReadOnlyDictionary<string, MemberUsage>> UsageAsync(string orgId, long from, long to, CancellationToken ct)
     {
+        var spend = await Tollgate.Analytics.MemberRangeTotals.ReadAsync(database, usageQueries, orgId, from, to, ct);
         await using var connection = await database.OpenAsync(ct);
-        var spend = await connection.QueryAsync<(string MemberId, long Cost, long Input, long Output, long Requests)>(new CommandDefinition(
-            """
-            SELECT member_id, CAST(COALESCE(SUM(cost_pico), 0) AS BIGINT), CAST(COALESCE(SUM(input_tokens), 0) AS BIGINT),
-                   CAST(COALESCE(SUM(output_tokens), 0) AS BIGINT), COUNT(*)
-            FROM ledger
-            WHERE org_id = @orgId AND ended_at >= @from AND ended_at < @to
-            GROUP BY member_id
-            """,
-            new { orgId, from, to },
-            cancellationToken: ct));
         var active = await connection.QueryAsync<(string MemberId, long Count)>(new CommandDefinition(
             """
             SELECT member_id, COUNT(*)
@@ -194,8 +187,8 @@ internal sealed class MemberStore(Database database, TimeProvider time, ApiKeyAu
             cancellationToken: ct));
         var activeByMember = active.ToDictionary(a => a.MemberId, a => a.Count, StringComparer.Ordinal);
         var usage = spend.ToDictionary(
-            s => s.MemberId,
-            s => new MemberUsage(s.Cost, s.Input, s.Output, s.Requests, activeByMember.GetValueOrDefault(s.MemberId)),
+            s => s.Key,
+            s => new MemberUsage(s.Value.CostPico, s.Value.InputTokens, s.Value.OutputTokens, s.Value.Requests, activeByMember.GetValueOrDefault(s.Key)),
             StringComparer.Ordinal);
         foreach (var (memberId, count) in activeByMember)
         {

@@ -11,6 +11,9 @@ public static class AnalyticsServices
     /// <summary>Adds the rollup readers, the cap readout and the alert services.</summary>
     public static IServiceCollection AddTollgateAnalytics(this IServiceCollection services, IConfiguration configuration)
     {
+        // Closed days' org-wide sums in memory, exact across nodes (see ClosedDayCache); off with
+        // Tollgate:Analytics:DayCache=false (every read then goes to the facets).
+        services.AddSingleton(new ClosedDayCache { Enabled = configuration.GetValue("Tollgate:Analytics:DayCache", true) });
         services.AddSingleton<UsageQueries>();
         services.AddSingleton<AnalyticsDirectory>();
         services.AddSingleton<CapReadout>();

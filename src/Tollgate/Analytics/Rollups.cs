@@ -98,7 +98,8 @@ internal static class Rollups
 
     /// <summary>
     /// Adds rows just inserted into the ledger inside the caller's transaction, through plain ADO.NET
-    /// (metered events of other services, one row at a time; the ledger writer has faster paths).
+    /// (metered events of other services, one row at a time; the ledger writer has faster paths), and
+    /// moves their orgs' analytics epochs.
     /// </summary>
     public static async Task AddAsync(DbConnection connection, DbTransaction? tx, IEnumerable<LedgerEntry> inserted)
     {
@@ -130,6 +131,9 @@ internal static class Rollups
                 },
                 tx).ConfigureAwait(false);
         }
+
+        // These rows may be in closed days (a usage event's occurredAt can be any time): move the epoch.
+        await AnalyticsEpochs.BumpAsync(connection, tx, batch.Rollups.Keys.Select(k => k.OrgId)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -172,6 +176,7 @@ internal static class Rollups
             }
         }
 
+        await AnalyticsEpochs.BumpAsync(connection, tx, [AnalyticsEpochs.AllOrgs]).ConfigureAwait(false); // every node reads every day again
         await tx.CommitAsync(ct).ConfigureAwait(false);
         return rows;
     }

@@ -13,11 +13,30 @@ internal readonly record struct UsageFilter(string? MemberId, string? KeyId, str
 /// <summary>
 /// Reads the rollups: sums per slot and per value of one dimension, where slots are consecutive UTC
 /// intervals on 15-minute edges (the local days of a range, or one interval for a range total).
-/// Org-wide reads add facet buckets (UTC day totals, and each slot boundary's head: see <see cref="FacetPlan"/>);
+/// Org-wide reads add facet buckets (UTC day totals, and each slot boundary's head: see <see cref="FacetPlan"/>
+/// and <see cref="FacetReader"/>);
 /// reads limited to a member, key or project sum that one's 15-minute rows.
 /// </summary>
-internal sealed class UsageQueries(Database database)
+internal sealed class UsageQueries
 {
+    private readonly Database _database;
+    private readonly ClosedDayCache? _cache;
+    private readonly TimeProvider _time;
+
+    /// <summary>Reads without a cache of closed days.</summary>
+    public UsageQueries(Database database)
+        : this(database, null, TimeProvider.System)
+    {
+    }
+
+    /// <summary>Reads org-wide sums of closed days through <paramref name="cache"/> when it is enabled.</summary>
+    public UsageQueries(Database database, ClosedDayCache? cache, TimeProvider time)
+    {
+        _database = database;
+        _cache = cache;
+        _time = time;
+    }
+
     // Settable properties, not a constructor: SQLite reports no column types for an empty result,
     // and Dapper matches a constructor by those types.
     private sealed class Row
@@ -56,9 +75,14 @@ internal sealed class UsageQueries(Database database)
     public async Task<Dictionary<(int Slot, string Value), UsageSums>> SumAsync(
         string orgId, long[] starts, string dimension, UsageFilter filter, CancellationToken ct)
     {
-        var rows = filter.IsEmpty
-            ? await FromFacetsAsync(orgId, starts, dimension, ct).ConfigureAwait(false)
-            : await FromRollupsAsync(orgId, starts, dimension, filter, ct).ConfigureAwait(false);
+        if (filter.IsEmpty)
+        {
+            return _cache is { Enabled: true }
+                ? await ThroughCacheAsync(_cache, orgId, starts, dimension, ct).ConfigureAwait(false)
+                : await FacetReader.ReadAsync(_database, orgId, starts, dimension, ct).ConfigureAwait(false);
+        }
+
+        var rows = await FromRollupsAsync(orgId, starts, dimension, filter, ct).ConfigureAwait(false);
         var result = new Dictionary<(int, string), UsageSums>();
         foreach (var r in rows)
         {
@@ -67,11 +91,6 @@ internal sealed class UsageQueries(Database database)
                 Requests = r.Requests, Errors = r.Errors, CostPico = r.CostPico, InputTokens = r.InputTokens,
                 OutputTokens = r.OutputTokens, CachedTokens = r.CachedTokens, ReasoningTokens = r.ReasoningTokens,
             };
-            if (sums.Requests == 0 && sums.Errors == 0 && sums.CostPico == 0 && sums.InputTokens == 0 && sums.OutputTokens == 0 && sums.CachedTokens == 0 && sums.ReasoningTokens == 0)
-            {
-                continue; // a day minus its parts can cancel to an empty row
-            }
-
             ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(result, ((int)r.Slot, r.Value), out _);
             slot.Add(sums);
         }
@@ -79,57 +98,93 @@ internal sealed class UsageQueries(Database database)
         return result;
     }
 
-    private async Task<IEnumerable<Row>> FromFacetsAsync(string orgId, long[] starts, string dimension, CancellationToken ct)
+    /// <summary>
+    /// Org-wide sums with the slots of closed days from <paramref name="days"/> when they were read
+    /// under the org's current epoch, and the rest from the facets (then kept, if closed). A slot
+    /// that straddles the cacheable edge is read as its two parts, the closed one kept.
+    /// </summary>
+    private async Task<Dictionary<(int Slot, string Value), UsageSums>> ThroughCacheAsync(
+        ClosedDayCache days, string orgId, long[] starts, string dimension, CancellationToken ct)
     {
-        var pieces = FacetPlan.For(starts).SlotPieces();
-        if (pieces.Count == 0)
+        var now = _time.GetUtcNow();
+        days.Observe(now);
+        var edge = AnalyticsEpochs.CacheableBefore(now);
+
+        // Split the slot that straddles the edge; `owner` maps the split slots back to the asked ones.
+        var split = starts.ToList();
+        var straddling = -1;
+        for (var i = 0; i + 1 < starts.Length; i++)
         {
-            return [];
+            if (starts[i] < edge && edge < starts[i + 1])
+            {
+                split.Insert(i + 1, edge);
+                straddling = i;
+                break;
+            }
         }
 
-        await using var connection = await database.OpenAsync(ct).ConfigureAwait(false);
-        var sums = SumColumns.Replace("{0}", "p.sign * f.", StringComparison.Ordinal);
-        if (database.IsPostgres)
+        int Owner(int slot) => straddling >= 0 && slot > straddling ? slot - 1 : slot;
+
+        // The epoch first: what is read after it is at least as new as it says.
+        long epoch;
+        await using (var connection = await _database.OpenAsync(ct).ConfigureAwait(false))
         {
-            return await connection.QueryAsync<Row>(new CommandDefinition(
-                $"""
-                SELECT p.slot::bigint AS Slot, f.value AS Value, {sums}
-                FROM unnest(@grains, @buckets, @slots, @signs) AS p (grain, bucket, slot, sign)
-                JOIN usage_facets f ON f.org_id = @orgId AND f.dimension = @dimension AND f.grain = p.grain AND f.bucket_start = p.bucket
-                GROUP BY p.slot, f.value
-                """,
-                new
+            epoch = await AnalyticsEpochs.ReadAsync(connection, orgId, ct).ConfigureAwait(false);
+        }
+
+        var result = new Dictionary<(int Slot, string Value), UsageSums>();
+        void Add(int slot, string value, in UsageSums sums)
+        {
+            ref var total = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(result, (Owner(slot), value), out _);
+            total.Add(sums);
+        }
+
+        var missing = new List<int>();
+        for (var i = 0; i + 1 < split.Count; i++)
+        {
+            if (split[i + 1] <= edge && days.Find(orgId, dimension, split[i], split[i + 1], epoch) is { } kept)
+            {
+                foreach (var (value, sums) in kept)
                 {
-                    orgId, dimension,
-                    grains = pieces.Select(p => p.Grain).ToArray(),
-                    buckets = pieces.Select(p => p.BucketStart).ToArray(),
-                    slots = pieces.Select(p => p.Slot).ToArray(),
-                    signs = pieces.Select(p => (long)p.Sign).ToArray(),
-                },
-                cancellationToken: ct)).ConfigureAwait(false);
+                    Add(i, value, sums);
+                }
+            }
+            else
+            {
+                missing.Add(i);
+            }
         }
 
-        // SQLite: the pieces travel as one JSON array; CROSS JOIN keeps them the outer loop, so each
-        // piece is one primary-key seek into the facets.
-        var json = new StringBuilder(pieces.Count * 32).Append('[');
-        foreach (var p in pieces)
+        // The missing slots, as runs of consecutive slots (usually one: the days since the edge).
+        for (var r = 0; r < missing.Count;)
         {
-            json.Append(json.Length == 1 ? "[" : ",[").Append(p.Grain).Append(',').Append(p.BucketStart).Append(',').Append(p.Slot).Append(',').Append(p.Sign).Append(']');
+            var first = missing[r];
+            var last = first;
+            while (r + 1 < missing.Count && missing[r + 1] == last + 1)
+            {
+                last = missing[++r];
+            }
+
+            r++;
+            var run = split.GetRange(first, last - first + 2).ToArray();
+            var read = await FacetReader.ReadAsync(_database, orgId, run, dimension, ct).ConfigureAwait(false);
+            var bySlot = new List<KeyValuePair<string, UsageSums>>[run.Length - 1];
+            foreach (var ((slot, value), sums) in read)
+            {
+                Add(first + slot, value, sums);
+                (bySlot[slot] ??= []).Add(new(value, sums));
+            }
+
+            for (var k = 0; k < bySlot.Length; k++)
+            {
+                if (run[k + 1] <= edge)
+                {
+                    days.Keep(orgId, dimension, run[k], run[k + 1], epoch, bySlot[k]?.ToArray() ?? []);
+                }
+            }
         }
 
-        json.Append(']');
-        return await connection.QueryAsync<Row>(new CommandDefinition(
-            $"""
-            WITH p (grain, bucket, slot, sign) AS (
-                SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
-                FROM json_each(@pieces))
-            SELECT p.slot AS Slot, f.value AS Value, {sums}
-            FROM p CROSS JOIN usage_facets f
-            WHERE f.org_id = @orgId AND f.dimension = @dimension AND f.grain = p.grain AND f.bucket_start = p.bucket
-            GROUP BY p.slot, f.value
-            """,
-            new { orgId, dimension, pieces = json.ToString() },
-            cancellationToken: ct)).ConfigureAwait(false);
+        return result;
     }
 
     private async Task<IEnumerable<Row>> FromRollupsAsync(string orgId, long[] starts, string dimension, UsageFilter filter, CancellationToken ct)
@@ -151,7 +206,7 @@ internal sealed class UsageQueries(Database database)
         }
 
         var column = Column(dimension);
-        await using var connection = await database.OpenAsync(ct).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(ct).ConfigureAwait(false);
         var buckets = await connection.QueryAsync<Row>(new CommandDefinition(
             $"SELECT bucket_start AS Slot, {column} AS Value, {SumColumns.Replace("{0}", "", StringComparison.Ordinal)} FROM usage_rollups WHERE {where} GROUP BY bucket_start, {column}",
             new { orgId, from = starts[0], to = starts[^1], member = filter.MemberId, key = filter.KeyId, project = filter.ProjectId },

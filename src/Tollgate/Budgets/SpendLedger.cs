@@ -44,6 +44,7 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
 
     private readonly Database _database;
     private readonly ILogger<SpendLedger> _logger;
+    private readonly TimeProvider _time;
     private readonly Channel<PendingRow> _queue = Channel.CreateUnbounded<PendingRow>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private DbConnection? _sqliteConnection;
@@ -56,10 +57,11 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
     private SqliteLedgerInsert? _sqliteInsert;
     private Tollgate.Analytics.SqliteRollupUpsert? _sqliteRollups;
 
-    public SpendLedger(Database database, ILogger<SpendLedger> logger)
+    public SpendLedger(Database database, ILogger<SpendLedger> logger, TimeProvider? time = null)
     {
         _database = database;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
         _writer = Task.Run(WriteLoopAsync);
     }
 
@@ -276,6 +278,13 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
             Add("DELETE FROM budget_holds WHERE id = @hold", ("@hold", holdId));
         }
 
+        // A row that ended before yesterday changes a closed day: move its org's analytics epoch, last
+        // (nothing is locked after it) and in org order. A repeated row moves it again: harmless.
+        foreach (var orgId in Tollgate.Analytics.AnalyticsEpochs.LateOrgs(batch.Select(r => r.Entry), _time.GetUtcNow()).Order(StringComparer.Ordinal))
+        {
+            Add(Tollgate.Analytics.AnalyticsEpochs.BumpSql, ("@orgId", orgId));
+        }
+
         Add("COMMIT");
         try
         {
@@ -369,6 +378,10 @@ public sealed partial class SpendLedger : IAsyncDisposable, ILedgerAppender
             if (inserted.Count > 0)
             {
                 _sqliteRollups!.Apply(Tollgate.Analytics.RollupBatch.Of(inserted)); // once per distinct rollup key
+                if (Tollgate.Analytics.AnalyticsEpochs.LateOrgs(inserted, _time.GetUtcNow()) is { Count: > 0 } late)
+                {
+                    Tollgate.Analytics.AnalyticsEpochs.BumpAsync(_sqliteConnection, tx, late).GetAwaiter().GetResult(); // SQLite runs synchronously
+                }
             }
 
             lock (_database.LedgerCommitLock)

@@ -32,7 +32,7 @@ internal sealed record TeamPageData(
         string? cursor = null;
         for (var page = 0; page < MaxPages; page++)
         {
-            var list = await members.ListAsync(member, from, null, limit, cursor, ct);
+            var list = await members.ListAsync(member, from, null, limit, cursor, withUsage: page == 0, ct);
             if (list.Failed)
             {
                 break;
@@ -41,7 +41,7 @@ internal sealed record TeamPageData(
             var value = list.Value!;
             var taken = value.Rows.Take(value.Paging.Limit).ToList();
             rows.AddRange(taken);
-            usage ??= value.Usage; // the usage of the whole org over the range: the same on every page
+            usage ??= value.Usage; // the usage of the whole org over the range, read with the first page only
             foreach (var (id, b) in value.Budgets ?? new Dictionary<string, MemberBudget>())
             {
                 memberBudgets[id] = b;

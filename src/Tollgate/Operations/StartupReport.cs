@@ -39,7 +39,7 @@ internal sealed partial class StartupReport(
         "Tollgate:Alerts:CheckIntervalSeconds", "Tollgate:Alerts:RetryBaseSeconds", "Tollgate:Alerts:MaxAttempts", "Tollgate:Alerts:AllowLoopbackHttp",
         "Tollgate:Secrets:Key", "Tollgate:Secrets:KeyFile",
         "Tollgate:Http:KnownProxies", "Tollgate:Http:CorsOrigins",
-        "Tollgate:Dashboard:KeysPath",
+        "Tollgate:Dashboard:KeysPath", "Tollgate:Analytics:DayCache",
         "Tollgate:Telemetry:OtlpEndpoint", "Tollgate:Telemetry:ServiceName", "Tollgate:Telemetry:HttpMetrics",
         "Tollgate:Videos:PollSeconds", "Tollgate:Videos:PollBatch", "Tollgate:Logging:Format",
         "Tollgate:Shutdown:DrainSeconds",

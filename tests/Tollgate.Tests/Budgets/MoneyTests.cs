@@ -48,4 +48,16 @@ public sealed class MoneyTests
         var b = Money.ToPico(7 * 0.99m / 1_000_000m);
         Assert.Equal(Money.ToPico((3 * 0.0375m + 7 * 0.99m) / 1_000_000m), a + b);
     }
+
+    [Fact]
+    public void ToWire_PicoDollars_SameTextAsTheDecimalForm()
+    {
+        var random = new Random(7);
+        long[] edges = [0, 1, -1, 10, 1_000_000_000_000, -1_000_000_000_000, 1_500_000_000_000, 999_999_999_999, 1_000_000_000_001, long.MaxValue, long.MinValue, long.MinValue + 1];
+        var values = edges.Concat(Enumerable.Range(0, 20_000).Select(i => random.NextInt64(long.MinValue, long.MaxValue) >> random.Next(0, 63)));
+        foreach (var pico in values)
+        {
+            Assert.Equal(Money.ToWire(Money.FromPico(pico)), Money.ToWire(pico));
+        }
+    }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using Dapper;
 using Tollgate.Accounts;
+using Tollgate.Analytics;
+using Tollgate.Budgets;
 using Tollgate.Storage;
 using Tollgate.Tests.Accounts;
 using Tollgate.Tests.Infrastructure;
@@ -274,9 +276,44 @@ public sealed class MembersAndInvitesTests
         Assert.Equal(HttpStatusCode.BadRequest, badRange.Status);
     }
 
+    [Theory]
+    [MemberData(nameof(TestDatabases.Dialects), MemberType = typeof(TestDatabases))]
+    public async Task MemberList_RangeOfInstantsMidBucket_CountsExactlyTheRowsEndedInIt(DbDialect dialect)
+    {
+        await using var server = await TollgateServer.StartAsync(dialect);
+        var users = await TeamSetup.NewUsersAsync(server);
+        var org = await TeamSetup.NewTeamOrgAsync(server, users);
+        var dev = org.ByRole[OrgRoles.Developer].MemberId;
+
+        // Both ends 7 minutes into a 15-minute bucket: rows in the partial buckets come from the
+        // ledger, the whole buckets between from the rollups; each row has its own power of two.
+        const long Quarter = 15 * 60 * 1000;
+        var from = (DateTimeOffset.UtcNow.AddDays(-3).ToUnixTimeMilliseconds() / Quarter * Quarter) + (7 * 60 * 1000);
+        var to = from + (2 * 24 * 3600 * 1000);
+        (long At, long Cost, bool Inside)[] rows =
+        [
+            (from - 1, 1, false), (from - (6 * 60 * 1000), 2, false), (from, 4, true), (from + (7 * 60 * 1000), 8, true),
+            (from + (9 * 60 * 1000), 16, true), (from + (26 * 3600 * 1000), 32, true), (to - (9 * 60 * 1000), 64, true), (to - 1, 128, true),
+            (to, 256, false), (to + (7 * 60 * 1000), 512, false), (to + (9 * 60 * 1000), 1024, false),
+        ];
+        foreach (var (at, cost, _) in rows)
+        {
+            await InsertLedgerAsync(server, org, dev, costPico: cost * 1_000_000_000, input: 1, output: 1, endedAt: at);
+        }
+
+        static string Iso(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var list = await org.Owner.Client.ApiGetAsync($"orgs/{org.OrgId}/members?from={Uri.EscapeDataString(Iso(from))}&to={Uri.EscapeDataString(Iso(to))}");
+
+        var usage = list.Body.GetProperty("data").EnumerateArray().Single(m => m.GetProperty("memberId").GetString() == dev).GetProperty("usage");
+        Assert.Equal(Money.ToWire(rows.Where(r => r.Inside).Sum(r => r.Cost) * 1_000_000_000), usage.GetProperty("cost").GetString());
+        Assert.Equal(rows.Count(r => r.Inside), usage.GetProperty("requests").GetInt64());
+    }
+
     private static async Task InsertLedgerAsync(TollgateServer server, TeamOrg org, string memberId, long costPico, long input, long output, long endedAt)
     {
+        var id = Guid.NewGuid().ToString("N");
         await using var connection = await TeamSetup.OpenDatabaseAsync(server);
+        await using var tx = await connection.BeginTransactionAsync().AsTask().WaitAsync(ApiCalls.Timeout);
         await connection.ExecuteAsync(
             """
             INSERT INTO ledger (id, request_id, attempt, org_id, project_id, member_id, key_id, service, endpoint, model, provider, provider_model,
@@ -285,6 +322,16 @@ public sealed class MembersAndInvitesTests
             VALUES (@id, @id, 1, @orgId, @projectId, @memberId, @keyId, 'llm', '/v1/chat/completions', 'm', 'p', 'pm',
                     'ok', 200, @input, 0, 0, @output, 0, @costPico, @no, @no, @no, 10, @endedAt, @endedAt, NULL)
             """,
-            new { id = Guid.NewGuid().ToString("N"), orgId = org.OrgId, projectId = org.ProjectP, memberId, keyId = org.KeyOf[memberId], input, output, costPico, endedAt, no = false }).WaitAsync(ApiCalls.Timeout);
+            new { id, orgId = org.OrgId, projectId = org.ProjectP, memberId, keyId = org.KeyOf[memberId], input, output, costPico, endedAt, no = false }, tx).WaitAsync(ApiCalls.Timeout);
+
+        // The ledger writer adds every row it inserts to the rollups in the same transaction; so does this.
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(endedAt);
+        await Rollups.AddAsync(connection, tx, [new LedgerEntry
+        {
+            Id = id, RequestId = id, Attempt = 1, OrgId = org.OrgId, ProjectId = org.ProjectP, MemberId = memberId, KeyId = org.KeyOf[memberId],
+            Service = "llm", Endpoint = "/v1/chat/completions", Model = "m", Provider = "p", ProviderModel = "pm", Status = LedgerStatus.Ok,
+            HttpStatus = 200, InputTokens = input, OutputTokens = output, CostPico = costPico, StartedAt = at, EndedAt = at,
+        }]).WaitAsync(ApiCalls.Timeout);
+        await tx.CommitAsync().WaitAsync(ApiCalls.Timeout);
     }
 }
