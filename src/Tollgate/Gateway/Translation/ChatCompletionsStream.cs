@@ -132,27 +132,7 @@ internal sealed class ChatCompletionsStreamDecoder : ProviderStreamDecoder
             output.Add(new StreamStarted(chunk.Id ?? "chatcmpl-0", null));
         }
 
-        if (!string.IsNullOrEmpty(chunk.Reasoning))
-        {
-            Open(BlockKind.Thinking, output);
-            output.Add(new ThinkingDelta(OpenBlock, chunk.Reasoning, null));
-            Produced(chunk.Reasoning);
-        }
-
-        var text = chunk.Content;
-        if (string.IsNullOrEmpty(text) && chunk.Refusal is { Length: > 0 } refusal)
-        {
-            text = refusal;
-            _finish ??= "content_filter";
-        }
-
-        if (!string.IsNullOrEmpty(text))
-        {
-            Open(BlockKind.Text, output);
-            output.Add(new TextDelta(OpenBlock, text));
-            Produced(text);
-        }
-
+        AddText(chunk.Reasoning, chunk.Content, chunk.Refusal, output);
         if (chunk.Finish is { } finish)
         {
             _finish = finish;
@@ -262,9 +242,12 @@ internal sealed class ChatCompletionsStreamDecoder : ProviderStreamDecoder
         return reader.TokenType == JsonTokenType.Null;
     }
 
-    private void ReadDelta(JsonElement delta, List<StreamEvent> output)
+    /// <summary>
+    /// A delta's reasoning, then its text (or, with no text, its refusal, which also makes the finish
+    /// <c>content_filter</c> unless the provider names another): the same for both ways of reading a chunk.
+    /// </summary>
+    private void AddText(string? reasoning, string? content, string? refusal, List<StreamEvent> output)
     {
-        var reasoning = delta.Str("reasoning_content") ?? delta.Str("reasoning");
         if (!string.IsNullOrEmpty(reasoning))
         {
             Open(BlockKind.Thinking, output);
@@ -272,8 +255,8 @@ internal sealed class ChatCompletionsStreamDecoder : ProviderStreamDecoder
             Produced(reasoning);
         }
 
-        var text = delta.Str("content");
-        if (string.IsNullOrEmpty(text) && delta.Str("refusal") is { Length: > 0 } refusal)
+        var text = content;
+        if (string.IsNullOrEmpty(text) && refusal is { Length: > 0 })
         {
             text = refusal;
             _finish ??= "content_filter";
@@ -285,7 +268,11 @@ internal sealed class ChatCompletionsStreamDecoder : ProviderStreamDecoder
             output.Add(new TextDelta(OpenBlock, text));
             Produced(text);
         }
+    }
 
+    private void ReadDelta(JsonElement delta, List<StreamEvent> output)
+    {
+        AddText(delta.Str("reasoning_content") ?? delta.Str("reasoning"), delta.Str("content"), delta.Str("refusal"), output);
         foreach (var call in delta.Array("tool_calls"))
         {
             var toolIndex = call.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number ? i.GetInt32() : 0;
@@ -331,176 +318,5 @@ internal sealed class ChatCompletionsStreamDecoder : ProviderStreamDecoder
 
         /// <summary><c>reasoning_content</c> first, as the document path reads it.</summary>
         public readonly string? Reasoning => ReasoningContent ?? ReasoningOther;
-    }
-}
-
-/// <summary>
-/// Writes internal events as a Chat Completions stream: <c>chat.completion.chunk</c> objects with the
-/// role first, <c>delta.content</c>, <c>delta.reasoning_content</c>, and <c>delta.tool_calls</c> (index, id,
-/// type and name on a call's first delta; argument fragments after), and each image the model made whole in
-/// <c>delta.images</c> (the shape of <c>message.images</c>). <see cref="Complete"/> writes the
-/// chunk with <c>finish_reason</c>, the usage chunk (empty <c>choices</c>) when the client asked for it,
-/// and <c>data: [DONE]</c>.
-/// </summary>
-internal sealed class ChatCompletionsStreamEncoder(string clientModel, bool includeUsage, long created) : IStreamEncoder
-{
-    private readonly SseJsonWriter _sse = new();
-    private readonly List<(int Block, int Ordinal)> _tools = [];
-    private string _id = "chatcmpl-0";
-    private bool _started;
-
-    /// <inheritdoc />
-    public void Encode(StreamEvent ev, IBufferWriter<byte> output)
-    {
-        switch (ev)
-        {
-            case StreamStarted started:
-                _id = WireJson.ClientId("chatcmpl-", started.Id);
-                EnsureStarted(output);
-                break;
-            case TextDelta text:
-                EnsureStarted(output);
-                var json = BeginDelta(output);
-                json.WriteString("content"u8, text.Text);
-                EndDelta(null);
-                break;
-            case ThinkingDelta { Text: { Length: > 0 } thinking }:
-                EnsureStarted(output);
-                json = BeginDelta(output);
-                json.WriteString("reasoning_content"u8, thinking);
-                EndDelta(null);
-                break;
-            case ToolCallStarted call:
-                EnsureStarted(output);
-                var ordinal = _tools.Count;
-                _tools.Add((call.Index, ordinal));
-                json = BeginDelta(output);
-                json.WriteStartArray("tool_calls"u8);
-                json.WriteStartObject();
-                json.WriteNumber("index"u8, ordinal);
-                json.WriteString("id"u8, call.CallId);
-                json.WriteString("type"u8, "function"u8);
-                json.WriteStartObject("function"u8);
-                json.WriteString("name"u8, call.Name);
-                json.WriteString("arguments"u8, ""u8);
-                json.WriteEndObject();
-                json.WriteEndObject();
-                json.WriteEndArray();
-                EndDelta(null);
-                break;
-            case ImageGenerated image:
-                EnsureStarted(output);
-                json = BeginDelta(output);
-                json.WriteStartArray("images"u8);
-                ChatCompletionsFormat.WriteImage(json, image.MediaType, image.Base64Data);
-                json.WriteEndArray();
-                EndDelta(null);
-                break;
-            case ToolArgumentsDelta arguments:
-                EnsureStarted(output);
-                json = BeginDelta(output);
-                json.WriteStartArray("tool_calls"u8);
-                json.WriteStartObject();
-                json.WriteNumber("index"u8, OrdinalOf(arguments.Index));
-                json.WriteStartObject("function"u8);
-                json.WriteString("arguments"u8, arguments.Json);
-                json.WriteEndObject();
-                json.WriteEndObject();
-                json.WriteEndArray();
-                EndDelta(null);
-                break;
-            default:
-                // Block starts and stops have no chunk of their own; the finish is held for Complete.
-                break;
-        }
-    }
-
-    /// <inheritdoc />
-    public byte[] Complete(StreamFinished finish)
-    {
-        var output = new ArrayBufferWriter<byte>(512);
-        EnsureStarted(output);
-        BeginDelta(output);
-        EndDelta(ChatCompletionsFormat.FinishReason(finish.Reason));
-        if (includeUsage && finish.Usage is { } usage)
-        {
-            var json = BeginChunk(output);
-            json.WriteStartArray("choices"u8);
-            json.WriteEndArray();
-            ChatCompletionsFormat.WriteUsage(json, usage);
-            json.WriteEndObject();
-            _sse.End();
-        }
-
-        output.Write("data: [DONE]\n\n"u8);
-        return output.WrittenSpan.ToArray();
-    }
-
-    private void EnsureStarted(IBufferWriter<byte> output)
-    {
-        if (_started)
-        {
-            return;
-        }
-
-        _started = true;
-        var json = BeginDelta(output);
-        json.WriteString("role"u8, "assistant"u8);
-        json.WriteString("content"u8, ""u8);
-        EndDelta(null);
-    }
-
-    private int OrdinalOf(int block)
-    {
-        foreach (var (b, ordinal) in _tools)
-        {
-            if (b == block)
-            {
-                return ordinal;
-            }
-        }
-
-        return 0;
-    }
-
-    private Utf8JsonWriter BeginChunk(IBufferWriter<byte> output)
-    {
-        var json = _sse.Begin(output);
-        json.WriteStartObject();
-        json.WriteString("id"u8, _id);
-        json.WriteString("object"u8, "chat.completion.chunk"u8);
-        json.WriteNumber("created"u8, created);
-        json.WriteString("model"u8, clientModel);
-        return json;
-    }
-
-    private Utf8JsonWriter BeginDelta(IBufferWriter<byte> output)
-    {
-        var json = BeginChunk(output);
-        json.WriteStartArray("choices"u8);
-        json.WriteStartObject();
-        json.WriteNumber("index"u8, 0);
-        json.WriteStartObject("delta"u8);
-        return json;
-    }
-
-    private void EndDelta(string? finishReason)
-    {
-        var json = _sse.Current;
-        json.WriteEndObject();
-        json.WriteNull("logprobs"u8);
-        if (finishReason is null)
-        {
-            json.WriteNull("finish_reason"u8);
-        }
-        else
-        {
-            json.WriteString("finish_reason"u8, finishReason);
-        }
-
-        json.WriteEndObject();
-        json.WriteEndArray();
-        json.WriteEndObject();
-        _sse.End();
     }
 }
