@@ -31,8 +31,10 @@ namespace Tollgate.Bench;
 /// Simulates a year of ledger rows (default 10,000,000: 1,000 members in four regions working
 /// weekdays, 2 keys and 3 favourite models of 50 each, 20 projects), a day at a time, sums them into
 /// the rollup tables exactly as the ledger writer would (<see cref="RollupBatch"/>) and bulk-loads
-/// those (<see cref="BenchLoader"/>), with the ledger rows themselves of the last 31 days (the member
-/// list reads the ledger at the edges of its range; analytics never do). Then times, through the
+/// those (<see cref="BenchLoader"/>), with the ledger rows themselves (all of them; <c>BENCH_LEDGER_DAYS=31</c>
+/// keeps only the last 31 days, enough for the member list's range edges, for a faster fill). Developers
+/// inherit a default monthly cap of $500 and every fourth member has a rolling daily cap of its own, so
+/// the Team page's budget column sums a year of each member's ledger. Then times, through the
 /// real server over HTTP, a 366-day <c>/analytics/activity</c> grouped by model in Asia/Kolkata
 /// and America/New_York, and <c>/analytics/members</c> over 30 days; then the Team page's data for
 /// the org's owner (<see cref="TeamPageBench"/>).
@@ -162,6 +164,8 @@ internal static class AnalyticsBench
     private static async Task FillAsync(Database database, string orgId, long rows)
     {
         var memberIds = await AddMembersAsync(database, orgId);
+        await AddBudgetsAsync(database, orgId, memberIds);
+        var ledgerDays = int.TryParse(Environment.GetEnvironmentVariable("BENCH_LEDGER_DAYS"), out var d) && d > 0 ? d : 366;
         var fill = Stopwatch.StartNew();
         await using var loader = await BenchLoader.OpenAsync(database);
         var end = DateTimeOffset.UtcNow;
@@ -173,8 +177,7 @@ internal static class AnalyticsBench
             facets += batch.Facets.Count;
             await loader.AddRollupsAsync(batch);
 
-            // The ledger itself for the last 31 days: what the member list reads at the edges of its range.
-            if (day >= end.UtcDateTime.Date.AddDays(-31))
+            if (day >= end.UtcDateTime.Date.AddDays(-ledgerDays))
             {
                 await loader.AddLedgerAsync(entries);
                 ledger += entries.Count;
@@ -183,7 +186,7 @@ internal static class AnalyticsBench
 
         await loader.CompleteAsync();
         Console.WriteLine(FormattableString.Invariant(
-            $"filled {rows:N0} simulated ledger rows as {rollups:N0} 15-minute rows and {facets:N0} facet rows, and {ledger:N0} ledger rows of the last 31 days, in {fill.Elapsed.TotalSeconds:F0} s"));
+            $"filled {rows:N0} simulated ledger rows as {rollups:N0} 15-minute rows and {facets:N0} facet rows, and {ledger:N0} ledger rows of the last {ledgerDays} days, in {fill.Elapsed.TotalSeconds:F0} s"));
     }
 
     // The owner an earlier run made (the only user whose email starts with "bench-") signs in again.
@@ -227,6 +230,33 @@ internal static class AnalyticsBench
 
         await tx.CommitAsync();
         return ids;
+    }
+
+    // The org's default developer limits (a monthly cap every member inherits) and, for every fourth
+    // member, a rolling daily cap of their own, set before the simulated year began.
+    private static async Task AddBudgetsAsync(Database database, string orgId, List<string> memberIds)
+    {
+        const long Dollar = 1_000_000_000_000;
+        await using var connection = await database.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        var setAt = DateTimeOffset.UtcNow.AddDays(-400).ToUnixTimeMilliseconds();
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO budgets (scope_type, scope_id, org_id, spend_type, spend_limit_pico, spend_set_at, updated_at)
+            VALUES ('default', @orgId, @orgId, 'monthly', @limit, @setAt, @setAt)
+            """,
+            new { orgId, limit = 500 * Dollar, setAt }, tx);
+        for (var i = 0; i < memberIds.Count; i += 4)
+        {
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO budgets (scope_type, scope_id, org_id, period_type, period_limit_pico, period_window, period_set_at, updated_at)
+                VALUES ('member', @memberId, @orgId, 'rolling', @limit, 'day', @setAt, @setAt)
+                """,
+                new { memberId = memberIds[i], orgId, limit = 50 * Dollar, setAt }, tx);
+        }
+
+        await tx.CommitAsync();
     }
 
     /// <summary>

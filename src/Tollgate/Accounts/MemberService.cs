@@ -38,10 +38,6 @@ internal sealed class MemberService(
 
     private static readonly TimeSpan DefaultUsageRange = TimeSpan.FromDays(30);
 
-    // Budget views of a member list read at once (see ListAsync): enough to overlap database round
-    // trips, few enough to leave the connection pool to the gateway.
-    private const int BudgetViewsAtOnce = 8;
-
     // :: Members ---------------------------------------------------------------------------
 
     /// <summary>
@@ -82,24 +78,14 @@ internal sealed class MemberService(
         }
 
         // Owners, admins and billing see every member's effective limits with their source (roles.md).
-        // The active key counts of the whole page come from one query, not one per member.
+        // The page's budget views are read together (on PostgreSQL, a few round trips for the whole
+        // page, not one transaction per member) and its active key counts come from one query.
         Dictionary<string, MemberBudget>? limits = null;
         if (RolePolicy.Can(member.Role, Capability.ManageBudgets))
         {
             var activeKeys = await ActiveKeysAsync(member.OrgId, ct);
-            var views = new System.Collections.Concurrent.ConcurrentDictionary<string, MemberBudget>(StringComparer.Ordinal);
-
-            // Each view is the member's own operation (on PostgreSQL a short transaction under the
-            // member's lock): a few at once, so a page of 200 members waits for round trips side by side.
-            await Parallel.ForEachAsync(
-                rows.Take(paging.Limit), new ParallelOptions { MaxDegreeOfParallelism = BudgetViewsAtOnce, CancellationToken = ct }, async (row, token) =>
-                {
-                    if (await budgets.ViewMemberAsync(row.Id, token) is { } view)
-                    {
-                        views[row.Id] = new MemberBudget(view, activeKeys.GetValueOrDefault(row.Id));
-                    }
-                });
-            limits = new(views, StringComparer.Ordinal);
+            var views = await budgets.ViewMembersAsync(rows.Take(paging.Limit).Select(r => r.Id), ct);
+            limits = views.ToDictionary(v => v.Key, v => new MemberBudget(v.Value, activeKeys.GetValueOrDefault(v.Key)), StringComparer.Ordinal);
         }
 
         return new MemberList(rows, paging, usage, range, limits);
@@ -109,10 +95,7 @@ internal sealed class MemberService(
     private async Task<Dictionary<string, long>> ActiveKeysAsync(string orgId, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var rows = await Dapper.SqlMapper.QueryAsync<(string MemberId, long Count)>(connection, new Dapper.CommandDefinition(
-            "SELECT member_id, COUNT(*) FROM api_keys WHERE org_id = @orgId AND status = 'active' AND (expires_at IS NULL OR expires_at > @nowMs) GROUP BY member_id",
-            new { orgId, nowMs = time.GetUtcNow().ToUnixTimeMilliseconds() }, cancellationToken: ct));
-        return rows.ToDictionary(r => r.MemberId, r => r.Count, StringComparer.Ordinal);
+        return await BudgetStore.ActiveKeysOfOrgAsync(connection, orgId, time.GetUtcNow().ToUnixTimeMilliseconds());
     }
 
     /// <summary>The member's budget as <c>GET .../budget</c> answers it (the numbers admission enforces).</summary>

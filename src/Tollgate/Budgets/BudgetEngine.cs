@@ -163,6 +163,10 @@ internal sealed partial class BudgetEngine
     public Task<MemberBudgetView?> ViewMemberAsync(string memberId, CancellationToken ct) =>
         _path.ViewMemberAsync(memberId, _slots.GetOrAdd(memberId), ct);
 
+    /// <summary>The caps of many members as enforced now, each as <see cref="ViewMemberAsync"/> gives it; unknown members are left out.</summary>
+    public Task<Dictionary<string, MemberBudgetView>> ViewMembersAsync(IEnumerable<string> memberIds, CancellationToken ct) =>
+        _path.ViewMembersAsync(memberIds.Distinct(StringComparer.Ordinal).Select(id => (id, _slots.GetOrAdd(id))).ToList(), ct);
+
     /// <summary>A key's caps as enforced now.</summary>
     public Task<KeyBudgetView?> ViewKeyAsync(string memberId, string keyId, CancellationToken ct) =>
         _path.ViewKeyAsync(memberId, keyId, _slots.GetOrAdd(memberId), ct);

@@ -110,16 +110,16 @@ internal sealed class BudgetService(BudgetStore store, BudgetEngine engine, KeyS
             ORDER BY m.id LIMIT @take
             """,
             new { orgId = member.OrgId, cursor = paging.Cursor, pattern, take = paging.Limit + 1 })).ToList();
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var page = rows.Take(paging.Limit).ToList();
+        var views = await engine.ViewMembersAsync(page.Select(r => r.MemberId), ct);
+        var activeKeys = await BudgetStore.ActiveKeysOfOrgAsync(connection, member.OrgId, time.GetUtcNow().ToUnixTimeMilliseconds());
         var data = new List<BudgetRow>();
-        foreach (var row in rows.Take(paging.Limit))
+        foreach (var row in page)
         {
-            if (await engine.ViewMemberAsync(row.MemberId, ct) is not { } view)
+            if (views.TryGetValue(row.MemberId, out var view))
             {
-                continue;
+                data.Add(new BudgetRow(row.MemberId, row.Name, row.Email, row.Role, new MemberBudget(view, activeKeys.GetValueOrDefault(row.MemberId))));
             }
-
-            data.Add(new BudgetRow(row.MemberId, row.Name, row.Email, row.Role, new MemberBudget(view, await BudgetStore.ActiveKeysAsync(connection, null, row.MemberId, now))));
         }
 
         return (data, rows.Count > paging.Limit ? rows[paging.Limit - 1].MemberId : null);

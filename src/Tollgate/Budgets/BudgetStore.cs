@@ -172,6 +172,15 @@ internal sealed class BudgetStore(Database database)
             "SELECT COUNT(*) FROM api_keys WHERE member_id = @memberId AND status = 'active' AND (expires_at IS NULL OR expires_at > @nowMs)",
             new { memberId, nowMs }, tx);
 
+    /// <summary>Active keys now per member of an org (<see cref="ActiveKeysAsync"/> for every member at once); members with none are left out.</summary>
+    public static async Task<Dictionary<string, long>> ActiveKeysOfOrgAsync(DbConnection connection, string orgId, long nowMs)
+    {
+        var rows = await connection.QueryAsync<(string MemberId, long Count)>(
+            "SELECT member_id, COUNT(*) FROM api_keys WHERE org_id = @orgId AND status = 'active' AND (expires_at IS NULL OR expires_at > @nowMs) GROUP BY member_id",
+            new { orgId, nowMs });
+        return rows.ToDictionary(r => r.MemberId, r => r.Count, StringComparer.Ordinal);
+    }
+
     private static BudgetConfig FromRow(BudgetRow row)
     {
         static DateTimeOffset? At(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;

@@ -20,6 +20,9 @@ internal interface IBudgetPath
     /// <summary>The member's caps as enforced now; null for an unknown member.</summary>
     Task<MemberBudgetView?> ViewMemberAsync(string memberId, MemberSlot slot, CancellationToken ct);
 
+    /// <summary>The caps of many members as enforced now (a member list's budget column); unknown members are left out.</summary>
+    Task<Dictionary<string, MemberBudgetView>> ViewMembersAsync(IReadOnlyList<(string MemberId, MemberSlot Slot)> members, CancellationToken ct);
+
     /// <summary>A key's caps as enforced now; null when its member is unknown.</summary>
     Task<KeyBudgetView?> ViewKeyAsync(string memberId, string keyId, MemberSlot slot, CancellationToken ct);
 

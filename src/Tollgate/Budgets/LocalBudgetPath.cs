@@ -11,6 +11,9 @@ namespace Tollgate.Budgets;
 /// </summary>
 internal sealed class LocalBudgetPath(BudgetStore store, TimeProvider time, MemberSlots slots, OrgCreditsBook orgs) : IBudgetPath
 {
+    // Member loads of one ViewMembersAsync run at once.
+    private const int LoadsAtOnce = 8;
+
     /// <inheritdoc/>
     public async ValueTask<AdmissionResult> ReserveAsync(AdmissionRequest request, MemberSlot slot, CancellationToken ct)
     {
@@ -182,6 +185,22 @@ internal sealed class LocalBudgetPath(BudgetStore store, TimeProvider time, Memb
                 return null;
             }
         }
+    }
+
+    /// <inheritdoc/>
+    public async Task<Dictionary<string, MemberBudgetView>> ViewMembersAsync(IReadOnlyList<(string MemberId, MemberSlot Slot)> members, CancellationToken ct)
+    {
+        // Loaded members answer from memory at once; the others load a few at a time, so database
+        // reads overlap and the connection pool stays free for the gateway.
+        var views = new System.Collections.Concurrent.ConcurrentDictionary<string, MemberBudgetView>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(members, new ParallelOptions { MaxDegreeOfParallelism = LoadsAtOnce, CancellationToken = ct }, async (member, token) =>
+        {
+            if (await ViewMemberAsync(member.MemberId, member.Slot, token).ConfigureAwait(false) is { } view)
+            {
+                views[member.MemberId] = view;
+            }
+        }).ConfigureAwait(false);
+        return new Dictionary<string, MemberBudgetView>(views, StringComparer.Ordinal);
     }
 
     /// <inheritdoc/>

@@ -11,6 +11,10 @@ namespace Tollgate.Budgets;
 /// </summary>
 internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, SharedBudgets shared, OrgCreditsBook orgs) : IBudgetPath
 {
+    // Members whose budgets one transaction of ViewMembersAsync reads: their locks are held together
+    // for its few milliseconds, so their admissions wait at most that long.
+    private const int ViewsPerTransaction = 100;
+
     /// <inheritdoc/>
     public async ValueTask<AdmissionResult> ReserveAsync(AdmissionRequest request, MemberSlot slot, CancellationToken ct)
     {
@@ -194,6 +198,57 @@ internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, Sha
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// A few transactions for a whole member list instead of one per member: each takes the gates of
+    /// up to <see cref="ViewsPerTransaction"/> members (in id order, one at a time, as no other
+    /// operation holds two), then in one round trip their advisory locks (in lock key order, as every
+    /// such read does, see <see cref="SharedBudgets.LockAndReadManyAsync"/>), their ledger tails and
+    /// other nodes' holds; each member then catches up exactly as a single view would.
+    /// </remarks>
+    public async Task<Dictionary<string, MemberBudgetView>> ViewMembersAsync(IReadOnlyList<(string MemberId, MemberSlot Slot)> members, CancellationToken ct)
+    {
+        var views = new Dictionary<string, MemberBudgetView>(StringComparer.Ordinal);
+        foreach (var chunk in members.OrderBy(m => m.MemberId, StringComparer.Ordinal).Chunk(ViewsPerTransaction))
+        {
+            var entered = new List<MemberSlot>(chunk.Length);
+            try
+            {
+                foreach (var (_, slot) in chunk)
+                {
+                    await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+                    entered.Add(slot);
+                }
+
+                await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
+                await using var tx = await Tollgate.Storage.Database.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+                var reads = await shared.LockAndReadManyAsync(connection, tx, chunk.Select(m => (m.MemberId, m.Slot.LastSeq)).ToList()).ConfigureAwait(false);
+                foreach (var (memberId, slot) in chunk)
+                {
+                    var (maxSeq, tail, otherHolds) = reads[memberId];
+                    if (await CatchUpAsync(slot, memberId, maxSeq, tail, connection, tx).ConfigureAwait(false) is { } state)
+                    {
+                        lock (slot.Sync)
+                        {
+                            views[memberId] = BudgetViews.Member(slot, state, otherHolds, time.GetUtcNow());
+                        }
+                    }
+                }
+
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var slot in entered)
+                {
+                    slot.Gate.Release();
+                }
+            }
+        }
+
+        return views;
+    }
+
+    /// <inheritdoc/>
     public async Task<KeyBudgetView?> ViewKeyAsync(string memberId, string keyId, MemberSlot slot, CancellationToken ct)
     {
         await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
@@ -243,32 +298,7 @@ internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, Sha
             session.OtherKeyHolds = read.OtherKey;
             session.Credits = read.Credits;
 
-            if (slot.State is null || slot.Stale)
-            {
-                lock (slot.Sync)
-                {
-                    slot.Stale = false;
-                    slot.State = null;
-                }
-
-                // Every read of a load uses the session's connection, holding the member's lock, so a
-                // load never waits for a second pooled connection while holding it.
-                var loaded = await MemberState.FindAndLoadAsync(session.Connection, session.Transaction, memberId, time.GetUtcNow()).ConfigureAwait(false);
-                lock (slot.Sync)
-                {
-                    slot.LastSeq = maxSeq; // read under the lock, so the sums hold exactly these rows
-                    slot.State = loaded;
-                }
-            }
-            else
-            {
-                lock (slot.Sync)
-                {
-                    slot.ApplyTail(tail);
-                }
-            }
-
-            session.State = slot.State;
+            session.State = await CatchUpAsync(slot, memberId, maxSeq, tail, session.Connection, session.Transaction).ConfigureAwait(false);
             return session;
         }
         catch
@@ -276,6 +306,41 @@ internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, Sha
             await session.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Call under the member's gate and, in <paramref name="tx"/>, the member's lock, with what was read
+    /// under it: (re)loads a state not loaded or stale, else applies the rows settled since the last look.
+    /// Every read of a load uses the locked transaction's connection, so a load never waits for a
+    /// second pooled connection while holding the lock.
+    /// </summary>
+    private async Task<MemberState?> CatchUpAsync(
+        MemberSlot slot, string memberId, long maxSeq, List<(string, string, string, long, long, long)> tail, DbConnection connection, DbTransaction tx)
+    {
+        if (slot.State is null || slot.Stale)
+        {
+            lock (slot.Sync)
+            {
+                slot.Stale = false;
+                slot.State = null;
+            }
+
+            var loaded = await MemberState.FindAndLoadAsync(connection, tx, memberId, time.GetUtcNow()).ConfigureAwait(false);
+            lock (slot.Sync)
+            {
+                slot.LastSeq = maxSeq; // read under the lock, so the sums hold exactly these rows
+                slot.State = loaded;
+            }
+        }
+        else
+        {
+            lock (slot.Sync)
+            {
+                slot.ApplyTail(tail);
+            }
+        }
+
+        return slot.State;
     }
 
     /// <summary>The key's state, loaded under the member's lock, after the tail, so its

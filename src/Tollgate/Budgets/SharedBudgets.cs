@@ -102,6 +102,52 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
     }
 
     /// <summary>
+    /// <see cref="LockAndReadAsync"/> for many members in one round trip (no key, no credits): takes
+    /// their locks in ascending lock key order, so two such reads on any nodes never wait on each other
+    /// in a cycle (and a member operation holds one member's lock only); then per member its highest
+    /// ledger sequence, its rows past the given sequence in commit order, and what other live nodes hold.
+    /// </summary>
+    public async Task<Dictionary<string, (long MaxSeq, List<(string Id, string KeyId, string Service, long CostPico, long EndedAt, long Seq)> Tail, long OtherHolds)>> LockAndReadManyAsync(
+        DbConnection connection, DbTransaction tx, IReadOnlyList<(string MemberId, long AfterSeq)> members)
+    {
+        var alive = (time.GetUtcNow() - DeadAfter).ToUnixTimeMilliseconds();
+
+        // The sort runs before the volatile lock calls of the select list are evaluated, so the locks
+        // are taken in key order (a key two members share is taken once).
+        const string sql = """
+            SET LOCAL synchronous_commit = off;
+            SELECT pg_advisory_xact_lock(d.h)::text FROM (SELECT DISTINCT hashtext(m) AS h FROM unnest(@ids) AS m) d ORDER BY d.h;
+            SELECT m, (SELECT COALESCE(MAX(l.seq), 0) FROM ledger l WHERE l.member_id = m) FROM unnest(@ids) AS m;
+            SELECT l.member_id, l.id, l.key_id, l.service, l.cost_pico, l.ended_at, l.seq
+            FROM unnest(@ids, @afters) AS t (m, after_seq) JOIN ledger l ON l.member_id = t.m AND l.seq > t.after_seq
+            ORDER BY l.member_id, l.seq;
+            SELECT h.member_id, SUM(h.amount_pico) FROM budget_holds h LEFT JOIN nodes n ON n.node_id = h.node_id
+            WHERE h.member_id = ANY(@ids) AND (h.node_id IS NULL OR (h.node_id <> @node AND n.heartbeat_at > @alive))
+            GROUP BY h.member_id;
+            """;
+        await using var grid = await connection.QueryMultipleAsync(
+            sql, new { ids = members.Select(m => m.MemberId).ToArray(), afters = members.Select(m => m.AfterSeq).ToArray(), node = NodeId, alive }, tx);
+        await grid.ReadAsync<string>();
+        var reads = new Dictionary<string, (long, List<(string, string, string, long, long, long)>, long)>(StringComparer.Ordinal);
+        foreach (var (memberId, maxSeq) in await grid.ReadAsync<(string, long)>())
+        {
+            reads[memberId] = (maxSeq, [], 0);
+        }
+
+        foreach (var (memberId, id, keyId, service, cost, endedAt, seq) in await grid.ReadAsync<(string, string, string, string, long, long, long)>())
+        {
+            reads[memberId].Item2.Add((id, keyId, service, cost, endedAt, seq));
+        }
+
+        foreach (var (memberId, pico) in await grid.ReadAsync<(string, long)>())
+        {
+            reads[memberId] = reads[memberId] with { Item3 = pico };
+        }
+
+        return reads;
+    }
+
+    /// <summary>
     /// The one-round-trip admission of the common case: in one transaction sent as one message, takes
     /// the member's lock, writes the hold only if <paramref name="roomPico"/> (the smallest room over
     /// the caps as of ledger sequence <paramref name="afterSeq"/>, reservations not counted) less every

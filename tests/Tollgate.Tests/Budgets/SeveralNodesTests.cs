@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Dapper;
 using Tollgate.Budgets;
 using Tollgate.Storage;
@@ -83,5 +84,74 @@ public sealed class SeveralNodesTests
             new { memberId, now });
         // A live node's hold of the whole budget does.
         await AssertDeniedAsync(await ChatAsync(host), "member_budget_exceeded", BudgetMessages.MemberFixed);
+    }
+
+    [Fact]
+    public async Task MemberListAndBudgetsPage_ReadEveryBudgetTogether_OnAnotherNode_WithItsSettlementsAndOtherNodesHolds()
+    {
+        await using var host = await GatewayTestHost.StartAsync(DbDialect.Postgres);
+        await using var second = await host.StartSecondNodeAsync();
+        var ownerId = await MemberIdAsync(host);
+        await PutOkAsync(host, $"orgs/{host.OrgId}/members/{ownerId}/budget",
+            """{"spend":{"type":"monthly","limit":"100"},"period":{"type":"rolling","limit":"50","window":"day"}}""");
+        await using var connection = await host.Server.App.Services.GetRequiredService<Database>().OpenAsync();
+        var others = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var (userId, memberId) = ($"usr_list{i}", $"mem_list{i}");
+            await connection.ExecuteAsync(
+                "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (@userId, @email, @name, 'x', 0)",
+                new { userId, email = $"list{i}@example.test", name = $"List {i}" });
+            await connection.ExecuteAsync(
+                "INSERT INTO members (id, org_id, user_id, role, created_at, role_since) VALUES (@memberId, @orgId, @userId, 'admin', 0, 0)",
+                new { memberId, orgId = host.OrgId, userId });
+            others.Add(memberId);
+        }
+
+        using var onSecond = second.CreateClient(host.Token);
+        async Task<Dictionary<string, JsonElement>> BudgetsOnSecondAsync(string path, string idProperty)
+        {
+            var page = await JsonAsync(await onSecond.GetAsync($"orgs/{host.OrgId}/{path}").WaitAsync(TimeSpan.FromSeconds(30)));
+            return page.GetProperty("data").EnumerateArray().ToDictionary(
+                r => r.GetProperty(idProperty).GetString()!, r => path == "members" ? r.GetProperty("budget").GetProperty("usage") : r.GetProperty("usage"));
+        }
+
+        // The second node loads every member, then the first settles requests the second never saw.
+        Assert.Equal(4, (await BudgetsOnSecondAsync("members", "memberId")).Count);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await ChatOnAsync(host.Server, host.Key)).StatusCode);
+        }
+
+        var spent = Money.ToWire(await LedgerSumAsync(host));
+        Assert.NotEqual("0", spent);
+        var listed = await BudgetsOnSecondAsync("members", "memberId");
+        Assert.Equal(spent, listed[ownerId].GetProperty("spend").GetProperty("used").GetString());
+        Assert.Equal(spent, listed[ownerId].GetProperty("period").GetProperty("used").GetString());
+        Assert.All(others, id => Assert.Equal("0", listed[id].GetProperty("spend").GetProperty("used").GetString()));
+
+        // What a live node holds for a member counts as reserved; a dead node's hold does not.
+        var now = await AddDeadAndLiveNodesAsync(connection);
+        await connection.ExecuteAsync(
+            """
+            INSERT INTO budget_holds (id, node_id, member_id, key_id, amount_pico, created_at)
+            VALUES ('hold_live', 'node_live', @ownerId, 'key_x', 3000000000000, @now), ('hold_dead', 'node_dead', @ownerId, 'key_x', 7000000000000, @now)
+            """,
+            new { ownerId, now });
+        var page = await BudgetsOnSecondAsync("budgets", "memberId");
+        Assert.Equal("3", page[ownerId].GetProperty("spend").GetProperty("reserved").GetString());
+        Assert.Equal(spent, page[ownerId].GetProperty("spend").GetProperty("used").GetString());
+        await connection.ExecuteAsync("DELETE FROM budget_holds");
+
+        // Lists read on both nodes while both admit and settle: none waits on another for ever, and
+        // afterwards both show what the ledger holds.
+        var traffic = Enumerable.Range(0, 20).Select(i => ChatOnAsync(i % 2 == 0 ? host.Server : second, host.Key)).ToList();
+        using var onFirst = host.Server.CreateClient(host.Token);
+        var lists = Enumerable.Range(0, 10).Select(i => (i % 2 == 0 ? onFirst : onSecond).GetAsync($"orgs/{host.OrgId}/{(i % 4 < 2 ? "members" : "budgets")}")).ToList();
+        Assert.All(await Task.WhenAll(traffic).WaitAsync(TimeSpan.FromSeconds(60)), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.All(await Task.WhenAll(lists).WaitAsync(TimeSpan.FromSeconds(60)), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        spent = Money.ToWire(await LedgerSumAsync(host));
+        Assert.Equal(spent, (await BudgetsOnSecondAsync("members", "memberId"))[ownerId].GetProperty("spend").GetProperty("used").GetString());
+        Assert.Equal(spent, (await BudgetsOnSecondAsync("budgets", "memberId"))[ownerId].GetProperty("period").GetProperty("used").GetString());
     }
 }
