@@ -221,7 +221,7 @@ internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, Sha
 
                 await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
                 await using var tx = await Tollgate.Storage.Database.BeginWriteAsync(connection, ct).ConfigureAwait(false);
-                var reads = await shared.LockAndReadManyAsync(connection, tx, chunk.Select(m => (m.MemberId, m.Slot.LastSeq)).ToList()).ConfigureAwait(false);
+                var reads = await shared.LockAndReadManyAsync(connection, tx, chunk.Select(m => (m.MemberId, TailAfter(m.Slot))).ToList()).ConfigureAwait(false);
                 foreach (var (memberId, slot) in chunk)
                 {
                     var (maxSeq, tail, otherHolds) = reads[memberId];
@@ -292,7 +292,7 @@ internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, Sha
             session.Connection = await store.OpenAsync(ct).ConfigureAwait(false);
             session.Transaction = await Tollgate.Storage.Database.BeginWriteAsync(session.Connection, ct).ConfigureAwait(false);
             var read = await shared.LockAndReadAsync(
-                session.Connection, session.Transaction, memberId, slot.LastSeq, keyId ?? "", creditsOrgId).ConfigureAwait(false);
+                session.Connection, session.Transaction, memberId, TailAfter(slot), keyId ?? "", creditsOrgId).ConfigureAwait(false);
             var (maxSeq, tail) = (read.MaxSeq, read.Tail);
             session.OtherMemberHolds = read.OtherMember;
             session.OtherKeyHolds = read.OtherKey;
@@ -305,6 +305,20 @@ internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, Sha
         {
             await session.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Call under the member's gate: the sequence past which the ledger tail is worth reading. A state
+    /// not loaded or stale is loaded whole from the sums (see <see cref="CatchUpAsync"/>), so its tail
+    /// would be every row the member ever settled, read for nothing; and only a call under the gate
+    /// loads a state, so one not ready now is not ready when the read returns.
+    /// </summary>
+    private static long TailAfter(MemberSlot slot)
+    {
+        lock (slot.Sync)
+        {
+            return slot.State is null || slot.Stale ? long.MaxValue : slot.LastSeq;
         }
     }
 

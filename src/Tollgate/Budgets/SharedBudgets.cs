@@ -113,14 +113,16 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
         var alive = (time.GetUtcNow() - DeadAfter).ToUnixTimeMilliseconds();
 
         // The sort runs before the volatile lock calls of the select list are evaluated, so the locks
-        // are taken in key order (a key two members share is taken once).
+        // are taken in key order (a key two members share is taken once). Each member's tail is its
+        // own (member_id, seq) index range, whatever the planner thinks of the ledger's size.
         const string sql = """
             SET LOCAL synchronous_commit = off;
             SELECT pg_advisory_xact_lock(d.h)::text FROM (SELECT DISTINCT hashtext(m) AS h FROM unnest(@ids) AS m) d ORDER BY d.h;
             SELECT m, (SELECT COALESCE(MAX(l.seq), 0) FROM ledger l WHERE l.member_id = m) FROM unnest(@ids) AS m;
-            SELECT l.member_id, l.id, l.key_id, l.service, l.cost_pico, l.ended_at, l.seq
-            FROM unnest(@ids, @afters) AS t (m, after_seq) JOIN ledger l ON l.member_id = t.m AND l.seq > t.after_seq
-            ORDER BY l.member_id, l.seq;
+            SELECT t.m, l.id, l.key_id, l.service, l.cost_pico, l.ended_at, l.seq
+            FROM unnest(@ids, @afters) AS t (m, after_seq)
+            CROSS JOIN LATERAL (SELECT id, key_id, service, cost_pico, ended_at, seq FROM ledger
+                                WHERE member_id = t.m AND seq > t.after_seq ORDER BY seq) l;
             SELECT h.member_id, SUM(h.amount_pico) FROM budget_holds h LEFT JOIN nodes n ON n.node_id = h.node_id
             WHERE h.member_id = ANY(@ids) AND (h.node_id IS NULL OR (h.node_id <> @node AND n.heartbeat_at > @alive))
             GROUP BY h.member_id;
