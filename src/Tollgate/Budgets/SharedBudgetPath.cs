@@ -15,6 +15,10 @@ internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, Sha
     // for its few milliseconds, so their admissions wait at most that long.
     private const int ViewsPerTransaction = 100;
 
+    // Transactions of one ViewMembersAsync at once: enough to overlap round trips, few enough to
+    // leave the connection pool to the gateway.
+    private const int TransactionsAtOnce = 3;
+
     /// <inheritdoc/>
     public async ValueTask<AdmissionResult> ReserveAsync(AdmissionRequest request, MemberSlot slot, CancellationToken ct)
     {
@@ -207,20 +211,23 @@ internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, Sha
     /// </remarks>
     public async Task<Dictionary<string, MemberBudgetView>> ViewMembersAsync(IReadOnlyList<(string MemberId, MemberSlot Slot)> members, CancellationToken ct)
     {
-        var views = new Dictionary<string, MemberBudgetView>(StringComparer.Ordinal);
-        foreach (var chunk in members.OrderBy(m => m.MemberId, StringComparer.Ordinal).Chunk(ViewsPerTransaction))
+        // Chunks hold disjoint members, so running a few at once adds no wait between them (the loads
+        // after a start are what takes time: each member's sums over its whole ledger).
+        var views = new System.Collections.Concurrent.ConcurrentDictionary<string, MemberBudgetView>(StringComparer.Ordinal);
+        var chunks = members.OrderBy(m => m.MemberId, StringComparer.Ordinal).Chunk(ViewsPerTransaction);
+        await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = TransactionsAtOnce, CancellationToken = ct }, async (chunk, token) =>
         {
             var entered = new List<MemberSlot>(chunk.Length);
             try
             {
                 foreach (var (_, slot) in chunk)
                 {
-                    await slot.Gate.WaitAsync(ct).ConfigureAwait(false);
+                    await slot.Gate.WaitAsync(token).ConfigureAwait(false);
                     entered.Add(slot);
                 }
 
-                await using var connection = await store.OpenAsync(ct).ConfigureAwait(false);
-                await using var tx = await Tollgate.Storage.Database.BeginWriteAsync(connection, ct).ConfigureAwait(false);
+                await using var connection = await store.OpenAsync(token).ConfigureAwait(false);
+                await using var tx = await Tollgate.Storage.Database.BeginWriteAsync(connection, token).ConfigureAwait(false);
                 var reads = await shared.LockAndReadManyAsync(connection, tx, chunk.Select(m => (m.MemberId, TailAfter(m.Slot))).ToList()).ConfigureAwait(false);
                 foreach (var (memberId, slot) in chunk)
                 {
@@ -234,7 +241,7 @@ internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, Sha
                     }
                 }
 
-                await tx.CommitAsync(ct).ConfigureAwait(false);
+                await tx.CommitAsync(token).ConfigureAwait(false);
             }
             finally
             {
@@ -243,9 +250,8 @@ internal sealed class SharedBudgetPath(BudgetStore store, TimeProvider time, Sha
                     slot.Gate.Release();
                 }
             }
-        }
-
-        return views;
+        }).ConfigureAwait(false);
+        return new Dictionary<string, MemberBudgetView>(views, StringComparer.Ordinal);
     }
 
     /// <inheritdoc/>

@@ -115,8 +115,11 @@ internal sealed partial class SharedBudgets(Database database, TimeProvider time
         // The sort runs before the volatile lock calls of the select list are evaluated, so the locks
         // are taken in key order (a key two members share is taken once). Each member's tail is its
         // own (member_id, seq) index range, whatever the planner thinks of the ledger's size.
+        // JIT off: the planner's guess of a tail (a third of each member's rows) costs these short
+        // statements past jit_above_cost, and compiling them took longer than running them.
         const string sql = """
             SET LOCAL synchronous_commit = off;
+            SET LOCAL jit = off;
             SELECT pg_advisory_xact_lock(d.h)::text FROM (SELECT DISTINCT hashtext(m) AS h FROM unnest(@ids) AS m) d ORDER BY d.h;
             SELECT m, (SELECT COALESCE(MAX(l.seq), 0) FROM ledger l WHERE l.member_id = m) FROM unnest(@ids) AS m;
             SELECT t.m, l.id, l.key_id, l.service, l.cost_pico, l.ended_at, l.seq
