@@ -119,6 +119,7 @@ internal static class AnalyticsBench
 
             await AnalyticsProfile.RunAsync(app.Services, database, orgId, "Asia/Kolkata");
             await TeamPageBench.TimeAsync(app.Services, database, orgId);
+            await TeamPageBrowserBench.TimeAsync(address, client.DefaultRequestHeaders.Authorization!.Parameter!, orgId, Members + 1); // the members and the owner
         }
         finally
         {

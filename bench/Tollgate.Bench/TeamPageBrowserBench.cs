@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Playwright;
+
+namespace Tollgate.Bench;
+
+/// <summary>
+/// The Team page as a person opens it, run by <see cref="AnalyticsBench"/> after <see cref="TeamPageBench"/>
+/// when <c>/usr/bin/chromium</c> exists (<c>BENCH_BROWSER=false</c> skips it): headless Chromium signed in
+/// as the owner opens <c>/dashboard/orgs/{org}/team</c> in a new page each time and waits until the
+/// members table holds every member. Each open is a new Blazor circuit: the page's data, the render
+/// of every row and the diff sent over the WebSocket. Prints the median wall time and the server's
+/// CPU time per open (this process hosts the server; the browser runs in its own processes, so the
+/// CPU delta is the server's own time for the page).
+/// </summary>
+internal static class TeamPageBrowserBench
+{
+    public static async Task TimeAsync(string baseUrl, string sessionToken, string orgId, int members)
+    {
+        if (!File.Exists("/usr/bin/chromium") || Environment.GetEnvironmentVariable("BENCH_BROWSER") == "false")
+        {
+            Console.WriteLine("team page in a browser: skipped (no /usr/bin/chromium, or BENCH_BROWSER=false)");
+            return;
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Timeout = 60_000,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseUrl, TimezoneId = "Asia/Kolkata", ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        context.SetDefaultTimeout(120_000);
+        await context.AddCookiesAsync([new Cookie { Name = "tollgate_session", Value = sessionToken, Url = baseUrl, HttpOnly = true, SameSite = SameSiteAttribute.Lax }]);
+        var walls = new List<double>();
+        var cpus = new List<double>();
+        for (var i = 0; i < 8; i++)
+        {
+            var page = await context.NewPageAsync();
+            var cpuStarted = Process.GetCurrentProcess().TotalProcessorTime;
+            var started = Stopwatch.GetTimestamp();
+            await page.GotoAsync($"/dashboard/orgs/{orgId}/team");
+            await page.WaitForFunctionAsync(
+                "n => document.querySelectorAll('[aria-label=\"Members\"] tbody tr').length >= n", members,
+                new PageWaitForFunctionOptions { PollingInterval = 20, Timeout = 120_000 });
+            var wall = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuStarted).TotalMilliseconds;
+            await page.CloseAsync();
+            if (i >= 2)
+            {
+                walls.Add(wall); // the first two warm up the browser and the server's render code
+                cpus.Add(cpu);
+            }
+        }
+
+        walls.Sort();
+        cpus.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"team page in a browser ({members} rows): median {walls[walls.Count / 2]:F0} ms until every row shows, server CPU median {cpus[cpus.Count / 2]:F0} ms per open (slowest {cpus[^1]:F0} ms) over {walls.Count} opens (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})"));
+    }
+}
