@@ -8,13 +8,16 @@ namespace Tollgate.Bench;
 /// The Team page as a person opens it, run by <see cref="AnalyticsBench"/> after <see cref="TeamPageBench"/>
 /// when <c>/usr/bin/chromium</c> exists (<c>BENCH_BROWSER=false</c> skips it): headless Chromium signed in
 /// as the owner opens <c>/dashboard/orgs/{org}/team</c> in a new page each time and waits until the
-/// members table holds every member. Each open is a new Blazor circuit: the page's data, the render
-/// of every row and the diff sent over the WebSocket. Prints the median wall time and the server's
+/// members table shows its first page (50 rows). Each open is a new Blazor circuit: the page's data
+/// (every member's usage and budget), the render and the diff sent over the WebSocket. Prints the median wall time and the server's
 /// CPU time per open (this process hosts the server; the browser runs in its own processes, so the
 /// CPU delta is the server's own time for the page).
 /// </summary>
 internal static class TeamPageBrowserBench
 {
+    // The Team page's rows a page (its PageSize).
+    private const int RowsShown = 50;
+
     public static async Task TimeAsync(string baseUrl, string sessionToken, string orgId, int members)
     {
         if (!File.Exists("/usr/bin/chromium") || Environment.GetEnvironmentVariable("BENCH_BROWSER") == "false")
@@ -46,7 +49,7 @@ internal static class TeamPageBrowserBench
             var started = Stopwatch.GetTimestamp();
             await page.GotoAsync($"/dashboard/orgs/{orgId}/team");
             await page.WaitForFunctionAsync(
-                "n => document.querySelectorAll('[aria-label=\"Members\"] tbody tr').length >= n", members,
+                "n => document.querySelectorAll('[aria-label=\"Members\"] tbody tr').length >= n", Math.Min(members, RowsShown),
                 new PageWaitForFunctionOptions { PollingInterval = 20, Timeout = 120_000 });
             var wall = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuStarted).TotalMilliseconds;
@@ -61,6 +64,6 @@ internal static class TeamPageBrowserBench
         walls.Sort();
         cpus.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"team page in a browser ({members} rows): median {walls[walls.Count / 2]:F0} ms until every row shows, server CPU median {cpus[cpus.Count / 2]:F0} ms per open (slowest {cpus[^1]:F0} ms) over {walls.Count} opens (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})"));
+            $"team page in a browser ({members} members, {Math.Min(members, RowsShown)} rows a page): median {walls[walls.Count / 2]:F0} ms until the rows show, server CPU median {cpus[cpus.Count / 2]:F0} ms per open (slowest {cpus[^1]:F0} ms) over {walls.Count} opens (load {File.ReadAllText("/proc/loadavg").Split(' ')[0]})"));
     }
 }
