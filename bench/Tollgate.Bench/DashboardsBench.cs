@@ -24,19 +24,11 @@ internal static class DashboardsBench
         var count = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 20;
         var seconds = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 600;
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Timeout = 60_000,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await BenchBrowser.LaunchAsync(playwright);
         var opened = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
         {
-            var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-            context.SetDefaultTimeout(60_000);
-            await context.AddCookiesAsync([new Cookie { Name = "tollgate_session", Value = token, Url = baseUrl, HttpOnly = true, SameSite = SameSiteAttribute.Lax }]);
+            var context = await BenchBrowser.SignedInContextAsync(browser, baseUrl, token);
             var page = await context.NewPageAsync();
             var (path, heading) = i % 2 == 0 ? ($"/dashboard/orgs/{orgId}/team", "Team") : ($"/dashboard/orgs/{orgId}/me", "My usage");
             await page.GotoAsync(path);

@@ -21,26 +21,16 @@ internal static class TeamPageBrowserBench
 
     public static async Task TimeAsync(string baseUrl, string sessionToken, string orgId, int members)
     {
-        if (!File.Exists("/usr/bin/chromium") || Environment.GetEnvironmentVariable("BENCH_BROWSER") == "false")
+        if (!File.Exists(BenchBrowser.ChromiumPath) || Environment.GetEnvironmentVariable("BENCH_BROWSER") == "false")
         {
             Console.WriteLine("team page in a browser: skipped (no /usr/bin/chromium, or BENCH_BROWSER=false)");
             return;
         }
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Timeout = 60_000,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = baseUrl, TimezoneId = "Asia/Kolkata", ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
-        });
-        context.SetDefaultTimeout(120_000);
-        await context.AddCookiesAsync([new Cookie { Name = "tollgate_session", Value = sessionToken, Url = baseUrl, HttpOnly = true, SameSite = SameSiteAttribute.Lax }]);
+        await using var browser = await BenchBrowser.LaunchAsync(playwright);
+        var context = await BenchBrowser.SignedInContextAsync(browser, baseUrl, sessionToken, "Asia/Kolkata");
+
         // Interleaved with opens of the Projects page (a short list): what opening any dashboard page
         // costs the server (the circuit, the layout, the org's context), so the difference is the
         // Team page's own share.

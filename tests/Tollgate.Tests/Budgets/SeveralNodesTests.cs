@@ -95,18 +95,7 @@ public sealed class SeveralNodesTests
         await PutOkAsync(host, $"orgs/{host.OrgId}/members/{ownerId}/budget",
             """{"spend":{"type":"monthly","limit":"100"},"period":{"type":"rolling","limit":"50","window":"day"}}""");
         await using var connection = await host.Server.App.Services.GetRequiredService<Database>().OpenAsync();
-        var others = new List<string>();
-        for (var i = 0; i < 3; i++)
-        {
-            var (userId, memberId) = ($"usr_list{i}", $"mem_list{i}");
-            await connection.ExecuteAsync(
-                "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (@userId, @email, @name, 'x', 0)",
-                new { userId, email = $"list{i}@example.test", name = $"List {i}" });
-            await connection.ExecuteAsync(
-                "INSERT INTO members (id, org_id, user_id, role, created_at, role_since) VALUES (@memberId, @orgId, @userId, 'admin', 0, 0)",
-                new { memberId, orgId = host.OrgId, userId });
-            others.Add(memberId);
-        }
+        var others = await Tollgate.Tests.Team.TeamSetup.InsertMembersAsync(connection, host.OrgId, 3, "admin", "List");
 
         using var onSecond = second.CreateClient(host.Token);
         async Task<Dictionary<string, JsonElement>> BudgetsOnSecondAsync(string path, string idProperty)

@@ -18,16 +18,7 @@ public sealed class TeamPageDataTests
         const int Added = Paging.MaxLimit + 5;
         await using (var connection = await TeamSetup.OpenDatabaseAsync(server))
         {
-            for (var i = 0; i < Added; i++)
-            {
-                var (userId, memberId) = ($"usr_big{i:D4}", $"mem_big{i:D4}");
-                await connection.ExecuteAsync(
-                    "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (@userId, @email, @name, 'x', 0)",
-                    new { userId, email = $"big-{i}-{Guid.NewGuid():N}@example.test", name = $"Member {i:D4}" });
-                await connection.ExecuteAsync(
-                    "INSERT INTO members (id, org_id, user_id, role, created_at, role_since) VALUES (@memberId, @orgId, @userId, 'basic', 0, 0)",
-                    new { memberId, orgId, userId });
-            }
+            await TeamSetup.InsertMembersAsync(connection, orgId, Added, "basic", "Member");
         }
 
         await using var owner = await TeamSetup.OpenDatabaseAsync(server);

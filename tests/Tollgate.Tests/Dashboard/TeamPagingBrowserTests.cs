@@ -1,7 +1,6 @@
-using Dapper;
 using Microsoft.Playwright;
-using Tollgate.Storage;
 using Tollgate.Tests.Infrastructure;
+using Tollgate.Tests.Team;
 using static Microsoft.Playwright.Assertions;
 
 namespace Tollgate.Tests.Dashboard;
@@ -15,19 +14,9 @@ public sealed class TeamPagingBrowserTests(DashboardBrowser browser)
     {
         var host = browser.Host;
         var (ownerToken, orgId, _, _, _) = await AccountSetup.CreateOrgWithKeyAsync(host.Server);
-        await using (var connection = await host.Server.App.Services.GetRequiredService<Database>().OpenAsync())
+        await using (var connection = await TeamSetup.OpenDatabaseAsync(host.Server))
         {
-            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            for (var i = 1; i <= 54; i++)
-            {
-                var suffix = Guid.NewGuid().ToString("N")[..12];
-                await connection.ExecuteAsync(
-                    "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (@userId, @email, @name, 'x', @now)",
-                    new { userId = "usr_" + suffix, email = $"paged-{suffix}@example.test", name = $"Paged {i:D3}", now });
-                await connection.ExecuteAsync(
-                    "INSERT INTO members (id, org_id, user_id, role, created_at, role_since) VALUES (@memberId, @orgId, @userId, 'admin', @now, @now)",
-                    new { memberId = "mem_" + suffix, orgId, userId = "usr_" + suffix, now });
-            }
+            await TeamSetup.InsertMembersAsync(connection, orgId, 54, "admin", "Paged");
         }
 
         await using var context = await browser.SignedInContextAsync(ownerToken);

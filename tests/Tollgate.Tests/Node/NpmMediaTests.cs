@@ -10,20 +10,7 @@ namespace Tollgate.Tests.Node;
 /// </summary>
 public sealed class NpmMediaTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-
-    private static async Task<System.Text.Json.JsonElement> RunAsync(GatewayTestHost host, string name)
-    {
-        var result = await NodeProcess.NodeAsync("media.mjs", [name], new Dictionary<string, string>
-        {
-            ["TOLLGATE_BASE_URL"] = host.Server.BaseAddress.ToString().TrimEnd('/'),
-            ["TOLLGATE_KEY"] = host.Key,
-        }, Timeout);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        var json = result.Json();
-        Assert.True(json.GetProperty("ok").GetBoolean(), json.ToString());
-        return json;
-    }
+    private static Task<System.Text.Json.JsonElement> RunAsync(GatewayTestHost host, string name) => NpmSdkRun.OkAsync(host, "media.mjs", name);
 
     [Fact]
     public async Task EveryMediaEndpoint_ReadByTheSdk_EachBilledOnceInItsUnit()

@@ -10,16 +10,7 @@ internal static class NpmSdkRun
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Runs <paramref name="name"/>; the script must exit 0 and print its JSON result.</summary>
-    public static async Task<JsonElement> CaseAsync(GatewayTestHost host, string name)
-    {
-        var result = await NodeProcess.NodeAsync("sdk.mjs", [name], new Dictionary<string, string>
-        {
-            ["TOLLGATE_BASE_URL"] = host.Server.BaseAddress.ToString().TrimEnd('/'),
-            ["TOLLGATE_KEY"] = host.Key,
-        }, Timeout);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return result.Json();
-    }
+    public static async Task<JsonElement> CaseAsync(GatewayTestHost host, string name) => await RunAsync(host, "sdk.mjs", [name]);
 
     /// <summary>
     /// Runs <c>tests/node/<paramref name="script"/></c> with <paramref name="args"/> against the host's gateway and key;
@@ -27,15 +18,21 @@ internal static class NpmSdkRun
     /// </summary>
     public static async Task<JsonElement> OkAsync(GatewayTestHost host, string script, params string[] args)
     {
+        var json = await RunAsync(host, script, args);
+        Assert.True(json.GetProperty("ok").GetBoolean(), json.ToString());
+        return json;
+    }
+
+    // Runs a script against the host's gateway and key; it must exit 0. Returns its JSON result.
+    private static async Task<JsonElement> RunAsync(GatewayTestHost host, string script, string[] args)
+    {
         var result = await NodeProcess.NodeAsync(script, args, new Dictionary<string, string>
         {
             ["TOLLGATE_BASE_URL"] = host.Server.BaseAddress.ToString().TrimEnd('/'),
             ["TOLLGATE_KEY"] = host.Key,
         }, Timeout);
         Assert.True(result.ExitCode == 0, result.ToString());
-        var json = result.Json();
-        Assert.True(json.GetProperty("ok").GetBoolean(), json.ToString());
-        return json;
+        return result.Json();
     }
 
     /// <summary>fake-model: $2.5 input, $10 output per million.</summary>

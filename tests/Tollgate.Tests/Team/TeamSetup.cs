@@ -101,6 +101,30 @@ internal static class TeamSetup
     public static async Task<System.Data.Common.DbConnection> OpenDatabaseAsync(TollgateServer server) =>
         await server.App.Services.GetRequiredService<Tollgate.Storage.Database>().OpenAsync().AsTask().WaitAsync(ApiCalls.Timeout);
 
+    /// <summary>
+    /// Adds <paramref name="count"/> members of <paramref name="role"/> to the org straight in the database
+    /// (for tests of big orgs), named "<paramref name="namePrefix"/> 001", "... 002" and so on; returns their ids.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> InsertMembersAsync(
+        System.Data.Common.DbConnection connection, string orgId, int count, string role, string namePrefix)
+    {
+        var ids = new List<string>(count);
+        for (var i = 1; i <= count; i++)
+        {
+            var suffix = Guid.NewGuid().ToString("N")[..12];
+            var (userId, memberId) = ("usr_" + suffix, "mem_" + suffix);
+            await Dapper.SqlMapper.ExecuteAsync(connection,
+                "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (@userId, @email, @name, 'x', 0)",
+                new { userId, email = $"member-{suffix}@example.test", name = $"{namePrefix} {i:D3}" });
+            await Dapper.SqlMapper.ExecuteAsync(connection,
+                "INSERT INTO members (id, org_id, user_id, role, created_at, role_since) VALUES (@memberId, @orgId, @userId, @role, 0, 0)",
+                new { memberId, orgId, userId, role });
+            ids.Add(memberId);
+        }
+
+        return ids;
+    }
+
     /// <summary>Creates an active key for the member directly in the store (basic and billing members may not create keys).</summary>
     public static async Task<(string Id, string Secret)> NewKeyAsync(TollgateServer server, string orgId, string projectId, string memberId)
     {
